@@ -1,0 +1,94 @@
+// Multi-pattern matcher: one pass over the text finds every occurrence of hundreds of terms,
+// so classify() never compiles or runs per-term regexes.
+
+export interface Match<T> {
+  start: number;
+  end: number; // exclusive
+  term: string;
+  value: T;
+}
+
+interface Node<T> {
+  next: Map<string, number>;
+  fail: number;
+  /** Patterns ending here, own and inherited through fail links. */
+  out: { term: string; value: T }[];
+}
+
+export class AhoCorasick<T> {
+  private readonly nodes: Node<T>[] = [{ next: new Map(), fail: 0, out: [] }];
+
+  constructor(entries: Iterable<readonly [string, T]>) {
+    for (const [term, value] of entries) if (term.length > 0) this.add(term, value);
+    this.link();
+  }
+
+  private add(term: string, value: T): void {
+    let cur = 0;
+    for (const ch of term) {
+      const node = this.nodes[cur]!;
+      let nxt = node.next.get(ch);
+      if (nxt === undefined) {
+        nxt = this.nodes.length;
+        this.nodes.push({ next: new Map(), fail: 0, out: [] });
+        node.next.set(ch, nxt);
+      }
+      cur = nxt;
+    }
+    this.nodes[cur]!.out.push({ term, value });
+  }
+
+  private link(): void {
+    const queue: number[] = [];
+    for (const child of this.nodes[0]!.next.values()) queue.push(child);
+    for (let qi = 0; qi < queue.length; qi++) {
+      const id = queue[qi]!;
+      const node = this.nodes[id]!;
+      for (const [ch, child] of node.next) {
+        let f = node.fail;
+        while (f !== 0 && !this.nodes[f]!.next.has(ch)) f = this.nodes[f]!.fail;
+        const cand = this.nodes[f]!.next.get(ch);
+        const childNode = this.nodes[child]!;
+        childNode.fail = cand !== undefined && cand !== child ? cand : 0;
+        childNode.out = childNode.out.concat(this.nodes[childNode.fail]!.out);
+        queue.push(child);
+      }
+    }
+  }
+
+  /** Every occurrence, overlapping ones included, in order of end position. Offsets are UTF-16 indices. */
+  findAll(text: string): Match<T>[] {
+    const found: Match<T>[] = [];
+    let cur = 0;
+    let i = 0;
+    for (const ch of text) {
+      i += ch.length;
+      let nxt = this.nodes[cur]!.next.get(ch);
+      while (nxt === undefined && cur !== 0) {
+        cur = this.nodes[cur]!.fail;
+        nxt = this.nodes[cur]!.next.get(ch);
+      }
+      cur = nxt ?? 0;
+      const out = this.nodes[cur]!.out;
+      for (let k = 0; k < out.length; k++) {
+        const o = out[k]!;
+        found.push({ start: i - o.term.length, end: i, term: o.term, value: o.value });
+      }
+    }
+    return found;
+  }
+
+  /** Leftmost-longest, non-overlapping matches: '电气工程及其自动化' wins over '电气' inside it. */
+  findLongest(text: string): Match<T>[] {
+    const all = this.findAll(text);
+    all.sort((a, b) => a.start - b.start || b.end - a.end);
+    const kept: Match<T>[] = [];
+    let until = 0;
+    for (const m of all) {
+      if (m.start < until) continue;
+      kept.push(m);
+      until = m.end;
+    }
+    return kept;
+  }
+}
