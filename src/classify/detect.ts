@@ -1,0 +1,75 @@
+// Detection: is the text a job referral, and is it a job-shaped scam? Both are logistic scores over
+// weighted evidence, so each decision can be explained term by term.
+import type { Evidence } from '../domain.ts';
+import { AhoCorasick } from './aho-corasick.ts';
+import { JOB_TERMS, SCAM_TERMS } from './detect-terms.ts';
+import { foldWidth } from './normalize.ts';
+
+export interface Detection {
+  jobScore: number;
+  scamScore: number;
+  isScam: boolean;
+  evidence: Evidence[];
+}
+
+const JOB_BIAS = -3.5;
+const SCAM_BIAS = -3;
+
+// Structural features. Compiled once; each runs once per message.
+const COHORT_RE = /(?:20)?\d{2}\s*届/;
+const SALARY_RE = /\d+(?:\.\d+)?\s*[-~至到]\s*\d+(?:\.\d+)?\s*(?:k|元|万|千)|\d+\s*(?:k|w)\s*[-~+]|\d+\s*元\s*\/\s*(?:月|天)|万\s*\/\s*年/;
+const EMAIL_RE = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/;
+const URL_RE = /https?:\/\//;
+const NUMBERED_RE = /(?:^|[\s。；;:：,，])[1-9一二三四五][、.．)）]/g;
+
+export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+function table(terms: Record<string, number>): AhoCorasick<number> {
+  const folded = new Map<string, number>();
+  for (const [t, w] of Object.entries(terms)) folded.set(foldWidth(t), w);
+  return new AhoCorasick(folded);
+}
+
+export function createDetector(): (folded: string) => Detection {
+  const jobAc = table(JOB_TERMS);
+  const scamAc = table(SCAM_TERMS);
+
+  return (text) => {
+    const evidence: Evidence[] = [];
+    let job = JOB_BIAS;
+    const seen = new Set<string>();
+    for (const m of jobAc.findLongest(text)) {
+      if (seen.has(m.term)) continue;
+      seen.add(m.term);
+      job += m.value;
+      evidence.push({ term: m.term, weight: m.value, kind: m.value >= 0 ? 'job-term' : 'chat-term' });
+    }
+    const feature = (term: string, weight: number): void => {
+      job += weight;
+      evidence.push({ term, weight, kind: 'structure' });
+    };
+    const len = text.length;
+    if (len < 12) feature('<12 chars', -1.5);
+    else if (len >= 200) feature('>=200 chars', 1.5);
+    else if (len >= 80) feature('>=80 chars', 0.8);
+    if (COHORT_RE.test(text)) feature('cohort (届)', 1.5);
+    if (SALARY_RE.test(text)) feature('salary range', 1.2);
+    if (EMAIL_RE.test(text)) feature('email', 1.5);
+    if (URL_RE.test(text)) feature('link', 0.5);
+    NUMBERED_RE.lastIndex = 0;
+    let items = 0;
+    while (items < 3 && NUMBERED_RE.exec(text)) items++;
+    if (items >= 2) feature('numbered list', 1);
+
+    let scam = SCAM_BIAS;
+    const seenScam = new Set<string>();
+    for (const m of scamAc.findLongest(text)) {
+      if (seenScam.has(m.term)) continue;
+      seenScam.add(m.term);
+      scam += m.value;
+      evidence.push({ term: m.term, weight: m.value, kind: 'scam-term' });
+    }
+    const scamScore = sigmoid(scam);
+    return { jobScore: sigmoid(job), scamScore, isScam: scamScore >= 0.5, evidence };
+  };
+}

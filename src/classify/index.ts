@@ -1,0 +1,84 @@
+// The classifier: text → Classification. Pure (no I/O), explainable (every score lists its
+// evidence), and fast: all term tables are built once in createClassifier.
+import type { Catalog } from '../catalog.ts';
+import type { Classification } from '../domain.ts';
+import type { Tokenizer } from '../ports.ts';
+import { AhoCorasick } from './aho-corasick.ts';
+import { createDetector } from './detect.ts';
+import { OPEN_TO_ALL_TERMS } from './detect-terms.ts';
+import { extractFields } from './extract.ts';
+import { createMajorClassifier } from './majors.ts';
+import { foldWidth } from './normalize.ts';
+import { createRouter, type CollegeRoute, type Route, type RoutingConfig } from './routing.ts';
+
+export type { CollegeRoute, Route, RoutingConfig };
+
+/** A Classification plus why each college was chosen. */
+export interface ExplainedClassification extends Classification {
+  routing: Route[];
+}
+
+export interface Classifier {
+  classify(text: string, now: Date, timeZone?: string): ExplainedClassification;
+}
+
+/** Referrals are short; a pasted 1 MB log is judged on its head, which keeps classify O(1) in the worst case. */
+export const MAX_CLASSIFIED_CHARS = 20_000;
+
+export function createClassifier(catalog: Catalog, config: RoutingConfig, tokenizer: Tokenizer): Classifier {
+  const detect = createDetector();
+  const majors = createMajorClassifier(catalog);
+  const route = createRouter(config);
+  const openAc = new AhoCorasick(OPEN_TO_ALL_TERMS.map((t) => [foldWidth(t), true] as const));
+  const threshold = Number.isFinite(config.threshold) ? config.threshold : 0.5;
+
+  return {
+    classify(input, now, timeZone = 'Asia/Shanghai') {
+      const text = (typeof input === 'string' ? input : String(input ?? '')).slice(0, MAX_CLASSIFIED_CHARS);
+      const folded = foldWidth(text);
+      const tokenStarts = boundaries(folded, tokenizer);
+
+      const detection = detect(folded);
+      const major = majors(folded, tokenStarts);
+      const openToAll = openAc.findAll(folded).length > 0;
+      const classes = openToAll && !major.explicit ? [] : major.classes;
+      const routing = route({ folded, classCodes: classes.map((c) => c.code), majorCodes: major.majorCodes, openToAll });
+
+      return {
+        isJob: !detection.isScam && detection.jobScore >= threshold,
+        jobScore: round(detection.jobScore),
+        isScam: detection.isScam,
+        scamScore: round(detection.scamScore),
+        detection: detection.evidence,
+        openToAll,
+        classes,
+        colleges: routing.map((r) => r.collegeId),
+        fields: extractFields(text, folded, now, timeZone),
+        routing,
+      };
+    },
+  };
+}
+
+const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/** Offsets where a jieba word starts or ends; undefined when the tokenizer fails or drops text. */
+function boundaries(text: string, tokenizer: Tokenizer): Set<number> | undefined {
+  let tokens: string[];
+  try {
+    tokens = tokenizer.cut(text);
+  } catch {
+    return undefined;
+  }
+  const set = new Set<number>([0]);
+  let pos = 0;
+  for (const t of tokens) {
+    if (!t) continue;
+    const at = text.startsWith(t, pos) ? pos : text.indexOf(t, pos);
+    if (at < 0) return undefined;
+    pos = at + t.length;
+    set.add(at);
+    set.add(pos);
+  }
+  return set;
+}

@@ -1,0 +1,191 @@
+// Majors: which catalog classes a post suits. Explicit names (catalog majors, classes, short forms)
+// dominate; when a post names none, roles and duties vote (curated ROLE_TERMS plus the catalog's
+// own job directions as a weak prior).
+import type { Catalog } from '../catalog.ts';
+import type { ClassScore, Evidence } from '../domain.ts';
+import { AhoCorasick, type Match } from './aho-corasick.ts';
+import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
+import { foldWidth } from './normalize.ts';
+import { ROLE_TERMS } from './role-terms.ts';
+
+interface NameEntry {
+  kind: 'major-name' | 'class-name' | 'alias' | 'blocker';
+  classes: string[];
+  majorCode?: string;
+}
+
+interface RoleEntry {
+  votes: { code: string; weight: number }[];
+  kind: 'role-term' | 'catalog-job';
+}
+
+export interface MajorResult {
+  classes: ClassScore[];
+  /** Catalog major codes named in the post (for routing by major). */
+  majorCodes: string[];
+  explicit: boolean;
+}
+
+/** A "专业" that introduces a requirement, not 专业技能/专业团队/专业知识. */
+const MAJOR_CONTEXT_RE = /专业(?![技知能度团培素水人性服化精术领])/;
+const SENTENCE_END = new Set(['。', ';', '；', '\n', '!', '！', '?', '？']);
+
+const EXPLICIT_IN_CONTEXT = 0.97;
+const EXPLICIT_ELSEWHERE = 0.9;
+/** Implicit classes below this many points are not reported. */
+const MIN_IMPLICIT_SCORE = 2.5;
+/** A second implicit class must be this close to the first. */
+const RELATIVE_CUTOFF = 0.6;
+
+export function createMajorClassifier(catalog: Catalog): (folded: string, tokenStarts: Set<number> | undefined) => MajorResult {
+  const names = new Map<string, NameEntry>();
+  for (const [code, cls] of catalog.classes) names.set(foldWidth(cls.name), { kind: 'class-name', classes: [code] });
+  for (const m of catalog.majors) names.set(foldWidth(m.name), { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
+  for (const [alias, classes] of Object.entries(MAJOR_ALIASES)) {
+    const key = foldWidth(alias);
+    if (!names.has(key)) names.set(key, { kind: classes.length ? 'alias' : 'blocker', classes });
+  }
+  for (const b of ALIAS_BLOCKERS) {
+    const key = foldWidth(b);
+    if (!names.has(key)) names.set(key, { kind: 'blocker', classes: [] });
+  }
+  const nameAc = new AhoCorasick(names);
+
+  const roles = new Map<string, RoleEntry>();
+  for (const [code, terms] of Object.entries(ROLE_TERMS)) {
+    for (const [term, weight] of Object.entries(terms)) {
+      const key = foldWidth(term);
+      let e = roles.get(key);
+      if (!e) roles.set(key, (e = { votes: [], kind: 'role-term' }));
+      e.votes.push({ code, weight });
+    }
+  }
+  for (const [term, votes] of catalogJobTerms(catalog)) {
+    if (!roles.has(term)) roles.set(term, { votes, kind: 'catalog-job' });
+  }
+  const roleAc = new AhoCorasick(roles);
+  const classNames = new Map([...catalog.classes].map(([code, c]) => [code, c.name]));
+
+  return (text, tokenStarts) => {
+    const contexts = majorContexts(text);
+    const inContext = (m: Match<unknown>): boolean => contexts.some(([s, e]) => m.start >= s && m.end <= e);
+
+    // Explicit names.
+    const ctxHits = new Map<string, Evidence[]>();
+    const elsewhereHits = new Map<string, Evidence[]>();
+    const aliasHints = new Map<string, Evidence[]>();
+    const majorCodes = new Set<string>();
+    for (const m of nameAc.findLongest(text)) {
+      const e = m.value;
+      if (e.kind === 'blocker') continue;
+      const ctx = inContext(m);
+      const target = ctx ? ctxHits : e.kind === 'alias' ? aliasHints : elsewhereHits;
+      for (const code of e.classes) push(target, code, { term: m.term, weight: ctx ? 5 : e.kind === 'alias' ? 2 : 4, kind: e.kind });
+      if (e.majorCode && (ctx || e.kind === 'major-name')) majorCodes.add(e.majorCode);
+    }
+    const explicit = ctxHits.size > 0 ? ctxHits : elsewhereHits;
+    if (explicit.size > 0) {
+      const conf = ctxHits.size > 0 ? EXPLICIT_IN_CONTEXT : EXPLICIT_ELSEWHERE;
+      const classes = [...explicit]
+        .map(([code, evidence]) => ({ code, name: classNames.get(code) ?? code, confidence: conf, evidence }))
+        .sort((a, b) => b.evidence.length - a.evidence.length || firstPos(text, a) - firstPos(text, b));
+      return { classes, majorCodes: [...majorCodes], explicit: true };
+    }
+
+    // Implicit: roles and duties vote, the title (first sentence) counts more.
+    const titleEnd = firstSentenceEnd(text);
+    const scores = new Map<string, number>();
+    const evidence = new Map<string, Evidence[]>();
+    const seen = new Set<string>();
+    for (const m of roleAc.findLongest(text)) {
+      // Short terms must be whole jieba words: '编辑' inside '基因编辑' is not an editor.
+      if (tokenStarts && m.term.length <= 2 && !(tokenStarts.has(m.start) && tokenStarts.has(m.end))) continue;
+      const boost = m.start < titleEnd ? 2 : 1;
+      const repeat = seen.has(m.term) ? 0.25 : 1;
+      seen.add(m.term);
+      const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat;
+      for (const v of m.value.votes) {
+        const w = v.weight * scale;
+        scores.set(v.code, (scores.get(v.code) ?? 0) + w);
+        if (repeat === 1) push(evidence, v.code, { term: m.term, weight: round(w), kind: m.value.kind });
+      }
+    }
+    for (const [code, ev] of aliasHints) {
+      for (const e of ev) scores.set(code, (scores.get(code) ?? 0) + e.weight);
+      for (const e of ev) push(evidence, code, e);
+    }
+    const ranked = [...scores].sort((a, b) => b[1] - a[1]);
+    const top = ranked[0]?.[1] ?? 0;
+    const classes: ClassScore[] = [];
+    if (top >= MIN_IMPLICIT_SCORE) {
+      for (const [code, s] of ranked) {
+        if (s < top * RELATIVE_CUTOFF) break;
+        const confidence = round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
+        classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence.get(code) ?? [] });
+        if (classes.length >= 3) break;
+      }
+    }
+    return { classes, majorCodes: [...majorCodes], explicit: false };
+  };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+function firstPos(text: string, c: ClassScore): number {
+  const t = c.evidence[0]?.term;
+  return t ? text.indexOf(t) : Infinity;
+}
+
+function firstSentenceEnd(text: string): number {
+  for (let i = 0; i < text.length && i < 60; i++) if (SENTENCE_END.has(text[i]!)) return i;
+  return Math.min(text.length, 30);
+}
+
+/** [start, end) spans of sentences that state a major requirement. */
+function majorContexts(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let from = text.indexOf('专业');
+  while (from >= 0) {
+    let s = from;
+    while (s > 0 && !SENTENCE_END.has(text[s - 1]!)) s--;
+    let e = from;
+    while (e < text.length && !SENTENCE_END.has(text[e]!)) e++;
+    if (MAJOR_CONTEXT_RE.test(text.slice(s, e))) spans.push([s, e]);
+    from = text.indexOf('专业', e);
+  }
+  return spans;
+}
+
+/**
+ * The catalog lists typical job directions per major ('软件工程师', '会计/会计师'). Each becomes a
+ * term voting for the classes whose majors list it, weighted by how specific it is to them.
+ */
+function catalogJobTerms(catalog: Catalog): Map<string, { code: string; weight: number }[]> {
+  const perTerm = new Map<string, Map<string, number>>();
+  for (const m of catalog.majors) {
+    for (const job of new Set(m.jobs)) {
+      for (const raw of job.replace(/[(（].*?[)）]/g, '').split('/')) {
+        const term = foldWidth(raw.replace(/(人员|专员|助理)$/, '').trim());
+        if (term.length < 2 || GENERIC_JOBS.has(term)) continue;
+        let counts = perTerm.get(term);
+        if (!counts) perTerm.set(term, (counts = new Map()));
+        counts.set(m.classCode, (counts.get(m.classCode) ?? 0) + 1);
+      }
+    }
+  }
+  const out = new Map<string, { code: string; weight: number }[]>();
+  for (const [term, counts] of perTerm) {
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    if (counts.size > 6) continue; // listed everywhere: says nothing about the major
+    out.set(term, [...counts].map(([code, n]) => ({ code, weight: round((3 * n) / total) })));
+  }
+  return out;
+}
+
+const GENERIC_JOBS = new Set(['公务员', '事业单位', '考研', '出国', '参军', '科研', '大学教师', '公司业务', '个人业务', '销售代表', '教师', '管理']);
