@@ -26,8 +26,12 @@ export interface MajorResult {
   explicit: boolean;
 }
 
-/** A "专业" that introduces a requirement, not 专业技能/专业团队/专业知识. */
-const MAJOR_CONTEXT_RE = /专业(?![技知能度团培素水人性服化精术领])/;
+/**
+ * A sentence that states a major requirement: '专业要求：', '…等相关专业优先', '英语专业', not
+ * '专业视频软件' or '专业技能'.
+ */
+const MAJOR_CONTEXT_RE =
+  /专业(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]|专业\s*(?:优先|毕业|背景|本科|学历|及以上|以上|者|均可|或|和|及|的?(?:学生|毕业生|应届生?|本科生?|研究生)|应届|出身|不限|[，,、。；;)）]|$)|(?:相关|等|类|对口)专业|学科背景/;
 const SENTENCE_END = new Set(['。', ';', '；', '\n', '!', '！', '?', '？']);
 
 const EXPLICIT_IN_CONTEXT = 0.97;
@@ -79,19 +83,13 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
       const e = m.value;
       if (e.kind === 'blocker') continue;
       const ctx = inContext(m);
-      const target = ctx ? ctxHits : e.kind === 'alias' ? aliasHints : elsewhereHits;
-      for (const code of e.classes) push(target, code, { term: m.term, weight: ctx ? 5 : e.kind === 'alias' ? 2 : 4, kind: e.kind });
-      if (e.majorCode && (ctx || e.kind === 'major-name')) majorCodes.add(e.majorCode);
+      // Outside a requirement sentence only unmistakable names are explicit: class names and long
+      // major names. '摄影', '漫画', '市场营销' there describe the work, so they vote like role terms.
+      const unmistakable = e.kind === 'class-name' || (e.kind === 'major-name' && m.term.length >= 5);
+      const target = ctx ? ctxHits : unmistakable ? elsewhereHits : aliasHints;
+      for (const code of e.classes) push(target, code, { term: m.term, weight: ctx ? 5 : unmistakable ? 4 : 2, kind: e.kind });
+      if (e.majorCode && (ctx || unmistakable)) majorCodes.add(e.majorCode);
     }
-    const explicit = ctxHits.size > 0 ? ctxHits : elsewhereHits;
-    if (explicit.size > 0) {
-      const conf = ctxHits.size > 0 ? EXPLICIT_IN_CONTEXT : EXPLICIT_ELSEWHERE;
-      const classes = [...explicit]
-        .map(([code, evidence]) => ({ code, name: classNames.get(code) ?? code, confidence: conf, evidence }))
-        .sort((a, b) => b.evidence.length - a.evidence.length || firstPos(text, a) - firstPos(text, b));
-      return { classes, majorCodes: [...majorCodes], explicit: true };
-    }
-
     // Implicit: roles and duties vote, the title (first sentence) counts more.
     const titleEnd = firstSentenceEnd(text);
     const scores = new Map<string, number>();
@@ -113,6 +111,16 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
     for (const [code, ev] of aliasHints) {
       for (const e of ev) scores.set(code, (scores.get(code) ?? 0) + e.weight);
       for (const e of ev) push(evidence, code, e);
+    }
+    const explicit = ctxHits.size > 0 ? ctxHits : elsewhereHits;
+    if (explicit.size > 0) {
+      // Named majors dominate; among them, the ones the duties also point to come first.
+      const conf = ctxHits.size > 0 ? EXPLICIT_IN_CONTEXT : EXPLICIT_ELSEWHERE;
+      const classes = [...explicit]
+        .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: conf, evidence: ev, support: scores.get(code) ?? 0 }))
+        .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
+        .map(({ support: _support, ...c }) => c);
+      return { classes, majorCodes: [...majorCodes], explicit: true };
     }
     const ranked = [...scores].sort((a, b) => b[1] - a[1]);
     const top = ranked[0]?.[1] ?? 0;
