@@ -72,7 +72,9 @@ export function parseRules(text: string, file: string, catalog: Catalog): Rules 
     problems.push({ ...at(valueOffset(doc, issue.path)), path: formatPath(issue.path), message: issue.message });
   }
   if (problems.length > 0 || !parsed.success) {
-    problems.sort((a, b) => a.line - b.line || a.col - b.col);
+    // Syntax errors first (what follows from them may be their echo), then in file order.
+    const syntax = (p: RulesProblem) => (p.path ? 1 : 0);
+    problems.sort((a, b) => syntax(a) - syntax(b) || a.line - b.line || a.col - b.col);
     throw new RulesError(problems);
   }
   return parsed.data;

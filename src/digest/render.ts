@@ -1,0 +1,227 @@
+// Pure: a Digest → the messages one platform receives, split on item boundaries at its size limit.
+import type { Digest, OutboundMessage, Platform, Post } from '../domain.ts';
+import type { Privacy } from '../rules/schema.ts';
+import { splitOnLines } from '../split.ts';
+import { chineseDay, localDate } from '../time.ts';
+import { daysLeft } from './build.ts';
+import { attribute, maskContacts } from './privacy.ts';
+
+/** How much one message may hold, measured as `measure` below measures it. */
+export const PLATFORM_LIMITS: Record<Platform, number> = {
+  // 2026-11: 4096 characters per message, https://core.telegram.org/bots/api#sendmessage
+  telegram: 4096,
+  // 2026-11: a `post` message body may be at most 30 KB, https://open.feishu.cn/document/server-docs/im-v1/message/create
+  lark: 28_000,
+  // WeChat has no documented limit; very long texts fold and are unpleasant to read on a phone.
+  wechat: 1800,
+  local: 4096,
+};
+
+export const PLATFORM_FORMAT: Record<Platform, OutboundMessage['format']> = {
+  telegram: 'html',
+  lark: 'lark-post',
+  wechat: 'plain',
+  local: 'plain',
+};
+
+export interface RenderOptions {
+  now: Date;
+  timeZone: string;
+  privacy: Pick<Privacy, 'attribution' | 'maskContacts'>;
+  /** Human name of a source group, e.g. "北京校友群". */
+  sourceName: (platform: Platform, chatId: string) => string;
+  /** Override the platform's limit (tests). */
+  limit?: number;
+}
+
+const EXCERPT_CHARS = 140;
+
+interface Link {
+  label: string;
+  href: string;
+}
+
+/** One digest item as data; each format lays it out. */
+interface ItemView {
+  n: number;
+  title: string;
+  meta: string;
+  excerpt: string;
+  links: Link[];
+  referralCode?: string;
+  source: string;
+  why?: string;
+}
+
+function itemView(n: number, post: Post, why: string | undefined, opts: RenderOptions): ItemView {
+  const f = post.classification.fields;
+  const clean = (s: string) => (opts.privacy.maskContacts ? maskContacts(s) : s);
+  const oneLine = clean(post.text.replace(/\s+/g, ' ').trim());
+  const title = [f.company, f.roles.slice(0, 3).join('/')].filter(Boolean).join('｜') || truncate(oneLine, 30);
+  const left = daysLeft(post, opts.now, opts.timeZone);
+  const deadline =
+    f.deadline === undefined
+      ? undefined
+      : `截止${Number(f.deadline.slice(5, 7))}月${Number(f.deadline.slice(8, 10))}日${left !== undefined && left <= 3 ? `（⚠ ${left === 0 ? '今天截止' : `还剩${left}天`}）` : ''}`;
+  const meta = [f.city, f.cohort, f.degrees.join('/'), deadline].filter(Boolean).join(' · ');
+  const groups = [...new Set(post.sources.map((s) => opts.sourceName(s.platform, s.chatId)))];
+  const who = attribute(post.sources[0]?.senderName ?? '', opts.privacy.attribution);
+  const links: Link[] = [
+    ...f.links.slice(0, 2).map((href) => ({ label: '投递链接', href })),
+    ...f.emails.slice(0, 2).map((e) => ({ label: e, href: `mailto:${e}` })),
+  ];
+  return {
+    n,
+    title: truncate(title, 60),
+    meta,
+    excerpt: truncate(oneLine, EXCERPT_CHARS),
+    links,
+    referralCode: f.referralCode,
+    source: `来源：${groups.slice(0, 3).join('、')}${groups.length > 3 ? ` 等${groups.length}个群` : ''}${who ? ` · ${who}` : ''}`,
+    why,
+  };
+}
+
+function truncate(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+interface Frame {
+  title: string;
+  subtitle: string;
+  footer: string;
+}
+
+function frame(digest: Digest, opts: RenderOptions, part: number, parts: number): Frame {
+  const day = chineseDay(localDate(opts.now, opts.timeZone));
+  return {
+    title: `📮 ${digest.collegeName}｜校友内推速递${parts > 1 ? `（${part}/${parts}）` : ''}`,
+    subtitle: `${day} · 共 ${digest.items.length} 条`,
+    footer: '信息由校友在群内发布，alumni-relay 按专业整理；投递前请核实，勿缴纳任何费用。',
+  };
+}
+
+// ---- the three layouts ----
+
+function plainItem(v: ItemView): string {
+  const lines = [`${v.n}. ${v.title}`];
+  if (v.meta) lines.push(`   ${v.meta}`);
+  lines.push(`   ${v.excerpt}`);
+  const apply = [...v.links.map((l) => (l.href.startsWith('mailto:') ? `✉ ${l.label}` : `🔗 ${l.href}`)), v.referralCode ? `内推码 ${v.referralCode}` : '']
+    .filter(Boolean)
+    .join(' ｜ ');
+  if (apply) lines.push(`   ${apply}`);
+  lines.push(`   ${v.source}`);
+  if (v.why) lines.push(`   匹配：${v.why}`);
+  return lines.join('\n');
+}
+
+function plainPart(f: Frame, items: string[]): string {
+  return [f.title, f.subtitle, '', items.join('\n\n'), '', f.footer].join('\n');
+}
+
+export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function safeHref(href: string): string | undefined {
+  return /^(https?:\/\/|mailto:)/i.test(href) ? href : undefined;
+}
+
+function htmlItem(v: ItemView): string {
+  const e = escapeHtml;
+  const lines = [`<b>${v.n}. ${e(v.title)}</b>`];
+  if (v.meta) lines.push(e(v.meta));
+  lines.push(e(v.excerpt));
+  const apply = [
+    ...v.links.map((l) => {
+      const href = safeHref(l.href);
+      return href ? `<a href="${e(href)}">${e(l.label)}</a>` : e(l.label);
+    }),
+    v.referralCode ? `内推码 <code>${e(v.referralCode)}</code>` : '',
+  ].filter(Boolean);
+  if (apply.length) lines.push(apply.join(' ｜ '));
+  lines.push(`<i>${e(v.source)}</i>`);
+  if (v.why) lines.push(`<i>匹配：${e(v.why)}</i>`);
+  return lines.join('\n');
+}
+
+function htmlPart(f: Frame, items: string[]): string {
+  const e = escapeHtml;
+  return [`<b>${e(f.title)}</b>`, e(f.subtitle), '', items.join('\n\n'), '', `<i>${e(f.footer)}</i>`].join('\n');
+}
+
+type LarkElement = { tag: 'text'; text: string } | { tag: 'a'; text: string; href: string };
+
+function larkItem(v: ItemView): LarkElement[][] {
+  const text = (t: string): LarkElement => ({ tag: 'text', text: t });
+  const lines: LarkElement[][] = [[text(`${v.n}. ${v.title}`)]];
+  if (v.meta) lines.push([text(v.meta)]);
+  lines.push([text(v.excerpt)]);
+  const apply: LarkElement[] = [];
+  for (const l of v.links) {
+    const href = safeHref(l.href);
+    if (apply.length) apply.push(text(' ｜ '));
+    apply.push(href ? { tag: 'a', text: l.label, href } : text(l.label));
+  }
+  if (v.referralCode) apply.push(text(`${apply.length ? ' ｜ ' : ''}内推码 ${v.referralCode}`));
+  if (apply.length) lines.push(apply);
+  lines.push([text(v.source)]);
+  if (v.why) lines.push([text(`匹配：${v.why}`)]);
+  lines.push([text('')]);
+  return lines;
+}
+
+function larkPart(f: Frame, items: LarkElement[][][]): string {
+  const content = [[{ tag: 'text', text: f.subtitle }], [{ tag: 'text', text: '' }], ...items.flat(), [{ tag: 'text', text: f.footer }]];
+  return JSON.stringify({ zh_cn: { title: f.title, content } });
+}
+
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+interface Layout<I> {
+  item(v: ItemView): I;
+  part(f: Frame, items: I[]): string;
+  measure(body: string): number;
+}
+
+const textLength = (s: string) => s.length;
+const plainLayout: Layout<string> = { item: plainItem, part: plainPart, measure: textLength };
+const htmlLayout: Layout<string> = { item: htmlItem, part: htmlPart, measure: textLength };
+const larkLayout: Layout<LarkElement[][]> = { item: larkItem, part: larkPart, measure: utf8Bytes };
+const LAYOUTS: Record<OutboundMessage['format'], Layout<unknown>> = {
+  plain: plainLayout as Layout<unknown>,
+  html: htmlLayout as Layout<unknown>,
+  'lark-post': larkLayout as Layout<unknown>,
+};
+
+/**
+ * Renders a digest for one platform. Items are never split across messages; each message repeats
+ * the header with its part number. An empty digest renders to no message at all.
+ */
+export function renderDigest(digest: Digest, platform: Platform, opts: RenderOptions): OutboundMessage[] {
+  if (digest.items.length === 0) return [];
+  const format = PLATFORM_FORMAT[platform];
+  const layout = LAYOUTS[format];
+  const limit = opts.limit ?? PLATFORM_LIMITS[platform];
+  const items = digest.items.map((it, i) => layout.item(itemView(i + 1, it.post, it.why, opts)));
+
+  // Pack greedily with a worst-case header ("(99/99)"), then render with the real part count.
+  const widest = frame(digest, opts, 99, 99);
+  const groups: unknown[][] = [];
+  let current: unknown[] = [];
+  for (const item of items) {
+    const candidate = [...current, item];
+    if (current.length && layout.measure(layout.part(widest, candidate)) > limit) {
+      groups.push(current);
+      current = [item];
+    } else current = candidate;
+  }
+  if (current.length) groups.push(current);
+
+  return groups.flatMap((group, i) => {
+    const body = layout.part(frame(digest, opts, i + 1, groups.length), group);
+    if (layout.measure(body) <= limit || format === 'lark-post') return [{ format, body }];
+    // One item alone over the limit (only with a tiny test limit): fall back to line splitting.
+    return splitOnLines(body, limit).map((b) => ({ format, body: b }));
+  });
+}

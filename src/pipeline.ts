@@ -1,0 +1,112 @@
+// Inbound message → stored post: allowlist → normalise → classify → dedupe → store.
+// One bad message never stops the relay: every failure is caught, counted and logged here.
+import { randomUUID } from 'node:crypto';
+import type { Classification, InboundMessage, Post, PostSource } from './domain.ts';
+import type { Logger } from './log.ts';
+import type { Rules } from './rules/schema.ts';
+import type { Store } from './store/store.ts';
+
+export type Outcome =
+  | 'not-a-source' // not an allowlisted alumni group (or one of our own student channels)
+  | 'seen' // the same platform message again (redelivery)
+  | 'not-job'
+  | 'scam' // held for admin review, never forwarded
+  | 'merged' // a near-duplicate of a stored referral: one more source
+  | 'stored'
+  | 'error';
+
+export interface PipelineDeps {
+  store: Store;
+  rules: () => Rules;
+  classify: (text: string, now: Date, timeZone: string) => Classification;
+  fingerprint: (text: string) => string;
+  logger: Logger;
+  now?: () => Date;
+  /** Near-duplicates are looked for among posts received in this many days. */
+  dedupeWindowDays?: number;
+}
+
+/** The longest text we classify and store; the rest of a giant message is dropped (and logged). */
+export const MAX_TEXT_CHARS = 20_000;
+
+export function normaliseText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]/g, '')
+    .replace(/[ \t\u00a0\u3000]+/g, ' ')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()
+    .slice(0, MAX_TEXT_CHARS);
+}
+
+export function createPipeline(deps: PipelineDeps): { handle(message: InboundMessage): Promise<Outcome> } {
+  const now = deps.now ?? (() => new Date());
+  const { store, logger } = deps;
+
+  const isSource = (rules: Rules, m: InboundMessage) =>
+    rules.sources.some((s) => s.platform === m.platform && s.group === m.chatId) &&
+    !rules.colleges.some((c) => c.channels.some((ch) => ch.platform === m.platform && ch.chat === m.chatId));
+
+  async function handle(m: InboundMessage): Promise<Outcome> {
+    const rules = deps.rules();
+    store.count('received');
+    if (!isSource(rules, m)) {
+      store.count('ignored');
+      return 'not-a-source';
+    }
+    if (store.postBySource(m.platform, m.chatId, m.id)) return 'seen';
+
+    const text = normaliseText(m.text);
+    if (m.text.length > MAX_TEXT_CHARS) logger.warn({ chars: m.text.length, chat: m.chatId }, 'message truncated for classification');
+    const at = now();
+    const classification = deps.classify(text, at, rules.defaults.timezone);
+    if (!classification.isJob && !classification.isScam) {
+      store.count('notJob');
+      return 'not-job';
+    }
+    const source: PostSource = {
+      platform: m.platform,
+      chatId: m.chatId,
+      messageId: m.id,
+      senderId: m.senderId,
+      senderName: m.senderName,
+      sentAt: m.sentAt,
+    };
+    const fingerprint = deps.fingerprint(text);
+    const windowStart = new Date(at.getTime() - (deps.dedupeWindowDays ?? 30) * 86_400_000).toISOString();
+    const twin = store.findNearDuplicate(fingerprint, windowStart);
+    if (twin) {
+      store.count('merged');
+      await store.addSource(twin.id, source);
+      logger.info({ post: twin.id, from: `${m.platform}:${m.chatId}` }, 'cross-post merged into an existing referral');
+      return 'merged';
+    }
+    const post: Post = {
+      id: randomUUID(),
+      text,
+      fingerprint,
+      sources: [source],
+      receivedAt: at.toISOString(),
+      status: classification.isScam ? 'review' : 'active',
+      classification,
+      digestedFor: [],
+    };
+    store.count(classification.isScam ? 'scams' : 'stored');
+    await store.addPost(post);
+    if (classification.isScam) logger.warn({ post: post.id, score: classification.scamScore }, 'suspected scam held for admin review');
+    else logger.info({ post: post.id, colleges: classification.colleges, classes: classification.classes.map((c) => c.code) }, 'referral stored');
+    return classification.isScam ? 'scam' : 'stored';
+  }
+
+  return {
+    async handle(message) {
+      try {
+        return await handle(message);
+      } catch (err) {
+        store.count('errors');
+        logger.error({ err, platform: message?.platform, chat: message?.chatId, id: message?.id }, 'message failed in the pipeline; skipped');
+        return 'error';
+      }
+    },
+  };
+}
