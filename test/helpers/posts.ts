@@ -2,7 +2,7 @@ import type { Classification, Post, PostFields } from '../../src/domain.ts';
 
 let n = 0;
 
-export function classification(over: Partial<Classification> & { fields?: Partial<PostFields> } = {}): Classification {
+export function classification(over: Omit<Partial<Classification>, 'fields'> & { fields?: Partial<PostFields> } = {}): Classification {
   return {
     isJob: true,
     jobScore: 0.95,
