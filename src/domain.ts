@@ -91,6 +91,8 @@ export interface Post {
   receivedAt: string;
   status: PostStatus;
   classification: Classification;
+  /** College ids whose digest already carried this post, so it is never sent to them twice. */
+  digestedFor: string[];
 }
 
 /** A chat address a digest goes to. */
