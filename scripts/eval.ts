@@ -107,6 +107,8 @@ for (const file of files) {
       if (got[0] && goldSet.has(got[0])) top1Hits++;
       else miss('top1');
     }
+    if (got.some((g) => !goldSet.has(g))) miss('extra-class');
+    if (row.majorClasses.some((g) => !got.includes(g))) miss('missing-class');
     predicted += got.length;
     gold += goldSet.size;
     tp += got.filter((g) => goldSet.has(g)).length;

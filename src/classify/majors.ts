@@ -40,6 +40,13 @@ const EXPLICIT_ELSEWHERE = 0.9;
 const MIN_IMPLICIT_SCORE = 2.5;
 /** A second implicit class must be this close to the first. */
 const RELATIVE_CUTOFF = 0.6;
+/** Title weighting: the head noun of the title, the rest of the title, the body is 1. */
+const HEAD_BOOST = 3;
+const TITLE_BOOST = 1.5;
+/** A preferred major ('…专业优先') votes with this weight instead of dominating. */
+const PREFERRED_WEIGHT = 3;
+/** At most this many classes are inferred from duties alone. */
+const MAX_IMPLICIT = 2;
 
 export function createMajorClassifier(catalog: Catalog): (folded: string, tokenStarts: Set<number> | undefined) => MajorResult {
   const names = new Map<string, NameEntry>();
@@ -72,7 +79,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
 
   return (text, tokenStarts) => {
     const contexts = majorContexts(text);
-    const inContext = (m: Match<unknown>): boolean => contexts.some(([s, e]) => m.start >= s && m.end <= e);
+    const contextOf = (m: Match<unknown>): MajorContext | undefined => contexts.find((c) => m.start >= c.start && m.end <= c.end);
 
     // Explicit names.
     const ctxHits = new Map<string, Evidence[]>();
@@ -82,23 +89,32 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
     for (const m of nameAc.findLongest(text)) {
       const e = m.value;
       if (e.kind === 'blocker') continue;
-      const ctx = inContext(m);
+      const context = contextOf(m);
+      // A required major is explicit; a preferred one ('…专业优先') is a strong hint the duties can outvote.
+      const ctx = context !== undefined && !context.preferred;
       // Outside a requirement sentence only unmistakable names are explicit: class names and long
       // major names. '摄影', '漫画', '市场营销' there describe the work, so they vote like role terms.
-      const unmistakable = e.kind === 'class-name' || (e.kind === 'major-name' && m.term.length >= 5);
+      const unmistakable = !context && (e.kind === 'class-name' || (e.kind === 'major-name' && m.term.length >= 5));
       const target = ctx ? ctxHits : unmistakable ? elsewhereHits : aliasHints;
-      for (const code of e.classes) push(target, code, { term: m.term, weight: ctx ? 5 : unmistakable ? 4 : 2, kind: e.kind });
-      if (e.majorCode && (ctx || unmistakable)) majorCodes.add(e.majorCode);
+      const weight = ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2;
+      for (const code of e.classes) push(target, code, { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind });
+      if (e.majorCode && (context || unmistakable)) majorCodes.add(e.majorCode);
     }
     // Implicit: roles and duties vote, the title (first sentence) counts more.
     const titleEnd = firstSentenceEnd(text);
     const scores = new Map<string, number>();
     const evidence = new Map<string, Evidence[]>();
     const seen = new Set<string>();
-    for (const m of roleAc.findLongest(text)) {
-      // Short terms must be whole jieba words: '编辑' inside '基因编辑' is not an editor.
-      if (tokenStarts && m.term.length <= 2 && !(tokenStarts.has(m.start) && tokenStarts.has(m.end))) continue;
-      const boost = m.start < titleEnd ? 2 : 1;
+    // Short terms must be whole jieba words: '编辑' inside '基因编辑' is not an editor.
+    const roleHits = roleAc
+      .findLongest(text)
+      .filter((m) => !tokenStarts || m.term.length > 2 || (tokenStarts.has(m.start) && tokenStarts.has(m.end)));
+    // The title's head noun names the job ('数学编辑' is an editor); what comes before it qualifies it.
+    let head = -1;
+    for (let i = 0; i < roleHits.length && roleHits[i]!.end <= titleEnd; i++) head = i;
+    for (let i = 0; i < roleHits.length; i++) {
+      const m = roleHits[i]!;
+      const boost = i === head ? HEAD_BOOST : m.end <= titleEnd ? TITLE_BOOST : 1;
       const repeat = seen.has(m.term) ? 0.25 : 1;
       seen.add(m.term);
       const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat;
@@ -130,7 +146,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
         if (s < top * RELATIVE_CUTOFF) break;
         const confidence = round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
         classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence.get(code) ?? [] });
-        if (classes.length >= 3) break;
+        if (classes.length >= MAX_IMPLICIT) break;
       }
     }
     return { classes, majorCodes: [...majorCodes], explicit: false };
@@ -150,21 +166,33 @@ function firstPos(text: string, c: ClassScore): number {
   return t ? text.indexOf(t) : Infinity;
 }
 
+/** End of the title: the first sentence, before any parenthesised aside ('运营专员（法语）'). */
 function firstSentenceEnd(text: string): number {
-  for (let i = 0; i < text.length && i < 60; i++) if (SENTENCE_END.has(text[i]!)) return i;
+  for (let i = 0; i < text.length && i < 60; i++) if (SENTENCE_END.has(text[i]!) || text[i] === '(' || text[i] === '（') return i;
   return Math.min(text.length, 30);
 }
 
-/** [start, end) spans of sentences that state a major requirement. */
-function majorContexts(text: string): [number, number][] {
-  const spans: [number, number][] = [];
+interface MajorContext {
+  start: number;
+  end: number;
+  /** '…相关专业优先': a preference, not a requirement. */
+  preferred: boolean;
+}
+
+const PREFERRED_RE = /优先|更好|为佳|最佳|加分/;
+const REQUIRED_RE = /专业要求|要求专业|专业限|限专业|专业须|专业必须/;
+
+/** Sentences that state a major requirement or preference. */
+function majorContexts(text: string): MajorContext[] {
+  const spans: MajorContext[] = [];
   let from = text.indexOf('专业');
   while (from >= 0) {
     let s = from;
     while (s > 0 && !SENTENCE_END.has(text[s - 1]!)) s--;
     let e = from;
     while (e < text.length && !SENTENCE_END.has(text[e]!)) e++;
-    if (MAJOR_CONTEXT_RE.test(text.slice(s, e))) spans.push([s, e]);
+    const sentence = text.slice(s, e);
+    if (MAJOR_CONTEXT_RE.test(sentence)) spans.push({ start: s, end: e, preferred: PREFERRED_RE.test(sentence) && !REQUIRED_RE.test(sentence) });
     from = text.indexOf('专业', e);
   }
   return spans;
