@@ -383,7 +383,7 @@ function sdkLogger(log: Logger): lark.Logger {
   const describe = (a: unknown): string => {
     if (typeof a === 'string') return a;
     if (a instanceof Error) return a.message;
-    if (Array.isArray(a)) return a.map(describe).join('; ');
+    if (Array.isArray(a)) return a.map(describe).join(' ');
     if (isObject(a)) {
       const bits = ['message', 'msg', 'code', 'status'].filter((k) => a[k] !== undefined && typeof a[k] !== 'object').map((k) => `${k}=${String(a[k])}`);
       return bits.join(' ') || '[object]';
