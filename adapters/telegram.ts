@@ -27,6 +27,8 @@ export interface TelegramAdapterOptions {
   pollTimeoutSeconds?: number;
   /** Client-side rate limits (20 msgs/min and 1/s per group, 30/s in all); default on. Tests turn it off. */
   throttle?: boolean;
+  /** After a 409 Conflict (another instance polls with the same token), poll again after this long; default 15 000 ms. */
+  conflictRetryMs?: number;
   /** Give up on one API attempt (other than the long poll) after this long; default 15 000 ms. */
   requestTimeoutMs?: number;
   retry?: {
@@ -170,6 +172,30 @@ export function larkPostToPlain(body: string): string {
   return [post.title, ...lines].filter((l): l is string => typeof l === 'string' && l !== '').join('\n');
 }
 
+/**
+ * Telegram refuses HTML with unclosed tags ("can't parse entities"), so a tag left open at a split
+ * (a <blockquote> over many lines) is closed at the end of its part and reopened in the next. Tags do
+ * not count towards the 4096 limit, so this cannot push a part over it.
+ * 2026-11, https://core.telegram.org/bots/api#html-style
+ */
+export function balanceHtmlParts(parts: string[]): string[] {
+  if (parts.length < 2) return parts;
+  const open: { name: string; raw: string }[] = [];
+  return parts.map((part) => {
+    const prefix = open.map((t) => t.raw).join('');
+    for (const m of part.matchAll(/<(\/?)([a-zA-Z][\w-]*)[^>]*>/g)) {
+      const name = m[2]!.toLowerCase();
+      if (!m[1]) open.push({ name, raw: m[0] });
+      else {
+        const i = open.map((t) => t.name).lastIndexOf(name);
+        if (i >= 0) open.splice(i, 1);
+      }
+    }
+    const suffix = [...open].reverse().map((t) => `</${t.name}>`).join('');
+    return prefix + part + suffix;
+  });
+}
+
 /** Maps a grammY failure to an AdapterError the outbox can act on. */
 export function toAdapterError(op: string, err: unknown): AdapterError {
   if (err instanceof AdapterError) return err;
@@ -256,6 +282,7 @@ class TelegramAdapter implements ChatAdapter {
   private readonly log: Logger;
   private handler: MessageHandler | undefined;
   private polling: Promise<void> | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
   /** Parts already sent per idempotency key (this process only), so a retried send does not repeat them. */
   private readonly progress = new Map<string, IdempotentProgress>();
 
@@ -329,7 +356,18 @@ class TelegramAdapter implements ChatAdapter {
           'or make the bot an admin of each alumni group.',
       );
     }
-    await new Promise<void>((resolve, reject) => {
+    try {
+      await this.runPolling();
+    } catch (err) {
+      this.handler = undefined;
+      throw err;
+    }
+    this.log.info({ pollTimeoutSeconds: this.pollTimeoutSeconds }, 'polling for group messages');
+  }
+
+  /** Starts grammY's long polling; resolves once it runs, rejects if it cannot start. */
+  private runPolling(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       let started = false;
       const polling = this.bot.start({
         // 2026-11: updates wait on Telegram's side for up to 24 h, so a restart catches up;
@@ -349,16 +387,38 @@ class TelegramAdapter implements ChatAdapter {
         (err: unknown) => {
           this.polling = undefined;
           if (!started) {
-            this.handler = undefined;
             reject(toAdapterError('start', err));
             return;
           }
-          // 401: the token was revoked; 409: another instance polls with the same token.
+          // 2026-11: 409 Conflict means another getUpdates (another instance, e.g. during a deploy)
+          // polls with this token; grammY's loop gives up on it, we try again later.
+          // https://core.telegram.org/bots/api#getupdates
+          if (this.handler && err instanceof GrammyError && err.error_code === 409) {
+            this.log.warn({ err: errInfo(err), retryInMs: this.conflictRetryMs }, 'another instance is polling with this bot token; will poll again');
+            this.scheduleRestart();
+            return;
+          }
+          // 401: the token was revoked.
           this.log.error({ err: errInfo(err) }, 'polling stopped; no more Telegram messages until restart');
         },
       );
     });
-    this.log.info({ pollTimeoutSeconds: this.pollTimeoutSeconds }, 'polling for group messages');
+  }
+
+  private get conflictRetryMs(): number {
+    return this.opts.conflictRetryMs ?? 15_000;
+  }
+
+  private scheduleRestart(): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.handler || this.polling) return;
+      this.runPolling().then(
+        () => this.log.info('polling again'),
+        (err: unknown) => this.log.error({ err: errInfo(err) }, 'could not restart polling; no more Telegram messages until restart'),
+      );
+    }, this.conflictRetryMs);
   }
 
   async send(chat: string, message: OutboundMessage, opts: { idempotencyKey?: string } = {}): Promise<SendResult> {
@@ -366,7 +426,8 @@ class TelegramAdapter implements ChatAdapter {
     const text = message.format === 'lark-post' ? larkPostToPlain(message.body) : message.body;
     // Safety net: the digest renderer already splits on item boundaries. The HTML is split raw,
     // which is conservative since Telegram counts the limit after removing tags.
-    const parts = splitOnLines(text, TELEGRAM_MAX_CHARS).filter((p) => p.trim() !== '');
+    const split = splitOnLines(text, TELEGRAM_MAX_CHARS).filter((p) => p.trim() !== '');
+    const parts = html ? balanceHtmlParts(split) : split;
     const key = opts.idempotencyKey;
     const done = key ? this.progress.get(key) : undefined;
     let lastId = done?.lastId;
@@ -396,6 +457,8 @@ class TelegramAdapter implements ChatAdapter {
 
   async stop(): Promise<void> {
     this.handler = undefined;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const polling = this.polling;
     if (!polling) return;
     try {

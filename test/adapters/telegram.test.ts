@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Update } from 'grammy/types';
 import {
+  balanceHtmlParts,
   createTelegramAdapter,
   larkPostToPlain,
   normalize,
@@ -13,7 +14,7 @@ import {
 import type { InboundMessage } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import { AdapterError, type ChatAdapter } from '../../src/ports.ts';
-import { type FakeChat, type FakeUser, TelegramFakeServer } from '../fakes/telegram-server.ts';
+import { type FakeChat, type FakeUser, parseTelegramHtml, TelegramFakeServer } from '../fakes/telegram-server.ts';
 import { adapterContract } from './contract.ts';
 
 const GROUP = '-1001234567890';
@@ -232,6 +233,11 @@ describe('telegram config and rendering helpers', () => {
     expect(telegramConfigFromEnv({ TELEGRAM_BOT_TOKEN: '1:abc', TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/' })).toEqual({ token: '1:abc', apiRoot: 'http://127.0.0.1:8081' });
   });
 
+  it('closes and reopens HTML tags across split parts', () => {
+    expect(balanceHtmlParts(['<b>a', 'b</b> <i>c', 'd</i>'])).toEqual(['<b>a</b>', '<b>b</b> <i>c</i>', '<i>d</i>']);
+    expect(balanceHtmlParts(['<a href="u">x</a>'])).toEqual(['<a href="u">x</a>']);
+  });
+
   it('flattens a Lark post, with or without a locale key', () => {
     const post = { title: '电气学院内推', content: [[{ tag: 'text', text: '1. 南瑞 ' }, { tag: 'a', text: '投递', href: 'https://x.cn/j' }], [{ tag: 'at', user_name: '张老师' }, { tag: 'img', image_key: 'k' }]] };
     expect(larkPostToPlain(JSON.stringify({ zh_cn: post }))).toBe('电气学院内推\n1. 南瑞 投递 https://x.cn/j\n@张老师');
@@ -332,6 +338,37 @@ describe('telegram adapter', () => {
     expect(fake.pollingClients).toBe(0);
   });
 
+  it('can start again after stop and still receives', async () => {
+    const received: string[] = [];
+    const a = make();
+    const onMessage = async (m: InboundMessage) => {
+      received.push(m.text);
+    };
+    await a.start(onMessage);
+    await a.stop();
+    fake.injectMessage({ chat: groupChat, from: alumnus, text: '停机期间的内推' });
+    await a.start(onMessage);
+    await waitFor(() => received[0]);
+    expect(received).toEqual(['停机期间的内推']);
+  });
+
+  it('polls again after a 409 Conflict (another instance with the same token)', async () => {
+    const received: string[] = [];
+    const { logger, lines } = captureLogger();
+    const a = make({ logger, conflictRetryMs: 50 });
+    await a.start(async (m) => {
+      received.push(m.text);
+    });
+    await waitFor(() => fake.pollingClients === 1);
+    fake.failNext(1, { kind: 'error', status: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' }, { method: 'getUpdates' });
+    fake.injectMessage({ chat: groupChat, from: alumnus, text: 'first' });
+    await waitFor(() => lines.some((l) => l.level === 40 && String(l.msg).includes('another instance')));
+    fake.injectMessage({ chat: groupChat, from: alumnus, text: 'after the conflict' });
+    await waitFor(() => received.length >= 2 || undefined);
+    expect(received).toEqual(['first', 'after the conflict']);
+    expect(fake.callsOf('deleteWebhook')).toHaveLength(2);
+  });
+
   it('sends HTML with parse_mode HTML and plain text without, both without link previews', async () => {
     const a = make();
     await a.send(CHANNEL, { format: 'html', body: '<b>电气学院</b> 今日内推\n1. <a href="https://x.cn/j">南瑞 嵌入式</a> &amp; 测试' });
@@ -340,6 +377,19 @@ describe('telegram adapter', () => {
     expect(html).toMatchObject({ parseMode: 'HTML', linkPreviewDisabled: true });
     expect(plain).toMatchObject({ parseMode: undefined, linkPreviewDisabled: true, text: '1 < 2 & <b>not html</b>' });
     expect(plain!.payload.chat_id).toBe(Number(CHANNEL));
+  });
+
+  it('keeps HTML valid when the safety-net split cuts through a tag', async () => {
+    const a = make();
+    const items = Array.from({ length: 120 }, (_, i) => `${i}. <b>国网江苏电力</b> 电气工程 2026届 内推 <a href="https://x.cn/${i}">投递</a>`);
+    const body = `<b>电气学院</b>\n<blockquote expandable>${items.join('\n')}</blockquote>`;
+    expect(body.length).toBeGreaterThan(TELEGRAM_MAX_CHARS);
+    await a.send(GROUP, { format: 'html', body });
+    const sent = fake.sentTo(GROUP);
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent[1]!.text.startsWith('<blockquote expandable>')).toBe(true);
+    expect(sent[0]!.text.endsWith('</blockquote>')).toBe(true);
+    for (const s of sent) expect(s.text.length).toBeLessThanOrEqual(TELEGRAM_MAX_CHARS + 40);
   });
 
   it('sends a Lark post as plain text and returns the last message id', async () => {
@@ -438,5 +488,42 @@ describe('telegram adapter', () => {
     expect(err).toBeInstanceOf(AdapterError);
     expect(err).toMatchObject({ permanent: false });
     await a.stop();
+  });
+});
+
+describe('fake Telegram server', () => {
+  it('answers like the Bot API: 404 for unknown methods, 401 for a wrong token, short polls, HTML checks', async () => {
+    const fake = new TelegramFakeServer();
+    const root = await fake.start();
+    try {
+      expect(root).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const call = async (method: string, body: unknown = {}, token = fake.token) => {
+        const res = await fetch(`${root}/bot${token}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return { status: res.status, json: (await res.json()) as { ok: boolean; result?: unknown; error_code?: number; description?: string } };
+      };
+      expect(await call('getChatHistory')).toMatchObject({ status: 404, json: { ok: false, error_code: 404, description: 'Not Found' } });
+      expect(await call('getMe', {}, '1:nope')).toMatchObject({ status: 401, json: { ok: false, error_code: 401 } });
+      expect(await call('getUpdates', { timeout: 0 })).toMatchObject({ status: 200, json: { ok: true, result: [] } });
+      const t0 = Date.now();
+      expect(await call('getUpdates', { timeout: 1 })).toMatchObject({ json: { ok: true, result: [] } });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      const id = fake.injectMessage({ chat: groupChat, from: alumnus, text: 'hi' });
+      const got = await call('getUpdates', { offset: 0 });
+      expect((got.json.result as { update_id: number }[]).map((u) => u.update_id)).toEqual([id]);
+      await call('getUpdates', { offset: id + 1 });
+      expect(fake.pendingUpdates()).toEqual([]);
+      expect(await call('sendMessage', { chat_id: -1, text: '<b>x', parse_mode: 'HTML' })).toMatchObject({ status: 400 });
+      expect(await call('sendMessage', { chat_id: -1, text: 'y'.repeat(4097) })).toMatchObject({ status: 400, json: { description: 'Bad Request: message is too long' } });
+      expect(fake.sent).toEqual([]);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('reads Telegram HTML as its visible text', () => {
+    expect(parseTelegramHtml('<b>A&amp;B</b> <a href="https://x.cn">投递</a> &lt;3')).toEqual({ text: 'A&B 投递 <3' });
+    expect(parseTelegramHtml('<blockquote>a')).toHaveProperty('error');
+    expect(parseTelegramHtml('<div>a</div>')).toHaveProperty('error');
+    expect(parseTelegramHtml('a & b')).toHaveProperty('error');
   });
 });
