@@ -348,6 +348,12 @@ export function createWechatAdapter(config: WechatConfig, opts: WechatAdapterOpt
   return new WechatyAdapter(config, opts);
 }
 
+/**
+ * Right after login wechat4u's room list is still filling in: it emits 'ready' only once the contact
+ * count has stayed the same for 5 checks 4 s apart (waitStable, puppet-wechat4u 1.14, checked 2026-11:
+ * https://github.com/wechaty/puppet-wechat4u/blob/main/src/puppet-wechat4u.ts). Until then (or this
+ * long after login, whichever is first) an unknown topic is "not yet", not "never".
+ */
 const NOT_READY_GRACE_MS = 2 * 60_000;
 
 class WechatyAdapter implements WechatAdapter {
@@ -579,9 +585,11 @@ class WechatyAdapter implements WechatAdapter {
       await this.waitForLogin();
       const room = await this.resolveRoom(chat);
       let sent = 0;
+      let messageId: string | undefined;
       for (const part of parts) {
         try {
-          await pace(() => room.say(part));
+          const said = await pace(() => room.say(part));
+          if (said) messageId = said.id;
         } catch (e) {
           if (!(e instanceof AdapterError)) this.rooms.clear(); // a stale room handle is one cause; look it up afresh next time
           const err = toAdapterError(e, 'send', this.cooldownMs);
@@ -594,7 +602,7 @@ class WechatyAdapter implements WechatAdapter {
         sent += 1;
       }
       this.log.debug({ chat, roomId: room.id, parts: parts.length, chars: text.length }, 'wechat message sent');
-      return {};
+      return messageId ? { messageId } : {}; // wechat4u returns no id for texts
     });
   }
 
@@ -663,6 +671,7 @@ class WechatyAdapter implements WechatAdapter {
     clearTimeout(this.healthTimer);
     this.healthTimer = undefined;
     this.queue.close();
+    for (const wake of [...this.loginWaiters]) wake(); // they go on to fail with "not started"
     const bot = this.bot;
     this.bot = undefined;
     this.rooms.clear();
