@@ -34,7 +34,10 @@ export interface TelegramAdapterOptions {
   retry?: {
     /** A 429 asking to wait at most this long is waited out in place; longer ones surface as AdapterError. Default 5. */
     maxDelaySeconds?: number;
-    /** Retries after a 429 or 5xx (auto-retry; its 5xx backoff is 3 s, 6 s, 12 s…). Default 2. */
+    /**
+     * Retries after a 429 or 5xx (auto-retry; its 5xx backoff is 3 s, 6 s, 12 s…, and it also sleeps
+     * after the last attempt, so a 5xx that persists surfaces after ~21 s with the default 2). Default 2.
+     */
     attempts?: number;
     /** Retries after a network error or timeout. Default 2. */
     networkAttempts?: number;
