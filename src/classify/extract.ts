@@ -16,6 +16,10 @@ const ORG_RE =
 const LEAD_ORG_RE = /^\s*([\u4e00-\u9fa5A-Za-z0-9（）()·]{2,40}?)(?:\d{4})?(?:年)?(?:校园|春季|秋季)?(?:招录|招聘|诚聘|急聘|内推|校招|社招)/;
 const ROLE_RE =
   /(?:招聘|招录|诚聘|急聘|招聘岗位|招聘职位|岗位名称|职位名称|岗位|职位|职位名)\s*[:：]?\s*([^。；;！!\n【】]{2,40})/g;
+/** Fallback when no 招聘/岗位 cue names the role: a job noun with its qualifier ('嵌入式软件开发工程师'). */
+const ROLE_NOUN_RE = /([\u4e00-\u9fa5A-Za-z+#]{0,10})(工程师|专员|经理|助理|设计师|会计|出纳|实习生|管培生|技术员|分析师|顾问|主管|专责|研究员)/g;
+/** Everything up to the last of these is not part of the role: '2026届', '中建三局招', '负责'. */
+const ROLE_PREFIX_RE = /^.*(?:届|招聘|招|聘|内推|负责|的)/;
 const CITY_CUE_RE = /(?:工作地点|工作地址|地点|base|城市|办公地点)\s*[:：]?/gi;
 
 const DEGREES: [RegExp, string][] = [
@@ -43,6 +47,7 @@ export function extractFields(text: string, folded: string, now: Date, timeZone:
   const company = findCompany(text, folded);
   if (company) fields.company = company;
   fields.roles = findRoles(text, company);
+  if (fields.roles.length === 0) fields.roles = findRoleNouns(text);
   const city = findCity(text);
   if (city) fields.city = city;
   const deadline = findDeadline(folded, dayIn(now, timeZone));
@@ -85,6 +90,16 @@ function findRoles(text: string, company: string | undefined): string[] {
       if (!roles.includes(role)) roles.push(role);
       if (roles.length >= 5) break;
     }
+  }
+  return roles;
+}
+
+function findRoleNouns(text: string): string[] {
+  const roles: string[] = [];
+  ROLE_NOUN_RE.lastIndex = 0;
+  for (let m = ROLE_NOUN_RE.exec(text.slice(0, 2000)); m && roles.length < 5; m = ROLE_NOUN_RE.exec(text.slice(0, 2000))) {
+    const role = (m[1]!.replace(ROLE_PREFIX_RE, '') + m[2]!).trim();
+    if (role.length >= 3 && !roles.includes(role)) roles.push(role);
   }
   return roles;
 }

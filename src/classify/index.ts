@@ -42,10 +42,15 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
       const major = majors(folded, tokenStarts);
       const openToAll = openAc.findAll(folded).length > 0;
       const classes = openToAll && !major.explicit ? [] : major.classes;
-      const routing = route({ folded, classCodes: classes.map((c) => c.code), majorCodes: major.majorCodes, openToAll });
+      const isJob = !detection.isScam && detection.jobScore >= threshold;
+      // Chat and news go nowhere; a suspected scam keeps its routes so an admin can release it.
+      const routing =
+        isJob || detection.isScam
+          ? route({ folded, classCodes: classes.map((c) => c.code), majorCodes: major.majorCodes, openToAll })
+          : [];
 
       return {
-        isJob: !detection.isScam && detection.jobScore >= threshold,
+        isJob,
         jobScore: round(detection.jobScore),
         isScam: detection.isScam,
         scamScore: round(detection.scamScore),

@@ -166,9 +166,11 @@ function firstPos(text: string, c: ClassScore): number {
   return t ? text.indexOf(t) : Infinity;
 }
 
+const TITLE_END = new Set(['(', '（', ':', '：', ',', '，']);
+
 /** End of the title: the first sentence, before any parenthesised aside ('运营专员（法语）'). */
 function firstSentenceEnd(text: string): number {
-  for (let i = 0; i < text.length && i < 60; i++) if (SENTENCE_END.has(text[i]!) || text[i] === '(' || text[i] === '（') return i;
+  for (let i = 0; i < text.length && i < 60; i++) if (SENTENCE_END.has(text[i]!) || TITLE_END.has(text[i]!)) return i;
   return Math.min(text.length, 30);
 }
 
@@ -224,4 +226,4 @@ function catalogJobTerms(catalog: Catalog): Map<string, { code: string; weight: 
   return out;
 }
 
-const GENERIC_JOBS = new Set(['公务员', '事业单位', '考研', '出国', '参军', '科研', '大学教师', '公司业务', '个人业务', '销售代表', '教师', '管理']);
+const GENERIC_JOBS = new Set(['招聘', '培训', '公务员', '事业单位', '考研', '出国', '参军', '科研', '大学教师', '公司业务', '个人业务', '销售代表', '教师', '管理']);
