@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { Delivery, Digest, Platform, Post, PostSource, PostStatus } from '../domain.ts';
+import { NEAR_DUPLICATE_MAX_DISTANCE } from '../dedupe.ts';
 import { FingerprintIndex } from './fingerprint-index.ts';
 
 export interface DigestRecord {
@@ -61,7 +62,7 @@ export class Store {
     const db = new Low<StoreData>(new JSONFile<StoreData>(file), emptyData());
     await db.read();
     db.data = { ...emptyData(), ...db.data, counters: { ...emptyCounters(), ...db.data?.counters } };
-    return new Store(db, file, opts.nearDuplicateDistance ?? 3);
+    return new Store(db, file, opts.nearDuplicateDistance ?? NEAR_DUPLICATE_MAX_DISTANCE);
   }
 
   get data(): Readonly<StoreData> {

@@ -1,0 +1,164 @@
+// Composition root: rules → store → classifier → pipeline → scheduler → digest → outbox → adapters.
+// Everything platform-specific arrives as ready ChatAdapters; this file never imports an SDK.
+import { randomUUID } from 'node:crypto';
+import { loadCatalog, type Catalog } from './catalog.ts';
+import { createClassifier, type RoutingConfig } from './classify/index.ts';
+import { createJiebaTokenizer } from './classify/tokenizer.ts';
+import { simhash } from './dedupe.ts';
+import { buildDigest, selectPosts } from './digest/build.ts';
+import { renderDigest } from './digest/render.ts';
+import type { Delivery, Digest, Platform } from './domain.ts';
+import type { Logger } from './log.ts';
+import { Outbox } from './outbox.ts';
+import { createPipeline } from './pipeline.ts';
+import type { ChatAdapter } from './ports.ts';
+import { describeRulesChange, formatProblem, loadRulesFile, watchRules, type Rules } from './rules/index.ts';
+import { DigestScheduler, schedulesOf } from './scheduler.ts';
+import { Store } from './store/store.ts';
+
+export interface RelayOptions {
+  rulesFile: string;
+  dataDir: string;
+  /** The adapter serving each platform; in local mode one local adapter serves them all. */
+  adapters: Map<Platform, ChatAdapter>;
+  logger: Logger;
+  catalog?: Catalog;
+  /** Replace every college's schedule (demo mode on the local platform, tests). */
+  scheduleOverride?: string;
+  watchRules?: boolean;
+  now?: () => Date;
+  outboxIntervalMs?: number;
+  retryBaseDelayMs?: number;
+}
+
+export function routingConfig(rules: Rules): RoutingConfig {
+  return {
+    threshold: rules.defaults.detection.threshold,
+    colleges: rules.colleges.map((c) => ({
+      id: c.id,
+      classes: c.classes,
+      majors: c.majors,
+      keywords: c.keywords,
+      excludeKeywords: c.excludeKeywords,
+      openToAll: c.openToAll,
+    })),
+  };
+}
+
+/** Builds the classifier for a rules version (college keywords go into jieba's dictionary). */
+export function classifierFor(rules: Rules, catalog: Catalog) {
+  const keywords = rules.colleges.flatMap((c) => [...c.keywords, ...c.excludeKeywords]);
+  return createClassifier(catalog, routingConfig(rules), createJiebaTokenizer(keywords));
+}
+
+export type Relay = Awaited<ReturnType<typeof createRelay>>;
+
+export async function createRelay(opts: RelayOptions) {
+  const log = opts.logger;
+  const catalog = opts.catalog ?? loadCatalog();
+  const now = opts.now ?? (() => new Date());
+  let rules = loadRulesFile(opts.rulesFile, catalog);
+  let classifier = classifierFor(rules, catalog);
+  const store = await Store.open(opts.dataDir);
+  const adapters = [...new Set(opts.adapters.values())];
+
+  const sourceNames = () => new Map(rules.sources.map((s) => [`${s.platform}:${s.group}`, s.name ?? s.group]));
+
+  const notifyAdmins = async (text: string) => {
+    for (const admin of rules.admins) {
+      const adapter = opts.adapters.get(admin.platform);
+      if (!adapter) continue;
+      await adapter.send(admin.user, { format: 'plain', body: text }).catch((err) => log.warn({ err: String(err), admin: admin.user }, 'could not notify an admin'));
+    }
+  };
+
+  const outbox = new Outbox(store, (p) => opts.adapters.get(p), log.child({ stage: 'outbox' }), {
+    maxAttempts: () => rules.defaults.maxSendAttempts,
+    baseDelayMs: opts.retryBaseDelayMs,
+    now,
+    onDead: (d) =>
+      void notifyAdmins(`⚠ alumni-relay：发往 ${d.channel.platform}:${d.channel.chat} 的内推速递（${d.digestId}）发送失败 ${d.attempts + 1} 次，已停止重试。原因：${d.lastError ?? '未知'}。`),
+  });
+
+  const pipeline = createPipeline({
+    store,
+    rules: () => rules,
+    classify: (text, at, tz) => classifier.classify(text, at, tz),
+    fingerprint: simhash,
+    logger: log.child({ stage: 'pipeline' }),
+    now,
+  });
+
+  /** Builds one college's digest now; records it with its deliveries in one write, then sends. */
+  async function runDigest(collegeId: string, at: Date = now()): Promise<Digest | undefined> {
+    const college = rules.colleges.find((c) => c.id === collegeId);
+    if (!college) return undefined;
+    const opt = { now: at, timeZone: rules.defaults.timezone, maxItems: rules.defaults.maxItemsPerDigest };
+    const posts = selectPosts(store.undigestedFor(collegeId), opt);
+    if (posts.length === 0) {
+      log.debug({ college: collegeId }, 'nothing new; no digest sent');
+      return undefined;
+    }
+    const digest = buildDigest(college, posts, { ...opt, id: `dg-${collegeId}-${at.getTime().toString(36)}-${randomUUID().slice(0, 8)}`, explain: rules.defaults.explain });
+    const names = sourceNames();
+    const deliveries: Delivery[] = college.channels.map((ch, i) => ({
+      id: `${digest.id}-${i}`,
+      digestId: digest.id,
+      collegeId,
+      channel: { platform: ch.platform, chat: ch.chat },
+      parts: renderDigest(digest, ch.platform, {
+        now: at,
+        timeZone: rules.defaults.timezone,
+        privacy: rules.privacy,
+        sourceName: (p, chat) => names.get(`${p}:${chat}`) ?? chat,
+      }),
+      sentParts: 0,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: at.toISOString(),
+      createdAt: at.toISOString(),
+    }));
+    await store.recordDigest(digest, deliveries);
+    log.info({ college: collegeId, items: digest.items.length, channels: deliveries.length }, 'digest built');
+    void outbox.drain();
+    return digest;
+  }
+
+  const scheduler = new DigestScheduler(runDigest, log.child({ stage: 'scheduler' }));
+  let watcher: { close(): void } | undefined;
+
+  function applyRules(next: Rules): void {
+    const changes = describeRulesChange(rules, next);
+    classifier = classifierFor(next, catalog);
+    rules = next;
+    scheduler.apply(schedulesOf(rules, opts.scheduleOverride));
+    log.info({ changes }, 'rules reloaded');
+  }
+
+  return {
+    store,
+    outbox,
+    pipeline,
+    scheduler,
+    runDigest,
+    rules: () => rules,
+    async start() {
+      for (const adapter of adapters) await adapter.start((m) => pipeline.handle(m).then(() => undefined));
+      scheduler.apply(schedulesOf(rules, opts.scheduleOverride));
+      outbox.start(opts.outboxIntervalMs ?? 1000);
+      if (opts.watchRules !== false) {
+        watcher = watchRules(opts.rulesFile, catalog, {
+          onChange: applyRules,
+          onError: (err) => log.error({ problems: err.problems.map(formatProblem) }, 'rules edit rejected; keeping the last good rules'),
+        });
+      }
+    },
+    async stop() {
+      watcher?.close();
+      scheduler.stop();
+      await outbox.stop(); // let an in-flight send finish while the adapters are still up
+      for (const adapter of adapters) await adapter.stop().catch((err) => log.warn({ err }, 'adapter stop failed'));
+      await store.save();
+    },
+  };
+}
