@@ -20,6 +20,8 @@ const COHORT_RE = /(?:20)?\d{2}\s*届/;
 const SALARY_RE = /\d+(?:\.\d+)?\s*[-~至到]\s*\d+(?:\.\d+)?\s*(?:k|元|万|千)|\d+\s*(?:k|w)\s*[-~+]|\d+\s*元\s*\/\s*(?:月|天)|万\s*\/\s*年/;
 const EMAIL_RE = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/;
 const URL_RE = /https?:\/\//;
+/** '招暖通工程师', '诚聘会计': a hiring verb followed by a role noun. */
+const HIRING_ROLE_RE = /(?:招|聘)[^，。,；;\s?？]{0,10}?(?:工程师|专员|经理|助理|设计师|会计|出纳|实习生|管培生|技术员|分析师|顾问|主管|专责|研究员|运维|开发|文员|科员)/;
 const NUMBERED_RE = /(?:^|[\s。；;:：,，])[1-9一二三四五][、.．)）]/g;
 
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -53,6 +55,7 @@ export function createDetector(): (folded: string) => Detection {
     else if (len >= 200) feature('>=200 chars', 1.5);
     else if (len >= 80) feature('>=80 chars', 0.8);
     if (COHORT_RE.test(text)) feature('cohort (届)', 1.5);
+    if (HIRING_ROLE_RE.test(text)) feature('hiring + role', 2.5);
     if (SALARY_RE.test(text)) feature('salary range', 1.2);
     if (EMAIL_RE.test(text)) feature('email', 1.5);
     if (URL_RE.test(text)) feature('link', 0.5);

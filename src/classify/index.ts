@@ -41,7 +41,8 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
       const detection = detect(folded);
       const major = majors(folded, tokenStarts);
       const openToAll = openAc.findAll(folded).length > 0;
-      const classes = openToAll && !major.explicit ? [] : major.classes;
+      // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
+      const classes = openToAll ? major.classes.filter((c) => major.named.includes(c.code)) : major.classes;
       const isJob = !detection.isScam && detection.jobScore >= threshold;
       // Chat and news go nowhere; a suspected scam keeps its routes so an admin can release it.
       const routing =

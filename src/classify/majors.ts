@@ -24,6 +24,8 @@ export interface MajorResult {
   /** Catalog major codes named in the post (for routing by major). */
   majorCodes: string[];
   explicit: boolean;
+  /** Classes whose majors the post names in any way (required, preferred or unmistakable). */
+  named: string[];
 }
 
 /**
@@ -86,6 +88,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
     const elsewhereHits = new Map<string, Evidence[]>();
     const aliasHints = new Map<string, Evidence[]>();
     const majorCodes = new Set<string>();
+    const named = new Set<string>();
     for (const m of nameAc.findLongest(text)) {
       const e = m.value;
       if (e.kind === 'blocker') continue;
@@ -99,6 +102,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
       const weight = ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2;
       for (const code of e.classes) push(target, code, { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind });
       if (e.majorCode && (context || unmistakable)) majorCodes.add(e.majorCode);
+      if (context || unmistakable) for (const code of e.classes) named.add(code);
     }
     // Implicit: roles and duties vote, the title (first sentence) counts more.
     const titleEnd = firstSentenceEnd(text);
@@ -136,7 +140,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
         .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: conf, evidence: ev, support: scores.get(code) ?? 0 }))
         .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
         .map(({ support: _support, ...c }) => c);
-      return { classes, majorCodes: [...majorCodes], explicit: true };
+      return { classes, majorCodes: [...majorCodes], explicit: true, named: [...named] };
     }
     const ranked = [...scores].sort((a, b) => b[1] - a[1]);
     const top = ranked[0]?.[1] ?? 0;
@@ -149,7 +153,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
         if (classes.length >= MAX_IMPLICIT) break;
       }
     }
-    return { classes, majorCodes: [...majorCodes], explicit: false };
+    return { classes, majorCodes: [...majorCodes], explicit: false, named: [...named] };
   };
 }
 
