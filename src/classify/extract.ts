@@ -79,14 +79,16 @@ function trimOrg(org: string): string {
   return org.replace(/^.*?(?:届|招聘|内推|欢迎加入|加入)/, '').replace(/^(?:\d+年?|[（(][^)）]*[)）])/, '') || org;
 }
 
+const NOT_ROLE = /^(?:要求|职责|描述|信息|名称|待遇|福利|人数|对象|计划)|^(?:内推|校招|社招|春招|秋招|补录|公告|简章|启事|通知|开始|进行|中|啦|了|会|若干|\d+)$/;
+
 function findRoles(text: string, company: string | undefined): string[] {
   const roles: string[] = [];
   ROLE_RE.lastIndex = 0;
   for (let m = ROLE_RE.exec(text); m && roles.length < 5; m = ROLE_RE.exec(text)) {
     const head = m[1]!.split(/[。，,；;（(：:]|岗位职责|职位描述|工作职责|任职要求|岗位要求/)[0]!.trim();
     for (const part of head.split(/[、/]|\s+|和|及/)) {
-      const role = part.replace(/^(?:\d{4}届?|\d+名|若干名?)/, '').replace(/(?:\d+名|若干名?|\d+人)$/, '').trim();
-      if (role.length < 2 || role.length > 20 || role === company || /^(要求|职责|描述|信息|名称|待遇|福利)/.test(role)) continue;
+      const role = part.replace(/^(?:\d{4}届?|\d+名|若干名?)/, '').replace(/(?:(?:\d+|[一二两三四五六七八九十]+)[名人]|若干名?)$/, '').trim();
+      if (role.length < 2 || role.length > 20 || role === company || NOT_ROLE.test(role)) continue;
       if (!roles.includes(role)) roles.push(role);
       if (roles.length >= 5) break;
     }

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { classify, NOW } from './helpers.ts';
+
+const fields = (text: string, now = NOW, tz?: string) => classify(text, now, tz).fields;
+
+describe('fields', () => {
+  const referral = `【国家电网河南省电力公司】2026届校园招聘内推
+岗位：变电运维、继电保护
+专业要求：电气工程及其自动化，本科及以上，硕士优先
+工作地点：郑州
+简历投递至 HR@sgcc.example.com ，网申 https://zhaopin.sgcc.example.com/campus?id=8831
+内推码：SG2026HN，截止时间：2026年12月5日`;
+
+  it('pulls every field out of a referral', () => {
+    expect(fields(referral)).toEqual({
+      company: '国家电网河南省电力公司',
+      roles: ['变电运维', '继电保护'],
+      city: '郑州',
+      deadline: '2026-12-05',
+      links: ['https://zhaopin.sgcc.example.com/campus?id=8831'],
+      emails: ['hr@sgcc.example.com'],
+      referralCode: 'SG2026HN',
+      cohort: '2026届',
+      degrees: ['本科', '硕士'],
+    });
+  });
+
+  it('finds a company by its suffix or a well-known name', () => {
+    expect(fields('内推：许继电气股份有限公司招聘电气工程师').company).toBe('许继电气股份有限公司');
+    expect(fields('字节跳动后端开发内推，base北京').company).toBe('字节跳动');
+  });
+
+  it('names the role from a job noun when there is no 招聘/岗位 cue', () => {
+    expect(fields('华为2026届嵌入式软件开发工程师内推，base深圳').roles).toEqual(['嵌入式软件开发工程师']);
+  });
+
+  it('prefers the city after 工作地点', () => {
+    expect(fields('北京总部招聘，工作地点：武汉，五险一金').city).toBe('武汉');
+  });
+
+  it('reads a two-digit cohort and several degrees', () => {
+    const f = fields('26届本科、硕士、博士均可投递');
+    expect(f.cohort).toBe('2026届');
+    expect(f.degrees).toEqual(['本科', '硕士', '博士']);
+  });
+
+  it('leaves absent fields out', () => {
+    expect(fields('招聘会计一名')).toEqual({ roles: ['会计'], links: [], emails: [], degrees: [] });
+  });
+});
+
+describe('deadline', () => {
+  // NOW is Wednesday 2026-11-18 in Asia/Shanghai.
+  it.each([
+    ['截止时间：2026年12月5日', '2026-12-05'],
+    ['截止日期 12月5日', '2026-12-05'],
+    ['12.5前投递', '2026-12-05'],
+    ['截止：2026-12-05', '2026-12-05'],
+    ['2026/12/05 18:00前投递', '2026-12-05'],
+    ['明天截止', '2026-11-19'],
+    ['今天24点前投递', '2026-11-18'],
+    ['本周五前投递简历', '2026-11-20'],
+    ['周五截止', '2026-11-20'],
+    ['下周一截止', '2026-11-23'],
+    ['3天内投递有效', '2026-11-21'],
+    ['两周内投递', '2026-12-02'],
+    ['截止时间：1月10日', '2027-01-10'],
+  ])('%s → %s', (text, iso) => {
+    expect(fields(`招聘电气工程师，${text}`).deadline).toBe(iso);
+  });
+
+  it('ignores dates that are not a deadline', () => {
+    expect(fields('招聘电气工程师，12月20日笔试，薪资3.5万').deadline).toBeUndefined();
+  });
+
+  it('resolves relative dates in the given time zone', () => {
+    // 2026-11-18T20:00Z is already Thursday 19th in Shanghai but still Wednesday in New York.
+    const late = new Date('2026-11-18T20:00:00Z');
+    expect(fields('明天截止', late).deadline).toBe('2026-11-20');
+    expect(fields('明天截止', late, 'America/New_York').deadline).toBe('2026-11-19');
+  });
+
+  it('survives an unknown time zone', () => {
+    expect(fields('明天截止', NOW, 'Mars/Olympus').deadline).toBe('2026-11-19');
+  });
+});
