@@ -119,5 +119,5 @@ export function findDeadline(text: string, today: DayRef): string | undefined {
     const after = text.slice(dm.end, dm.end + 8);
     if (dm.isDeadline || DEADLINE_BEFORE.test(before) || DEADLINE_AFTER.test(after)) found = dm.day;
   }
-  return found ? iso(found) : undefined;
+  return found && found.y >= 1000 && found.y <= 9999 ? iso(found) : undefined;
 }

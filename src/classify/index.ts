@@ -7,7 +7,7 @@ import { AhoCorasick } from './aho-corasick.ts';
 import { createDetector } from './detect.ts';
 import { OPEN_TO_ALL_TERMS } from './detect-terms.ts';
 import { extractFields } from './extract.ts';
-import { createMajorClassifier } from './majors.ts';
+import { createMajorClassifier, type WordSpans } from './majors.ts';
 import { foldWidth } from './normalize.ts';
 import { createRouter, type CollegeRoute, type Route, type RoutingConfig } from './routing.ts';
 
@@ -36,10 +36,10 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
     classify(input, now, timeZone = 'Asia/Shanghai') {
       const text = (typeof input === 'string' ? input : String(input ?? '')).slice(0, MAX_CLASSIFIED_CHARS);
       const folded = foldWidth(text);
-      const tokenStarts = boundaries(folded, tokenizer);
+      const wordSpans = words(folded, tokenizer);
 
       const detection = detect(folded);
-      const major = majors(folded, tokenStarts);
+      const major = majors(folded, wordSpans);
       const openToAll = openAc.findAll(folded).length > 0;
       // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
       const classes = openToAll ? major.classes.filter((c) => major.named.includes(c.code)) : major.classes;
@@ -68,23 +68,28 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
 
 const round = (x: number): number => Math.round(x * 1e4) / 1e4;
 
-/** Offsets where a jieba word starts or ends; undefined when the tokenizer fails or drops text. */
-function boundaries(text: string, tokenizer: Tokenizer): Set<number> | undefined {
+/**
+ * For each UTF-16 offset, the [start, end) of the jieba word covering it (packed as start * 2^21 + end
+ * would overflow for 1 MB, so two arrays). Undefined when the tokenizer fails or drops text.
+ */
+function words(text: string, tokenizer: Tokenizer): WordSpans | undefined {
   let tokens: string[];
   try {
     tokens = tokenizer.cut(text);
   } catch {
     return undefined;
   }
-  const set = new Set<number>([0]);
+  const start = new Int32Array(text.length);
+  const end = new Int32Array(text.length);
   let pos = 0;
   for (const t of tokens) {
     if (!t) continue;
     const at = text.startsWith(t, pos) ? pos : text.indexOf(t, pos);
     if (at < 0) return undefined;
+    for (let i = pos; i < at; i++) (start[i] = i), (end[i] = i + 1);
+    for (let i = at; i < at + t.length; i++) (start[i] = at), (end[i] = at + t.length);
     pos = at + t.length;
-    set.add(at);
-    set.add(pos);
   }
-  return set;
+  for (let i = pos; i < text.length; i++) (start[i] = i), (end[i] = i + 1);
+  return { start, end };
 }

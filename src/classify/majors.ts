@@ -50,7 +50,20 @@ const PREFERRED_WEIGHT = 3;
 /** At most this many classes are inferred from duties alone. */
 const MAX_IMPLICIT = 2;
 
-export function createMajorClassifier(catalog: Catalog): (folded: string, tokenStarts: Set<number> | undefined) => MajorResult {
+/** The jieba word covering each offset. */
+export interface WordSpans {
+  start: Int32Array;
+  end: Int32Array;
+}
+
+/** A short term inside a longer word is not that term: '编辑' in '基因编辑'. Crossing words is fine ('招聘会|计'). */
+function insideLongerWord(m: Match<unknown>, words: WordSpans): boolean {
+  const s = words.start[m.start]!;
+  const e = words.end[m.start]!;
+  return s <= m.start && e >= m.end && e - s > m.end - m.start;
+}
+
+export function createMajorClassifier(catalog: Catalog): (folded: string, words: WordSpans | undefined) => MajorResult {
   const names = new Map<string, NameEntry>();
   for (const [code, cls] of catalog.classes) names.set(foldWidth(cls.name), { kind: 'class-name', classes: [code] });
   for (const m of catalog.majors) names.set(foldWidth(m.name), { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
@@ -79,7 +92,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
   const roleAc = new AhoCorasick(roles);
   const classNames = new Map([...catalog.classes].map(([code, c]) => [code, c.name]));
 
-  return (text, tokenStarts) => {
+  return (text, words) => {
     const contexts = majorContexts(text);
     const contextOf = (m: Match<unknown>): MajorContext | undefined => contexts.find((c) => m.start >= c.start && m.end <= c.end);
 
@@ -109,10 +122,9 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, tokenS
     const scores = new Map<string, number>();
     const evidence = new Map<string, Evidence[]>();
     const seen = new Set<string>();
-    // Short terms must be whole jieba words: '编辑' inside '基因编辑' is not an editor.
     const roleHits = roleAc
       .findLongest(text)
-      .filter((m) => !tokenStarts || m.term.length > 2 || (tokenStarts.has(m.start) && tokenStarts.has(m.end)));
+      .filter((m) => !words || m.term.length > 2 || !insideLongerWord(m, words));
     // The title's head noun names the job ('数学编辑' is an editor); what comes before it qualifies it.
     let head = -1;
     for (let i = 0; i < roleHits.length && roleHits[i]!.end <= titleEnd; i++) head = i;
