@@ -7,7 +7,9 @@ import { createJiebaTokenizer } from './classify/tokenizer.ts';
 import { simhash } from './dedupe.ts';
 import { buildDigest, selectPosts } from './digest/build.ts';
 import { renderDigest } from './digest/render.ts';
-import type { Delivery, Digest, Platform } from './domain.ts';
+import { handleAdminCommand } from './admin.ts';
+import { acquireLock } from './lock.ts';
+import type { Delivery, Digest, InboundMessage, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { Outbox } from './outbox.ts';
 import { createPipeline } from './pipeline.ts';
@@ -60,6 +62,7 @@ export async function createRelay(opts: RelayOptions) {
   let rules = loadRulesFile(opts.rulesFile, catalog);
   let classifier = classifierFor(rules, catalog);
   const store = await Store.open(opts.dataDir);
+  const releaseLock = acquireLock(opts.dataDir);
   const adapters = [...new Set(opts.adapters.values())];
 
   const sourceNames = () => new Map(rules.sources.map((s) => [`${s.platform}:${s.group}`, s.name ?? s.group]));
@@ -135,15 +138,33 @@ export async function createRelay(opts: RelayOptions) {
     log.info({ changes }, 'rules reloaded');
   }
 
+  const startedAt = now();
+  /** Admin commands first (never stored as posts), then the pipeline. Never throws. */
+  async function onMessage(m: InboundMessage): Promise<void> {
+    try {
+      const admin = await handleAdminCommand(m, { store, rules: () => rules, now, nextRuns: () => scheduler.nextRuns(), startedAt });
+      if (admin.command) {
+        if (admin.reply) await opts.adapters.get(m.platform)?.send(m.chatId, { format: 'plain', body: admin.reply });
+        log.info({ platform: m.platform, chat: m.chatId, sender: m.senderId, answered: Boolean(admin.reply) }, 'admin command');
+        return;
+      }
+    } catch (err) {
+      log.error({ err }, 'admin command failed');
+      return;
+    }
+    await pipeline.handle(m);
+  }
+
   return {
     store,
     outbox,
+    onMessage,
     pipeline,
     scheduler,
     runDigest,
     rules: () => rules,
     async start() {
-      for (const adapter of adapters) await adapter.start((m) => pipeline.handle(m).then(() => undefined));
+      for (const adapter of adapters) await adapter.start(onMessage);
       scheduler.apply(schedulesOf(rules, opts.scheduleOverride));
       outbox.start(opts.outboxIntervalMs ?? 1000);
       if (opts.watchRules !== false) {
@@ -159,6 +180,7 @@ export async function createRelay(opts: RelayOptions) {
       await outbox.stop(); // let an in-flight send finish while the adapters are still up
       for (const adapter of adapters) await adapter.stop().catch((err) => log.warn({ err }, 'adapter stop failed'));
       await store.save();
+      releaseLock();
     },
   };
 }

@@ -17,6 +17,8 @@ import { createLogger } from './log.ts';
 import { formatProblem, loadRulesFile, RulesError, type Rules } from './rules/index.ts';
 import { Store } from './store/store.ts';
 import { localDateTime } from './time.ts';
+import { shortId } from './admin.ts';
+import { runningRelay } from './lock.ts';
 
 dotenv.config({ quiet: true });
 
@@ -235,6 +237,41 @@ digest
       const parts = renderDigest(d, platform, { now, timeZone: r.defaults.timezone, privacy: r.privacy, sourceName: (p, chat) => names.get(`${p}:${chat}`) ?? chat });
       for (const part of parts) console.log(`${toPlainText(part)}\n`);
     }
+  });
+
+/** Opens the store for a change, refusing while a relay runs on it (it would overwrite the change). */
+async function storeForChange(): Promise<Store> {
+  const pid = runningRelay(dataDir());
+  if (pid) {
+    console.error(`alumni-relay (pid ${pid}) is running on ${dataDir()}: use the chat command /relay approve|reject ID, or stop it first.`);
+    process.exit(1);
+  }
+  return Store.open(dataDir());
+}
+
+program
+  .command('review [action] [id]')
+  .description('posts held for review (suspected scams) and dead-lettered deliveries; `review approve ID` / `review reject ID`')
+  .action(async (action?: string, id?: string) => {
+    if (action && !['approve', 'reject'].includes(action)) return program.error('review takes: approve ID | reject ID');
+    if (action) {
+      if (!id) return program.error(`review ${action} needs a post ID (the first 8 characters are enough)`);
+      const store = await storeForChange();
+      const matches = store.posts().filter((p) => p.id.startsWith(id));
+      if (matches.length !== 1) return program.error(matches.length ? `ID ${id} matches ${matches.length} posts; give more characters` : `no post ${id}`);
+      await store.setStatus(matches[0]!.id, action === 'approve' ? 'active' : 'rejected');
+      console.log(`${action === 'approve' ? 'approved' : 'rejected'} ${matches[0]!.id}`);
+      return;
+    }
+    const store = await Store.open(dataDir());
+    const held = store.posts().filter((p) => p.status === 'review');
+    console.log(held.length ? `held for review (${held.length}):` : 'nothing held for review.');
+    for (const p of held) {
+      console.log(`  ${shortId(p.id)}  scam ${p.classification.scamScore.toFixed(2)}  ${p.sources[0]?.platform}:${p.sources[0]?.chatId}  ${p.text.replace(/\s+/g, ' ').slice(0, 60)}`);
+    }
+    const dead = store.deliveries().filter((d) => d.status === 'dead');
+    if (dead.length) console.log(`\ndead-lettered deliveries (${dead.length}):`);
+    for (const d of dead) console.log(`  ${d.id} → ${d.channel.platform}:${d.channel.chat}, ${d.attempts} attempts: ${d.lastError ?? ''}`);
   });
 
 program
