@@ -7,10 +7,11 @@ export type { Logger };
 const SECRET_KEYS = ['token', 'secret', 'appSecret', 'app_secret', 'password', 'encryptKey', 'verificationToken', 'authorization', 'tenant_access_token'];
 const redactPaths = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
-export function createLogger(opts: { level?: string; pretty?: boolean } = {}): Logger {
+export function createLogger(opts: { level?: string; pretty?: boolean; destination?: pino.DestinationStream } = {}): Logger {
   const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
   const options = { level, redact: { paths: redactPaths, censor: '[redacted]' } };
-  if (opts.pretty ?? process.stdout.isTTY) {
+  if (opts.destination) return pino(options, opts.destination);
+  if (opts.pretty ?? process.stderr.isTTY) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: 2 } } });
   }
   return pino(options, pino.destination(2));
