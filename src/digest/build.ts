@@ -56,7 +56,7 @@ export function explainRouting(post: Post, collegeId: string): string | undefine
   return c.classes
     .slice(0, 3)
     .map((k) => {
-      const terms = k.evidence.slice(0, 2).map((e) => e.term);
+      const terms = [...new Set(k.evidence.map((e) => e.term))].slice(0, 2);
       return terms.length ? `${k.name}（${terms.join('、')}）` : k.name;
     })
     .join('；');
