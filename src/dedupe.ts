@@ -31,42 +31,38 @@ export function normalizeForFingerprint(text: string): string {
   return foldWidth(s.replace(URL_RE, stripTracking)).normalize('NFKC').toLowerCase().replace(NOISE_RE, '');
 }
 
-/** 32-bit FNV-1a with a seed, so two independent halves make a 64-bit feature hash. */
-function fnv1a(s: string, seed: number): number {
+/** 32-bit hash of a 3-unit shingle (murmur3 finaliser over FNV-style mixing); no strings allocated. */
+function shingleHash(a: number, b: number, c: number, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  // Final avalanche: FNV alone leaves short inputs' high bits correlated.
+  h = Math.imul(h ^ a, 0x01000193);
+  h = Math.imul(h ^ b, 0x01000193);
+  h = Math.imul(h ^ c, 0x01000193);
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
 }
 
-const SHINGLE = 3;
+const SEED_HI = 0x9e3779b9;
+const SEED_LO = 0x7f4a7c15;
 
-/** 64-bit SimHash over character 3-grams of the normalised text, as 16 hex digits. */
+/** 64-bit SimHash over 3-grams (UTF-16 units) of the normalised text, as 16 hex digits. */
 export function simhash(text: string): string {
   const norm = normalizeForFingerprint(text);
-  const chars = Array.from(norm);
   const v = new Int32Array(64);
-  const add = (feature: string): void => {
-    const hi = fnv1a(feature, 0x9e3779b9);
-    const lo = fnv1a(feature, 0x7f4a7c15);
-    for (let b = 0; b < 32; b++) {
-      v[b]! += (hi >>> (31 - b)) & 1 ? 1 : -1;
-      v[32 + b]! += (lo >>> (31 - b)) & 1 ? 1 : -1;
+  const add = (a: number, b: number, c: number): void => {
+    const hi = shingleHash(a, b, c, SEED_HI);
+    const lo = shingleHash(a, b, c, SEED_LO);
+    for (let bit = 0; bit < 32; bit++) {
+      v[bit]! += ((hi >>> (31 - bit)) & 1) * 2 - 1;
+      v[32 + bit]! += ((lo >>> (31 - bit)) & 1) * 2 - 1;
     }
   };
-  if (chars.length < SHINGLE) {
-    if (chars.length > 0) add(chars.join(''));
-  } else {
-    for (let i = 0; i + SHINGLE <= chars.length; i++) add(chars[i]! + chars[i + 1]! + chars[i + 2]!);
-  }
+  const n = norm.length;
+  if (n > 0 && n < 3) add(norm.charCodeAt(0), n > 1 ? norm.charCodeAt(1) : -1, -1);
+  for (let i = 0; i + 3 <= n; i++) add(norm.charCodeAt(i), norm.charCodeAt(i + 1), norm.charCodeAt(i + 2));
   let hi = 0;
   let lo = 0;
   for (let b = 0; b < 32; b++) {

@@ -8,8 +8,10 @@ export interface Match<T> {
   value: T;
 }
 
+// Transitions are keyed by UTF-16 code unit (a number): Map<number> lookups are markedly faster
+// than string-keyed ones, and a surrogate pair is simply two steps.
 interface Node<T> {
-  next: Map<string, number>;
+  next: Map<number, number>;
   fail: number;
   /** Patterns ending here, own and inherited through fail links. */
   out: { term: string; value: T }[];
@@ -25,7 +27,8 @@ export class AhoCorasick<T> {
 
   private add(term: string, value: T): void {
     let cur = 0;
-    for (const ch of term) {
+    for (let i = 0; i < term.length; i++) {
+      const ch = term.charCodeAt(i);
       const node = this.nodes[cur]!;
       let nxt = node.next.get(ch);
       if (nxt === undefined) {
@@ -60,16 +63,17 @@ export class AhoCorasick<T> {
   findAll(text: string): Match<T>[] {
     const found: Match<T>[] = [];
     let cur = 0;
-    let i = 0;
-    for (const ch of text) {
-      i += ch.length;
-      let nxt = this.nodes[cur]!.next.get(ch);
+    const nodes = this.nodes;
+    for (let i = 1; i <= text.length; i++) {
+      const ch = text.charCodeAt(i - 1);
+      let nxt = nodes[cur]!.next.get(ch);
       while (nxt === undefined && cur !== 0) {
-        cur = this.nodes[cur]!.fail;
-        nxt = this.nodes[cur]!.next.get(ch);
+        cur = nodes[cur]!.fail;
+        nxt = nodes[cur]!.next.get(ch);
       }
       cur = nxt ?? 0;
-      const out = this.nodes[cur]!.out;
+      const out = nodes[cur]!.out;
+      if (out.length === 0) continue;
       for (let k = 0; k < out.length; k++) {
         const o = out[k]!;
         found.push({ start: i - o.term.length, end: i, term: o.term, value: o.value });

@@ -11,8 +11,19 @@ export interface DayRef {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The calendar day `now` falls on in `timeZone` (formatter cached: Intl construction is slow). */
+let last: { key: string; day: DayRef } | undefined;
+
+/** The calendar day `now` falls on in `timeZone`. Formatter and the last answer are cached: Intl is slow. */
 export function dayIn(now: Date, timeZone: string): DayRef {
+  const ms = now.getTime();
+  const key = `${timeZone}|${Number.isFinite(ms) ? Math.floor(ms / 60_000) : 'invalid'}`;
+  if (last?.key === key) return last.day;
+  const day = computeDayIn(now, timeZone);
+  last = { key, day };
+  return day;
+}
+
+function computeDayIn(now: Date, timeZone: string): DayRef {
   let f = formatters.get(timeZone);
   if (!f) {
     try {

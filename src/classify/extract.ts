@@ -36,11 +36,12 @@ const NOT_COMPANY = /^(内推|招聘|校招|社招|急聘|诚聘|实习|热招|�
 export function extractFields(text: string, folded: string, now: Date, timeZone: string): PostFields {
   const fields: PostFields = { roles: [], links: [], emails: [], degrees: [] };
 
-  fields.links = unique([...text.matchAll(URL_RE)].map((m) => m[0]!.replace(/[.,;:!?]+$/, '')));
-  fields.emails = unique([...text.matchAll(EMAIL_RE)].map((m) => m[0]!.toLowerCase()));
-  const code = CODE_RE.exec(text);
+  // Cheap indexOf gates keep the regexes off texts that cannot match (most chat).
+  if (folded.includes('http')) fields.links = unique([...text.matchAll(URL_RE)].map((m) => m[0]!.replace(/[.,;:!?]+$/, '')));
+  if (text.includes('@')) fields.emails = unique([...text.matchAll(EMAIL_RE)].map((m) => m[0]!.toLowerCase()));
+  const code = folded.includes('码') || folded.includes('code') ? CODE_RE.exec(text) : null;
   if (code) fields.referralCode = code[1];
-  const cohort = COHORT_RE.exec(text);
+  const cohort = text.includes('届') ? COHORT_RE.exec(text) : null;
   if (cohort) fields.cohort = `${cohort[1]!.length === 2 ? '20' + cohort[1] : cohort[1]}届`;
   for (const [re, name] of DEGREES) if (re.test(text)) fields.degrees.push(name);
 
@@ -59,13 +60,17 @@ function unique(xs: string[]): string[] {
   return [...new Set(xs)].slice(0, 20);
 }
 
+const ORG_SUFFIX_GATE = /公司|集团|研究院|研究所|设计院|银行|医院|大学|学院/;
+
 function findCompany(text: string, folded: string): string | undefined {
   BRACKET_RE.lastIndex = 0;
-  for (let m = BRACKET_RE.exec(text); m; m = BRACKET_RE.exec(text)) {
+  const hasBracket = text.includes('【') || text.includes('[');
+  for (let m = hasBracket ? BRACKET_RE.exec(text) : null; m; m = BRACKET_RE.exec(text)) {
     const inner = m[1]!.trim();
     if (!NOT_COMPANY.test(inner) && !/招聘|内推|校招|岗位/.test(inner)) return inner;
   }
-  const org = ORG_RE.exec(text.slice(0, 400));
+  const head = text.slice(0, 400);
+  const org = ORG_SUFFIX_GATE.test(head) ? ORG_RE.exec(head) : null;
   const known = companyAc.findLongest(folded.slice(0, 400))[0];
   if (org && (!known || org.index <= known.start)) return trimOrg(org[1]!);
   if (known) return known.value;
@@ -83,8 +88,9 @@ const NOT_ROLE = /^(?:要求|职责|描述|信息|名称|待遇|福利|人数|�
 
 function findRoles(text: string, company: string | undefined): string[] {
   const roles: string[] = [];
+  const head = text.slice(0, 3000);
   ROLE_RE.lastIndex = 0;
-  for (let m = ROLE_RE.exec(text); m && roles.length < 5; m = ROLE_RE.exec(text)) {
+  for (let m = ROLE_RE.exec(head); m && roles.length < 5; m = ROLE_RE.exec(head)) {
     const head = m[1]!.split(/[。，,；;（(：:]|岗位职责|职位描述|工作职责|任职要求|岗位要求/)[0]!.trim();
     for (const part of head.split(/[、/]|\s+|和|及/)) {
       const role = part.replace(/^(?:\d{4}届?|\d+名|若干名?)/, '').replace(/(?:(?:\d+|[一二两三四五六七八九十]+)[名人]|若干名?)$/, '').trim();
@@ -99,7 +105,8 @@ function findRoles(text: string, company: string | undefined): string[] {
 function findRoleNouns(text: string): string[] {
   const roles: string[] = [];
   ROLE_NOUN_RE.lastIndex = 0;
-  for (let m = ROLE_NOUN_RE.exec(text.slice(0, 2000)); m && roles.length < 5; m = ROLE_NOUN_RE.exec(text.slice(0, 2000))) {
+  const head = text.slice(0, 2000);
+  for (let m = ROLE_NOUN_RE.exec(head); m && roles.length < 5; m = ROLE_NOUN_RE.exec(head)) {
     const role = (m[1]!.replace(ROLE_PREFIX_RE, '') + m[2]!).trim();
     if (role.length >= 3 && !roles.includes(role)) roles.push(role);
   }

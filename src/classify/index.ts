@@ -36,10 +36,12 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
     classify(input, now, timeZone = 'Asia/Shanghai') {
       const text = (typeof input === 'string' ? input : String(input ?? '')).slice(0, MAX_CLASSIFIED_CHARS);
       const folded = foldWidth(text);
-      const wordSpans = words(folded, tokenizer);
+      // jieba is the costliest step: cut only when a short role term needs its word boundaries.
+      let cut: WordSpans | undefined | null = null;
+      const wordsOf = (): WordSpans | undefined => (cut === null ? (cut = words(folded, tokenizer)) : cut);
 
       const detection = detect(folded);
-      const major = majors(folded, wordSpans);
+      const major = majors(folded, wordsOf);
       const openToAll = openAc.findAll(folded).length > 0;
       // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
       const classes = openToAll ? major.classes.filter((c) => major.named.includes(c.code)) : major.classes;
@@ -69,8 +71,8 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
 const round = (x: number): number => Math.round(x * 1e4) / 1e4;
 
 /**
- * For each UTF-16 offset, the [start, end) of the jieba word covering it (packed as start * 2^21 + end
- * would overflow for 1 MB, so two arrays). Undefined when the tokenizer fails or drops text.
+ * Start offsets of the jieba words of `text`, ascending (a gap the tokenizer skipped counts as a
+ * word of its own). Undefined when the tokenizer fails or returns text that is not in the input.
  */
 function words(text: string, tokenizer: Tokenizer): WordSpans | undefined {
   let tokens: string[];
@@ -79,17 +81,16 @@ function words(text: string, tokenizer: Tokenizer): WordSpans | undefined {
   } catch {
     return undefined;
   }
-  const start = new Int32Array(text.length);
-  const end = new Int32Array(text.length);
+  const starts: number[] = [];
   let pos = 0;
   for (const t of tokens) {
     if (!t) continue;
     const at = text.startsWith(t, pos) ? pos : text.indexOf(t, pos);
     if (at < 0) return undefined;
-    for (let i = pos; i < at; i++) (start[i] = i), (end[i] = i + 1);
-    for (let i = at; i < at + t.length; i++) (start[i] = at), (end[i] = at + t.length);
+    if (at > pos) starts.push(pos);
+    starts.push(at);
     pos = at + t.length;
   }
-  for (let i = pos; i < text.length; i++) (start[i] = i), (end[i] = i + 1);
-  return { start, end };
+  if (pos < text.length) starts.push(pos);
+  return { starts: Int32Array.from(starts), length: text.length };
 }

@@ -50,20 +50,28 @@ const PREFERRED_WEIGHT = 3;
 /** At most this many classes are inferred from duties alone. */
 const MAX_IMPLICIT = 2;
 
-/** The jieba word covering each offset. */
+/** Where jieba's words start, ascending. */
 export interface WordSpans {
-  start: Int32Array;
-  end: Int32Array;
+  starts: Int32Array;
+  length: number;
 }
 
 /** A short term inside a longer word is not that term: '编辑' in '基因编辑'. Crossing words is fine ('招聘会|计'). */
 function insideLongerWord(m: Match<unknown>, words: WordSpans): boolean {
-  const s = words.start[m.start]!;
-  const e = words.end[m.start]!;
+  const { starts } = words;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= m.start) lo = mid;
+    else hi = mid - 1;
+  }
+  const s = starts[lo] ?? 0;
+  const e = lo + 1 < starts.length ? starts[lo + 1]! : words.length;
   return s <= m.start && e >= m.end && e - s > m.end - m.start;
 }
 
-export function createMajorClassifier(catalog: Catalog): (folded: string, words: WordSpans | undefined) => MajorResult {
+export function createMajorClassifier(catalog: Catalog): (folded: string, words: () => WordSpans | undefined) => MajorResult {
   const names = new Map<string, NameEntry>();
   for (const [code, cls] of catalog.classes) names.set(foldWidth(cls.name), { kind: 'class-name', classes: [code] });
   for (const m of catalog.majors) names.set(foldWidth(m.name), { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
@@ -124,7 +132,11 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
     const seen = new Set<string>();
     const roleHits = roleAc
       .findLongest(text)
-      .filter((m) => !words || m.term.length > 2 || !insideLongerWord(m, words));
+      .filter((m) => {
+        if (m.term.length > 2) return true;
+        const w = words();
+        return !w || !insideLongerWord(m, w);
+      });
     // The title's head noun names the job ('数学编辑' is an editor); what comes before it qualifies it.
     let head = -1;
     for (let i = 0; i < roleHits.length && roleHits[i]!.end <= titleEnd; i++) head = i;
