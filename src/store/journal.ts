@@ -1,0 +1,199 @@
+// The store's write-ahead journal: one JSON line per change, appended and fdatasync'ed before the
+// change is acknowledged. Appends that arrive while a write is in flight share the next write and
+// the next fdatasync (group commit), so the cost of a change does not depend on how much is stored.
+//
+// The journal is a series of segment files `relay.wal.<first seq>.jsonl`. A process never appends to a
+// segment it did not create (a killed process may have left a torn last line), and a compaction seals
+// the open segment so that the ones the new snapshot covers can be deleted.
+import { close, fdatasync, open, readdirSync, readFileSync, unlinkSync, write } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fsyncDir } from './files.ts';
+
+export interface JournalRecord {
+  /** Sequence number, increasing across segments. */
+  s: number;
+  op: string;
+  [key: string]: unknown;
+}
+
+interface Pending {
+  seq: number;
+  line: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface Segment {
+  file: string;
+  firstSeq: number;
+  maxSeq: number;
+}
+
+// Raw descriptors (not FileHandle): a store a test never closes must not warn when garbage-collected.
+const openFd = promisify(open);
+const writeSome = promisify(write) as (fd: number, buf: Buffer, offset: number, length: number) => Promise<{ bytesWritten: number }>;
+async function writeFd(fd: number, buf: Buffer): Promise<void> {
+  for (let off = 0; off < buf.length; ) off += (await writeSome(fd, buf, off, buf.length - off)).bytesWritten;
+}
+const datasyncFd = promisify(fdatasync);
+const closeFd = promisify(close);
+
+const SEGMENT_RE = /^relay\.wal\.(\d+)\.jsonl$/;
+
+export const segmentName = (firstSeq: number) => `relay.wal.${String(firstSeq).padStart(12, '0')}.jsonl`;
+
+/** Segments in a data directory, oldest first. */
+export function listSegments(dir: string): { file: string; firstSeq: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => SEGMENT_RE.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ file: join(dir, m[0]), firstSeq: Number(m[1]) }))
+    .sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+/**
+ * The records of one segment. A last line without its newline, or one that does not parse, is a write
+ * the process died in the middle of: it was never acknowledged, so it is skipped. A bad line elsewhere
+ * is counted in `corrupt` and skipped.
+ */
+export function readSegment(file: string): { records: JournalRecord[]; corrupt: number; tornTail: boolean } {
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  const last = lines.pop() ?? '';
+  const records: JournalRecord[] = [];
+  let corrupt = 0;
+  lines.forEach((line, i) => {
+    if (!line) return;
+    try {
+      records.push(JSON.parse(line) as JournalRecord);
+    } catch {
+      // The final complete line may still be torn if the tail after it was zero-filled by the file system.
+      if (i < lines.length - 1) corrupt++;
+    }
+  });
+  return { records, corrupt, tornTail: last.length > 0 };
+}
+
+export class Journal {
+  private fd: number | undefined;
+  private current: Segment | undefined;
+  private sealRequested = false;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly segments: Segment[] = [];
+  /** Bytes appended since the last `resetBytes()` (the compaction trigger). */
+  bytes = 0;
+
+  constructor(
+    private readonly dir: string,
+    private lastSeq: number,
+    private readonly fsync: boolean,
+    existing: Segment[] = [],
+  ) {
+    this.segments.push(...existing);
+  }
+
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  /**
+   * Assigns the next sequence number and serialises the record NOW (later changes to the objects it
+   * names do not leak into it); the promise resolves once the line is durable.
+   */
+  append(record: Omit<JournalRecord, 's'>): Promise<void> {
+    const seq = ++this.lastSeq;
+    const line = `${JSON.stringify({ s: seq, ...record })}\n`;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ seq, line, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Resolves once everything appended so far is durable (or failed). */
+  async flushed(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => {});
+  }
+
+  /** The next write starts a new segment; returns the last sequence number assigned so far. */
+  seal(): number {
+    this.sealRequested = true;
+    if (!this.flushing) void this.closeCurrent();
+    return this.lastSeq;
+  }
+
+  /** Deletes segments whose every record is at or below `seq` (a snapshot covers them). */
+  dropThrough(seq: number): number {
+    let dropped = 0;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i]!;
+      if (s === this.current || s.maxSeq > seq) continue;
+      try {
+        unlinkSync(s.file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      this.segments.splice(i, 1);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  segmentFiles(): string[] {
+    return this.segments.map((s) => s.file);
+  }
+
+  async close(): Promise<void> {
+    await this.flushed();
+    await this.closeCurrent();
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flushLoop().finally(() => (this.flushing = undefined));
+  }
+
+  private async closeCurrent(): Promise<void> {
+    const fd = this.fd;
+    this.fd = undefined;
+    this.current = undefined;
+    this.sealRequested = false;
+    if (fd !== undefined) await closeFd(fd).catch(() => {});
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        if (this.sealRequested) await this.closeCurrent();
+        if (this.fd === undefined) {
+          const seg: Segment = { file: join(this.dir, segmentName(batch[0]!.seq)), firstSeq: batch[0]!.seq, maxSeq: 0 };
+          this.fd = await openFd(seg.file, 'a');
+          // The new file's directory entry must be durable before any record in it is acknowledged.
+          if (this.fsync) fsyncDir(this.dir);
+          this.current = seg;
+          this.segments.push(seg);
+        }
+        const buf = Buffer.from(batch.map((p) => p.line).join(''), 'utf8');
+        await writeFd(this.fd, buf);
+        if (this.fsync) await datasyncFd(this.fd);
+        this.current!.maxSeq = batch[batch.length - 1]!.seq;
+        this.bytes += buf.length;
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        // A failed write may have left a partial line: never append after it, start a new segment.
+        if (this.current) this.current.maxSeq = Math.max(this.current.maxSeq, batch[batch.length - 1]!.seq);
+        await this.closeCurrent();
+        for (const p of batch) p.reject(err);
+      }
+    }
+  }
+}
