@@ -1,6 +1,11 @@
 // Sends due deliveries through the adapters, in order per channel, with retries and a dead letter.
 // A delivery's parts go out one by one and `sentParts` is saved after each, so a restart resumes
 // where it stopped instead of sending the whole digest again.
+//
+// Exactly-once where the platform helps: every part carries `idempotencyKey = ${delivery.id}-${part}`
+// (Lark sends it as `uuid` and drops a repeat). Elsewhere a crash after the platform accepted a part and
+// before its mark is durable sends that one part again on restart; `markWindowsMs` measures that window
+// (the store acknowledges the mark after its journal line is fdatasync'ed).
 import type { Delivery, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { AdapterError, type ChatAdapter } from './ports.ts';
@@ -22,7 +27,12 @@ export function backoffMs(attempt: number, base: number, cap: number, random: ()
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/** How many recent mark windows `markWindowsMs` keeps. */
+const WINDOW_SAMPLES = 10_000;
+
 export class Outbox {
+  /** Recent windows, in ms, between the platform accepting a part and its mark being durable. */
+  readonly markWindowsMs: number[] = [];
   private draining: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -94,11 +104,16 @@ export class Outbox {
       return false;
     }
     try {
+      const done = () => ({ status: 'delivered' as const, deliveredAt: this.now().toISOString(), lastError: undefined });
       for (let i = d.sentParts; i < d.parts.length; i++) {
         await adapter.send(d.channel.chat, d.parts[i]!, { idempotencyKey: `${d.id}-${i}` });
-        await this.store.updateDelivery(d.id, { sentParts: i + 1 });
+        const accepted = performance.now();
+        // The last part's mark also marks the delivery delivered: one durable write, not two.
+        await this.store.updateDelivery(d.id, i === d.parts.length - 1 ? { sentParts: i + 1, ...done() } : { sentParts: i + 1 });
+        this.markWindowsMs.push(performance.now() - accepted);
+        if (this.markWindowsMs.length > WINDOW_SAMPLES) this.markWindowsMs.splice(0, this.markWindowsMs.length - WINDOW_SAMPLES);
       }
-      await this.store.updateDelivery(d.id, { status: 'delivered', deliveredAt: this.now().toISOString(), lastError: undefined });
+      if (d.status !== 'delivered') await this.store.updateDelivery(d.id, done());
       log.info({ parts: d.parts.length, attempts: d.attempts + 1 }, 'digest delivered');
       return true;
     } catch (err) {

@@ -101,6 +101,34 @@ describe('outbox', () => {
     expect(store.deliveries()[0]).toMatchObject({ status: 'dead', attempts: 1 });
   });
 
+  it('passes ${delivery}-${part} as the idempotency key and measures the send→durable-mark window', async () => {
+    const { adapter, outbox, add } = await setup();
+    await add(delivery('d1', '学生群', ['一', '二']));
+    const keys: (string | undefined)[] = [];
+    const send = adapter.send.bind(adapter);
+    adapter.send = async (chat, m, o) => {
+      keys.push(o?.idempotencyKey);
+      return send(chat, m);
+    };
+    await outbox.drain();
+    expect(keys).toEqual(['d1-0', 'd1-1']);
+    expect(outbox.markWindowsMs).toHaveLength(2);
+    expect(outbox.markWindowsMs.every((ms) => ms >= 0 && ms < 1000)).toBe(true);
+  });
+
+  it('after a restart sends what was not delivered, from the first unsent part', async () => {
+    const dir = tempDir();
+    const s1 = await Store.open(dir);
+    await s1.recordDigest({ id: 'dg', collegeId: 'electrical', collegeName: 'x', createdAt: '', items: [] }, [delivery('d1', '学生群', ['一', '二', '三']), delivery('d2', '别的群', ['四'])]);
+    await s1.updateDelivery('d1', { sentParts: 1 }); // the process died after part 1 was marked
+    const s2 = await Store.open(dir);
+    const adapter = new LocalAdapter({ print: () => {} });
+    await new Outbox(s2, () => adapter, silentLogger, { maxAttempts: () => 3 }).drain();
+    expect(adapter.sent.map((s) => s.text)).toEqual(['二', '三', '四']);
+    const s3 = await Store.open(dir);
+    expect(s3.deliveries().map((d) => d.status)).toEqual(['delivered', 'delivered']);
+  });
+
   it('backs off exponentially with jitter, capped', () => {
     const mid = () => 0.5;
     expect([1, 2, 3, 4].map((a) => backoffMs(a, 1000, 60_000, mid))).toEqual([750, 1500, 3000, 6000]);
