@@ -3,7 +3,7 @@ import { LocalAdapter } from '../../adapters/local.ts';
 import type { Delivery } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import { backoffMs, Outbox } from '../../src/outbox.ts';
-import { AdapterError } from '../../src/ports.ts';
+import { AdapterError, type ChatAdapter } from '../../src/ports.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -106,10 +106,11 @@ describe('outbox', () => {
     await add(delivery('d1', '学生群', ['一', '二']));
     const keys: (string | undefined)[] = [];
     const send = adapter.send.bind(adapter);
-    adapter.send = async (chat, m, o) => {
+    const spy: ChatAdapter['send'] = async (chat, m, o) => {
       keys.push(o?.idempotencyKey);
       return send(chat, m);
     };
+    adapter.send = spy;
     await outbox.drain();
     expect(keys).toEqual(['d1-0', 'd1-1']);
     expect(outbox.markWindowsMs).toHaveLength(2);
