@@ -5,7 +5,7 @@
 
 export const MAJOR_ALIASES: Record<string, string[]> = {
   // 电气 / 电力 (the home turf of an electric-power university)
-  电气: ['0806'], 电气工程: ['0806'], 电力系统: ['0806'], 电力工程: ['0806'], 电力电子: ['0806'],
+  电气: ['0806'], 电气工程: ['0806'], 电力系统: ['0806'], 电力系统及其自动化: ['0806'], 电气工程及自动化: ['0806'], 电力工程: ['0806'], 电力电子: ['0806'],
   电气自动化: ['0806'], 电自: ['0806'], 电机电器: ['0806'], 高电压: ['0806'], 高压: ['0806'],
   输配电: ['0806'], 智能电网: ['0806'], 继电保护: ['0806'], 电网: ['0806'],
   // 能源动力
@@ -40,7 +40,7 @@ export const MAJOR_ALIASES: Record<string, string[]> = {
   // 医学
   医学: ['1002'], 临床: ['1002'], 护理: ['1011'], 药学: ['1007'], 中医: ['1005'], 口腔: ['1003'],
   // 艺术
-  美术: ['1304'], 设计: ['1305'], 视觉传达: ['1305'], 动画: ['1303'], 影视: ['1303'], 音乐: ['1302'],
+  美术: ['1304'], 视觉传达: ['1305'], 动画: ['1303'], 影视: ['1303'], 音乐: ['1302'],
 
   // Vocational (高职) class names. Mapped to the nearest undergraduate class where there is one
   // with the same content; left empty where the undergraduate label would be wrong.

@@ -213,17 +213,30 @@ const PREFERRED_RE = /优先|更好|为佳|最佳|加分/;
 const REQUIRED_RE = /专业要求|要求专业|专业限|限专业|专业须|专业必须/;
 
 /** Sentences that state a major requirement or preference. */
+const LIST_FOLLOWS_RE = /^(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]/;
+const CLAUSE_END = new Set([',', '，', ';', '；']);
+
+/**
+ * Spans that name required or preferred majors: after '专业要求：' to the end of the sentence (the
+ * list may use commas), otherwise only the clause around '专业' ('…电子信息相关专业'), so duties in
+ * the same sentence ('负责功率电路设计') are not read as majors.
+ */
 function majorContexts(text: string): MajorContext[] {
   const spans: MajorContext[] = [];
-  let from = text.indexOf('专业');
-  while (from >= 0) {
-    let s = from;
-    while (s > 0 && !SENTENCE_END.has(text[s - 1]!)) s--;
+  for (let from = text.indexOf('专业'); from >= 0; from = text.indexOf('专业', from + 2)) {
     let e = from;
     while (e < text.length && !SENTENCE_END.has(text[e]!)) e++;
-    const sentence = text.slice(s, e);
-    if (MAJOR_CONTEXT_RE.test(sentence)) spans.push({ start: s, end: e, preferred: PREFERRED_RE.test(sentence) && !REQUIRED_RE.test(sentence) });
-    from = text.indexOf('专业', e);
+    if (LIST_FOLLOWS_RE.test(text.slice(from + 2, from + 12))) {
+      const span = text.slice(from, e);
+      spans.push({ start: from, end: e, preferred: PREFERRED_RE.test(span) && !REQUIRED_RE.test(span) });
+      continue;
+    }
+    let cs = from;
+    while (cs > 0 && !SENTENCE_END.has(text[cs - 1]!) && !CLAUSE_END.has(text[cs - 1]!)) cs--;
+    let ce = from;
+    while (ce < e && !CLAUSE_END.has(text[ce]!)) ce++;
+    const clause = text.slice(cs, ce);
+    if (MAJOR_CONTEXT_RE.test(clause)) spans.push({ start: cs, end: ce, preferred: PREFERRED_RE.test(clause) && !REQUIRED_RE.test(clause) });
   }
   return spans;
 }
