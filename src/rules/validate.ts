@@ -29,7 +29,10 @@ export function isValidTimeZone(tz: string): boolean {
 }
 
 type Loose<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? Loose<U>[] : T[K] extends object ? Loose<T[K]> : unknown };
+/** The array's object elements; anything else in it (null, a string…) is the schema's to report. */
 const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+const objects = <T>(v: unknown): [T, number][] =>
+  list<unknown>(v).flatMap((x, i) => (x && typeof x === 'object' && !Array.isArray(x) ? [[x as T, i] as [T, number]] : []));
 const str = (v: unknown): v is string => typeof v === 'string';
 
 /**
@@ -48,7 +51,7 @@ export function checkRules(raw: unknown, catalog: Catalog): PathIssue[] {
   if (defaultCron) issues.push({ path: ['defaults', 'digest'], message: defaultCron });
 
   const sourceKeys = new Map<string, number>();
-  list<Loose<Source>>(rules.sources).forEach((s, i) => {
+  objects<Loose<Source>>(rules.sources).forEach(([s, i]) => {
     const key = `${s.platform}:${s.group}`;
     if (sourceKeys.has(key)) {
       issues.push({ path: ['sources', i, 'group'], message: `duplicate source ${key} (also sources[${sourceKeys.get(key)}])` });
@@ -56,7 +59,7 @@ export function checkRules(raw: unknown, catalog: Catalog): PathIssue[] {
   });
 
   const collegeIds = new Map<string, number>();
-  list<Loose<College>>(rules.colleges).forEach((c, i) => {
+  objects<Loose<College>>(rules.colleges).forEach(([c, i]) => {
     const at = (...rest: (string | number)[]) => ['colleges', i, ...rest];
     if (!str(c.id)) return;
     if (collegeIds.has(c.id)) {
@@ -81,7 +84,7 @@ export function checkRules(raw: unknown, catalog: Catalog): PathIssue[] {
       const problem = cronProblem(c.digest);
       if (problem) issues.push({ path: at('digest'), message: problem });
     }
-    list<Loose<Channel>>(c.channels).forEach((ch, j) => {
+    objects<Loose<Channel>>(c.channels).forEach(([ch, j]) => {
       const key = `${ch.platform}:${ch.chat}`;
       const src = sourceKeys.get(key);
       if (src !== undefined) {

@@ -40,7 +40,7 @@ describe('rules parser properties', () => {
           check(copy.join('\n'));
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 500 },
     );
   });
 });
