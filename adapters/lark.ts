@@ -605,7 +605,10 @@ class LarkChatAdapter implements ChatAdapter {
     const ctx: NormalizeContext = { appId: this.config.appId };
     if (this.botOpenId) ctx.botOpenId = this.botOpenId;
     const message = normalize(data, ctx);
-    if (!message) return;
+    if (!message) {
+      this.log.debug({ type: (data as { message?: { message_type?: string } })?.message?.message_type }, 'lark message ignored (not a group text/post, or our own)');
+      return;
+    }
     if (this.opts.resolveNames !== false) message.senderName = await this.senderName(message.senderId);
     const handler = this.handler;
     if (handler) await handler(message);

@@ -516,7 +516,10 @@ class WechatyAdapter implements WechatAdapter {
       this.log.warn({ err: e, messageId: safe(() => m.id) }, 'wechat message could not be read; skipped');
       return;
     }
-    if (!message) return;
+    if (!message) {
+      this.log.debug({ type: safe(() => m.type()) }, 'wechat message ignored (not a group text/url, or our own)');
+      return;
+    }
     try {
       await handler(message);
     } catch (e) {
