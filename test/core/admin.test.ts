@@ -6,7 +6,7 @@ import { parseAdminCommand } from '../../src/admin.ts';
 import { createRelay, type Relay } from '../../src/app.ts';
 import type { Platform } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
-import type { ChatAdapter } from '../../src/ports.ts';
+import { AdapterError, type ChatAdapter } from '../../src/ports.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('parseAdminCommand', () => {
@@ -72,5 +72,36 @@ describe('admin commands in chat', () => {
     expect(relay.store.postById(held[1]!.id)!.status).toBe('active');
     await say('5200013140', '/relay approve ffffffff');
     expect(replies().at(-1)).toContain('找不到');
+  });
+});
+
+describe('dead letters', () => {
+  let relay: Relay | undefined;
+  afterEach(async () => relay?.stop());
+
+  it('tells the admins once when a delivery is given up on', async () => {
+    const dir = tempDir();
+    const rulesFile = join(dir, 'routing.yaml');
+    copyFileSync('rules/routing.yaml', rulesFile);
+    const local = new LocalAdapter({ print: () => {} });
+    const send = local.send.bind(local);
+    // The electrical college's WeChat group is gone: every send there fails for good.
+    local.send = async (chat, m, o) => {
+      if (chat === '电气学院2026届就业信息群') throw new AdapterError('wechat', 'send', 'room not found', { permanent: true });
+      return send(chat, m, o);
+    };
+    const adapters = new Map<Platform, ChatAdapter>((['local', 'wechat', 'lark', 'telegram'] as const).map((p) => [p, local]));
+    relay = await createRelay({ rulesFile, dataDir: join(dir, 'data'), adapters, logger: silentLogger, watchRules: false });
+    await relay.start();
+    await local.post({ platform: 'wechat', group: '东电校友会·北京分会', senderId: 'u1', text: '国网江苏电力2026届校园招聘，电气工程及其自动化专业本科/硕士，南京，网申 https://zhaopin.sgcc.com.cn/x' });
+    await relay.runDigest('electrical');
+    await relay.outbox.drain();
+    const dead = relay.store.deliveries().filter((d) => d.status === 'dead');
+    expect(dead).toHaveLength(1);
+    expect(relay.store.deliveries().filter((d) => d.status === 'delivered').map((d) => d.channel.platform)).toEqual(['telegram']);
+    const toAdmins = local.sent.filter((s) => s.chat === '5200013140' || s.chat === '就业中心-王老师');
+    expect(toAdmins).toHaveLength(2);
+    expect(toAdmins[0]!.text).toContain('电气学院2026届就业信息群');
+    expect(toAdmins[0]!.text).toContain('room not found');
   });
 });
