@@ -1,5 +1,7 @@
 // Deadlines: absolute (2026年12月5日, 12月5日, 12.5, 2026-12-05) and relative (明天, 本周五, 下周一,
-// 3天内) dates, resolved against `now` as seen in the rules' time zone.
+// 3天内) dates, resolved against `now` as seen in the rules' time zone. A date without a year and a
+// weekday without 下/上 resolve forward: a deadline is posted before it passes (a month-day that
+// passed at most 60 days ago stays in the past: that is a late repost of a closed referral).
 
 export interface DayRef {
   y: number;
@@ -58,12 +60,21 @@ function valid(y: number, m: number, d: number): DayRef | undefined {
   return day.m === m ? day : undefined;
 }
 
-/** A month-day without a year is the next such day, unless it passed only recently (a late repost). */
+/** Most days a year-less date may lie in the past: a late repost of a closed referral, not next year's. */
+const RECENTLY_PASSED_DAYS = 60;
+
+/**
+ * A month-day without a year is the next such day, unless it passed at most 60 days ago (a late
+ * repost). Across New Year too: on 2027-01-05 '12月28日' is eight days ago, not 2027-12-28.
+ * 2月29日 is the next leap day.
+ */
 function withYear(today: DayRef, m: number, d: number): DayRef | undefined {
-  const same = valid(today.y, m, d);
-  if (!same) return valid(today.y + 1, m, d);
-  const behind = (Date.UTC(today.y, today.m - 1, today.d) - Date.UTC(same.y, same.m - 1, same.d)) / 86_400_000;
-  return behind > 60 ? valid(today.y + 1, m, d) : same;
+  const todayMs = Date.UTC(today.y, today.m - 1, today.d);
+  for (let y = today.y - 1; y <= today.y + 4; y++) {
+    const day = valid(y, m, d);
+    if (day && todayMs - Date.UTC(day.y, day.m - 1, day.d) <= RECENTLY_PASSED_DAYS * 86_400_000) return day;
+  }
+  return undefined;
 }
 
 const WEEKDAY: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 日: 7, 天: 7, 末: 6 };
@@ -83,7 +94,7 @@ const DATE_RE = new RegExp(
     String.raw`(?<m2>\d{1,2})\s*月\s*(?<d2>\d{1,2})\s*[日号]?`,
     String.raw`(?<![\d.])(?<m3>\d{1,2})[./](?<d3>\d{1,2})(?![\d.%万千kK])`,
     String.raw`(?<rel>今天|今日|明天|明日|后天)`,
-    String.raw`(?<wk>本|这|下下|下)?(?:周|星期|礼拜)(?<wd>[一二三四五六日天末])`,
+    String.raw`(?<wk>本|这|下下|下|上)?(?:周|星期|礼拜)(?<wd>[一二三四五六日天末])`,
     String.raw`(?<n>\d{1,2}|[一两二三四五六七八九十])\s*(?<unit>天|日|个工作日|周)[之以]?内`,
   ].join('|'),
   'g',
@@ -106,8 +117,10 @@ export function findDates(text: string, today: DayRef): DateMention[] {
       const weekStart = addDays(today, 1 - today.dow);
       if (g.wk === '下') day = addDays(weekStart, 7 + target - 1);
       else if (g.wk === '下下') day = addDays(weekStart, 14 + target - 1);
-      else if (g.wk) day = addDays(weekStart, target - 1);
-      else day = addDays(today, (target - today.dow + 7) % 7); // plain 周五: the coming one
+      else if (g.wk === '上') day = addDays(weekStart, target - 1 - 7);
+      // 本周五 / 这周五 / 周五: the coming one (today included). Nobody posts a deadline that has
+      // already passed, so on Saturday '截止本周五' means next Friday, not yesterday.
+      else day = addDays(today, (target - today.dow + 7) % 7);
     } else if (g.n) {
       const n = /\d/.test(g.n) ? Number(g.n) : (CN_NUM[g.n] ?? 0);
       const days = g.unit === '周' ? n * 7 : g.unit === '个工作日' ? Math.ceil((n * 7) / 5) : n;

@@ -69,6 +69,51 @@ describe('deadline', () => {
     expect(fields(`招聘电气工程师，${text}`).deadline).toBe(iso);
   });
 
+  describe('never in the past for a relative weekday', () => {
+    // Saturday 2026-11-21 12:00 in Shanghai: this week's Friday was yesterday.
+    const SATURDAY = new Date('2026-11-21T04:00:00Z');
+    it.each([
+      ['截止本周五', '2026-11-27'],
+      ['这周五前投递', '2026-11-27'],
+      ['周五截止', '2026-11-27'],
+      ['截止星期一', '2026-11-23'],
+      ['本周六截止', '2026-11-21'], // today is not in the past
+      ['本周日截止', '2026-11-22'],
+      ['下周五截止', '2026-11-27'],
+      ['下周一截止', '2026-11-23'],
+      ['下下周一截止', '2026-11-30'],
+    ])('on Saturday %s → %s', (text, iso) => {
+      expect(fields(`招聘电气工程师，${text}`, SATURDAY).deadline).toBe(iso);
+    });
+
+    it('keeps this week on a weekday before it (本周五 on Wednesday is the 20th)', () => {
+      expect(fields('招聘电气工程师，截止本周五', NOW).deadline).toBe('2026-11-20');
+    });
+
+    it('reads 上周五 as last week, not the coming Friday', () => {
+      expect(fields('招聘电气工程师，原定上周五截止', SATURDAY).deadline).toBe('2026-11-13');
+    });
+
+    it('a brand-new referral with 截止本周五 posted on Saturday does not expire at once', () => {
+      const f = fields('华能集团某电厂招聘热能与动力工程专业毕业生，岗位：集控运行值班员，2026届本科及以上，截止本周五', SATURDAY);
+      expect(f.deadline! >= '2026-11-21').toBe(true);
+    });
+  });
+
+  describe('a month-day without a year', () => {
+    it.each([
+      ['2026-11-21T04:00:00Z', '截止12月5日', '2026-12-05'], // the coming one
+      ['2026-11-21T04:00:00Z', '截止11月20日', '2026-11-20'], // passed yesterday: a late repost, not next year
+      ['2026-11-21T04:00:00Z', '截止9月1日', '2027-09-01'], // passed > 60 days ago: next year
+      ['2027-01-05T04:00:00Z', '截止12月28日', '2026-12-28'], // across New Year, 8 days ago: a late repost
+      ['2026-12-20T04:00:00Z', '截止1月10日', '2027-01-10'],
+      ['2026-11-21T04:00:00Z', '截止2月29日', '2028-02-29'], // the next leap day
+      ['2026-11-21T04:00:00Z', '12.5前投递', '2026-12-05'],
+    ])('on %s %s → %s', (at, text, iso) => {
+      expect(fields(`招聘电气工程师，${text}`, new Date(at)).deadline).toBe(iso);
+    });
+  });
+
   it('ignores dates that are not a deadline', () => {
     expect(fields('招聘电气工程师，12月20日笔试，薪资3.5万').deadline).toBeUndefined();
   });
