@@ -6,7 +6,8 @@ import type { Tokenizer } from '../ports.ts';
 import { AhoCorasick } from './aho-corasick.ts';
 import { createDetector } from './detect.ts';
 import { OPEN_TO_ALL_TERMS } from './detect-terms.ts';
-import { extractFields } from './extract.ts';
+import { createFieldExtractor } from './extract.ts';
+import { MAJOR_ALIASES } from './major-aliases.ts';
 import { createMajorClassifier, type WordSpans } from './majors.ts';
 import { foldWidth } from './normalize.ts';
 import { createRouter, type CollegeRoute, type Route, type RoutingConfig } from './routing.ts';
@@ -31,6 +32,10 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
   const route = createRouter(config);
   const openAc = new AhoCorasick(OPEN_TO_ALL_TERMS.map((t) => [foldWidth(t), true] as const));
   const threshold = Number.isFinite(config.threshold) ? config.threshold : 0.5;
+  const extractFields = createFieldExtractor(
+    [...catalog.majors.map((m) => m.name), ...[...catalog.classes.values()].map((c) => c.name)],
+    Object.keys(MAJOR_ALIASES),
+  );
 
   return {
     classify(input, now, timeZone = 'Asia/Shanghai') {
