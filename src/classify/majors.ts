@@ -100,32 +100,12 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
   const roleAc = new AhoCorasick(roles);
   const classNames = new Map([...catalog.classes].map(([code, c]) => [code, c.name]));
 
-  return (text, words) => {
-    const contexts = majorContexts(text);
-    const contextOf = (m: Match<unknown>): MajorContext | undefined => contexts.find((c) => m.start >= c.start && m.end <= c.end);
-
-    // Explicit names.
-    const ctxHits = new Map<string, Evidence[]>();
-    const elsewhereHits = new Map<string, Evidence[]>();
-    const aliasHints = new Map<string, Evidence[]>();
-    const majorCodes = new Set<string>();
-    const named = new Set<string>();
-    for (const m of nameAc.findLongest(text)) {
-      const e = m.value;
-      if (e.kind === 'blocker') continue;
-      const context = contextOf(m);
-      // A required major is explicit; a preferred one ('…专业优先') is a strong hint the duties can outvote.
-      const ctx = context !== undefined && !context.preferred;
-      // Outside a requirement sentence only unmistakable names are explicit: class names and long
-      // major names. '摄影', '漫画', '市场营销' there describe the work, so they vote like role terms.
-      const unmistakable = !context && (e.kind === 'class-name' || (e.kind === 'major-name' && m.term.length >= 5));
-      const target = ctx ? ctxHits : unmistakable ? elsewhereHits : aliasHints;
-      const weight = ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2;
-      for (const code of e.classes) push(target, code, { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind });
-      if (e.majorCode && (context || unmistakable)) majorCodes.add(e.majorCode);
-      if (context || unmistakable) for (const code of e.classes) named.add(code);
-    }
-    // Implicit: roles and duties vote, the title (first sentence) counts more.
+  /** Implicit evidence: roles and duties vote, the title (first sentence) counts more. */
+  const roleVotes = (
+    text: string,
+    words: () => WordSpans | undefined,
+    aliasHints: Map<string, Evidence[]>,
+  ): { scores: Map<string, number>; evidence: Map<string, Evidence[]> } => {
     const titleEnd = firstSentenceEnd(text);
     const scores = new Map<string, number>();
     const evidence = new Map<string, Evidence[]>();
@@ -156,24 +136,57 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
       for (const e of ev) scores.set(code, (scores.get(code) ?? 0) + e.weight);
       for (const e of ev) push(evidence, code, e);
     }
+    return { scores, evidence };
+  };
+
+  return (text, words) => {
+    const contexts = majorContexts(text);
+    const contextOf = (m: Match<unknown>): MajorContext | undefined => contexts.find((c) => m.start >= c.start && m.end <= c.end);
+
+    // Explicit names.
+    const ctxHits = new Map<string, Evidence[]>();
+    const elsewhereHits = new Map<string, Evidence[]>();
+    const aliasHints = new Map<string, Evidence[]>();
+    const majorCodes = new Set<string>();
+    const named = new Set<string>();
+    for (const m of nameAc.findLongest(text)) {
+      const e = m.value;
+      if (e.kind === 'blocker') continue;
+      const context = contextOf(m);
+      // A required major is explicit; a preferred one ('…专业优先') is a strong hint the duties can outvote.
+      const ctx = context !== undefined && !context.preferred;
+      // Outside a requirement sentence only unmistakable names are explicit: class names and long
+      // major names. '摄影', '漫画', '市场营销' there describe the work, so they vote like role terms.
+      const unmistakable = !context && (e.kind === 'class-name' || (e.kind === 'major-name' && m.term.length >= 5));
+      const target = ctx ? ctxHits : unmistakable ? elsewhereHits : aliasHints;
+      const weight = ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2;
+      for (const code of e.classes) push(target, code, { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind });
+      if (e.majorCode && (context || unmistakable)) majorCodes.add(e.majorCode);
+      if (context || unmistakable) for (const code of e.classes) named.add(code);
+    }
     const explicit = ctxHits.size > 0 ? ctxHits : elsewhereHits;
+    // Named majors dominate: role votes only break ties between named classes with as much
+    // evidence each, so a post naming one major (most referrals) skips the role pass, and with it
+    // the jieba cut the short role terms need.
+    const explicitList = [...explicit];
+    const needSupport = explicitList.some(([, a], i) => explicitList.some(([, b], k) => k !== i && a.length === b.length));
+    const { scores, evidence } = explicit.size > 0 && !needSupport ? { scores: undefined, evidence: undefined } : roleVotes(text, words, aliasHints);
     if (explicit.size > 0) {
-      // Named majors dominate; among them, the ones the duties also point to come first.
       const conf = ctxHits.size > 0 ? EXPLICIT_IN_CONTEXT : EXPLICIT_ELSEWHERE;
-      const classes = [...explicit]
-        .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: conf, evidence: ev, support: scores.get(code) ?? 0 }))
+      const classes = explicitList
+        .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: conf, evidence: ev, support: scores?.get(code) ?? 0 }))
         .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
         .map(({ support: _support, ...c }) => c);
       return { classes, majorCodes: [...majorCodes], explicit: true, named: [...named] };
     }
-    const ranked = [...scores].sort((a, b) => b[1] - a[1]);
+    const ranked = [...scores!].sort((a, b) => b[1] - a[1]);
     const top = ranked[0]?.[1] ?? 0;
     const classes: ClassScore[] = [];
     if (top >= MIN_IMPLICIT_SCORE) {
       for (const [code, s] of ranked) {
         if (s < top * RELATIVE_CUTOFF) break;
         const confidence = round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
-        classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence.get(code) ?? [] });
+        classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence!.get(code) ?? [] });
         if (classes.length >= MAX_IMPLICIT) break;
       }
     }
