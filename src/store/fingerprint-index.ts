@@ -7,14 +7,19 @@
 const BANDS = 4;
 const BAND_BITS = 16;
 
-const popcount64 = (x: bigint): number => {
-  let n = 0;
-  while (x) {
-    x &= x - 1n;
-    n++;
-  }
-  return n;
-};
+/** Set bits of a 32-bit integer (SWAR). BigInt arithmetic was most of ingest's store time. */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** A 16-hex-digit fingerprint as two unsigned 32-bit halves. */
+function halves(fingerprint: string): [number, number] {
+  const hex = fingerprint.padStart(16, '0');
+  return [parseInt(hex.slice(0, 8), 16) >>> 0, parseInt(hex.slice(8, 16), 16) >>> 0];
+}
 
 /** Every 16-bit mask with at most `radius` bits set (XOR them onto a band value to probe its neighbours). */
 function masksWithin(radius: number): number[] {
@@ -31,19 +36,19 @@ function masksWithin(radius: number): number[] {
 
 export class FingerprintIndex {
   private readonly buckets = Array.from({ length: BANDS }, () => new Map<number, string[]>());
-  private readonly values = new Map<string, bigint>();
+  private readonly values = new Map<string, [number, number]>();
   private readonly probes: number[];
 
   constructor(private readonly maxDistance: number) {
     this.probes = masksWithin(Math.floor(maxDistance / BANDS));
   }
 
-  private static bands(v: bigint): number[] {
-    return Array.from({ length: BANDS }, (_, i) => Number((v >> BigInt(i * BAND_BITS)) & 0xffffn));
+  private static bands([hi, lo]: [number, number]): [number, number, number, number] {
+    return [lo & 0xffff, lo >>> 16, hi & 0xffff, hi >>> 16];
   }
 
   add(fingerprint: string, id: string): void {
-    const v = BigInt(`0x${fingerprint}`);
+    const v = halves(fingerprint);
     this.values.set(id, v);
     FingerprintIndex.bands(v).forEach((key, i) => {
       const list = this.buckets[i]!.get(key);
@@ -67,18 +72,24 @@ export class FingerprintIndex {
 
   /** Ids within the distance, nearest first. */
   near(fingerprint: string): string[] {
-    const v = BigInt(`0x${fingerprint}`);
+    const v = halves(fingerprint);
+    const [hi, lo] = v;
     const found = new Map<string, number>();
-    FingerprintIndex.bands(v).forEach((key, i) => {
+    const keys = FingerprintIndex.bands(v);
+    for (let i = 0; i < BANDS; i++) {
       const bucket = this.buckets[i]!;
+      const key = keys[i]!;
       for (const mask of this.probes) {
-        for (const id of bucket.get(key ^ mask) ?? []) {
+        const list = bucket.get(key ^ mask);
+        if (!list) continue;
+        for (const id of list) {
           if (found.has(id)) continue;
-          const d = popcount64(v ^ this.values.get(id)!);
+          const w = this.values.get(id)!;
+          const d = popcount32((hi ^ w[0]) >>> 0) + popcount32((lo ^ w[1]) >>> 0);
           if (d <= this.maxDistance) found.set(id, d);
         }
       }
-    });
+    }
     return [...found].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   }
 }
