@@ -48,29 +48,111 @@ function shingleHash(a: number, b: number, c: number, seed: number): number {
 const SEED_HI = 0x9e3779b9;
 const SEED_LO = 0x7f4a7c15;
 
+/**
+ * Per UTF-16 code unit, what normalizeForFingerprint's lowercase + noise steps make of it: the
+ * lowercase unit to keep, DROP, or SLOW when the whole text must take the general path (surrogate
+ * halves, and units whose lowercase is context-dependent or longer: 'Σ', 'İ'). Built on first use.
+ */
+const DROP = -1;
+const SLOW = -2;
+let unitTable: Int32Array | undefined;
+function units(): Int32Array {
+  if (unitTable) return unitTable;
+  const t = new Int32Array(0x10000);
+  const keep = /^[\p{L}\p{N}]$/u;
+  for (let c = 0; c < 0x10000; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) t[c] = SLOW;
+    else if (c === 0x03a3) t[c] = SLOW; // final sigma depends on what follows
+    else {
+      const lower = String.fromCharCode(c).toLowerCase();
+      t[c] = lower.length !== 1 ? SLOW : keep.test(lower) ? lower.charCodeAt(0) : DROP;
+    }
+  }
+  return (unitTable = t);
+}
+
+/** Bits per shingle position counted as bit planes (a carry-save counter): ~2 word ops per shingle, not 64. */
+class BitCounter {
+  private readonly planes = new Int32Array(32);
+  add(h: number): void {
+    let carry = h | 0;
+    for (let k = 0; carry !== 0; k++) {
+      const t = this.planes[k]! & carry;
+      this.planes[k]! ^= carry;
+      carry = t;
+    }
+  }
+  /** Bit (31 - b) set where more than half of the `n` hashes had it set: the SimHash majority vote. */
+  majority(n: number): number {
+    const planes = this.planes;
+    const used = 32 - Math.clz32(n); // a count never exceeds n (< 2^31), so higher planes are all zero
+    let out = 0;
+    for (let b = 0; b < 32; b++) {
+      let count = 0;
+      for (let k = 0; k < used; k++) count |= ((planes[k]! >>> b) & 1) << k;
+      if (count * 2 > n) out |= 1 << b;
+    }
+    return out >>> 0;
+  }
+}
+
 /** 64-bit SimHash over 3-grams (UTF-16 units) of the normalised text, as 16 hex digits. */
 export function simhash(text: string): string {
-  const norm = normalizeForFingerprint(text);
-  const v = new Int32Array(64);
-  const add = (a: number, b: number, c: number): void => {
-    const hi = shingleHash(a, b, c, SEED_HI);
-    const lo = shingleHash(a, b, c, SEED_LO);
-    for (let bit = 0; bit < 32; bit++) {
-      v[bit]! += ((hi >>> (31 - bit)) & 1) * 2 - 1;
-      v[32 + bit]! += ((lo >>> (31 - bit)) & 1) * 2 - 1;
+  const s = typeof text === 'string' ? text : String(text ?? '');
+  // NFKC already folds full width to half width, so foldWidth is not needed before it.
+  const nfkc = (/http/i.test(s) ? s.replace(URL_RE, stripTracking) : s).normalize('NFKC');
+  const table = units();
+  const hi = new BitCounter();
+  const lo = new BitCounter();
+  let n = 0;
+  let a = -1;
+  let b = -1;
+  let kept = 0;
+  let slow = false;
+  for (let i = 0; i < nfkc.length; i++) {
+    const u = table[nfkc.charCodeAt(i)]!;
+    if (u === DROP) continue;
+    if (u === SLOW) {
+      slow = true;
+      break;
     }
+    if (kept >= 2) {
+      hi.add(shingleHash(a, b, u, SEED_HI));
+      lo.add(shingleHash(a, b, u, SEED_LO));
+      n++;
+    }
+    a = b;
+    b = u;
+    kept++;
+  }
+  if (slow) return simhashOf(normalizeForFingerprint(s));
+  if (kept > 0 && kept < 3) {
+    // One shingle of what there is: (x, -1, -1) or (x, y, -1).
+    const x = kept === 1 ? b : a;
+    const y = kept === 1 ? -1 : b;
+    hi.add(shingleHash(x, y, -1, SEED_HI));
+    lo.add(shingleHash(x, y, -1, SEED_LO));
+    n = 1;
+  }
+  return hex(hi.majority(n), lo.majority(n));
+}
+
+/** The general path, over an already normalised string. */
+function simhashOf(norm: string): string {
+  const hi = new BitCounter();
+  const lo = new BitCounter();
+  const add = (a: number, b: number, c: number): void => {
+    hi.add(shingleHash(a, b, c, SEED_HI));
+    lo.add(shingleHash(a, b, c, SEED_LO));
   };
   const n = norm.length;
   if (n > 0 && n < 3) add(norm.charCodeAt(0), n > 1 ? norm.charCodeAt(1) : -1, -1);
   for (let i = 0; i + 3 <= n; i++) add(norm.charCodeAt(i), norm.charCodeAt(i + 1), norm.charCodeAt(i + 2));
-  let hi = 0;
-  let lo = 0;
-  for (let b = 0; b < 32; b++) {
-    if (v[b]! > 0) hi |= 1 << (31 - b);
-    if (v[32 + b]! > 0) lo |= 1 << (31 - b);
-  }
-  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+  const shingles = n >= 3 ? n - 2 : n > 0 ? 1 : 0;
+  return hex(hi.majority(shingles), lo.majority(shingles));
 }
+
+const hex = (hi: number, lo: number): string => hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 
 function popcount32(x: number): number {
   let n = x >>> 0;

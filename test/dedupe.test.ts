@@ -85,6 +85,65 @@ describe('simhash', () => {
   });
 });
 
+/**
+ * The definition the fast simhash must keep (fingerprints are stored, so they may never drift): a
+ * ±1 vote per bit of two seeded 32-bit hashes of every 3-unit shingle of normalizeForFingerprint.
+ */
+function referenceSimhash(text: string): string {
+  const norm = normalizeForFingerprint(text);
+  const h = (a: number, b: number, c: number, seed: number): number => {
+    let x = (0x811c9dc5 ^ seed) >>> 0;
+    x = Math.imul(x ^ a, 0x01000193);
+    x = Math.imul(x ^ b, 0x01000193);
+    x = Math.imul(x ^ c, 0x01000193);
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x85ebca6b);
+    x ^= x >>> 13;
+    x = Math.imul(x, 0xc2b2ae35);
+    x ^= x >>> 16;
+    return x >>> 0;
+  };
+  const v = new Array<number>(64).fill(0);
+  const add = (a: number, b: number, c: number): void => {
+    const hi = h(a, b, c, 0x9e3779b9);
+    const lo = h(a, b, c, 0x7f4a7c15);
+    for (let bit = 0; bit < 32; bit++) {
+      v[bit]! += ((hi >>> (31 - bit)) & 1) * 2 - 1;
+      v[32 + bit]! += ((lo >>> (31 - bit)) & 1) * 2 - 1;
+    }
+  };
+  const n = norm.length;
+  if (n > 0 && n < 3) add(norm.charCodeAt(0), n > 1 ? norm.charCodeAt(1) : -1, -1);
+  for (let i = 0; i + 3 <= n; i++) add(norm.charCodeAt(i), norm.charCodeAt(i + 1), norm.charCodeAt(i + 2));
+  let hi = 0;
+  let lo = 0;
+  for (let b = 0; b < 32; b++) {
+    if (v[b]! > 0) hi |= 1 << (31 - b);
+    if (v[32 + b]! > 0) lo |= 1 << (31 - b);
+  }
+  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+}
+
+describe('simhash is the reference definition, however it is computed', () => {
+  const pieces = fc.constantFrom(
+    '内推', '电气工程师', '，', '。', 'Ａ', 'ａ', '\u3000', 'Σ', 'σ', 'İ', 'A\u030A', 'Ａ\u0301', '①', 'ﬁ', 'ｶ', 'ﾊﾟ', '㍿', '²',
+    '🔥', '\ud800', 'ß', 'ǅ', 'https://a.cn/?utm_source=1&id=2', 'HTTPS://B.CN/X?spm=3', ' ', 'x', '9', 'Q',
+  );
+
+  it.each([['', ''], ['one unit', '内'], ['two units', '内推'], ['three', '内推码'], ['the base referral', BASE], ['emoji', '恭喜🎉🎉']])(
+    '%s',
+    (_name, text) => expect(simhash(text)).toBe(referenceSimhash(text)),
+  );
+
+  it('for job-shaped text with width, case, emoji, Σ, İ and links', () => {
+    fc.assert(fc.property(fc.array(pieces, { maxLength: 30 }).map((a) => a.join('')), (s) => simhash(s) === referenceSimhash(s)), { numRuns: 2000 });
+  });
+
+  it('for any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (s) => simhash(s) === referenceSimhash(s)), { numRuns: 1000 });
+  });
+});
+
 describe('hammingDistance', () => {
   it('counts differing bits', () => {
     expect(hammingDistance('0000000000000000', '0000000000000000')).toBe(0);
