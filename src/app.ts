@@ -127,7 +127,8 @@ export async function createRelay(opts: RelayOptions) {
     return digest;
   }
 
-  const scheduler = new DigestScheduler(runDigest, log.child({ stage: 'scheduler' }));
+  // The relay's clock, not the cron fire time: tests (and any injected clock) must see one time.
+  const scheduler = new DigestScheduler((collegeId) => runDigest(collegeId), log.child({ stage: 'scheduler' }));
   let watcher: { close(): void } | undefined;
 
   function applyRules(next: Rules): void {

@@ -1,13 +1,7 @@
 // Scheduled digests and the relay's clock (`now` in createRelay).
 //
-// KNOWN BUG (found by the platform-pair e2e test; src/app.ts is not ours to change):
-// src/app.ts hands `runDigest` itself to the scheduler (`new DigestScheduler(runDigest, …)`), and
-// src/scheduler.ts calls it as `run(collegeId, ctx.date ?? new Date())`. So a scheduled digest runs
-// `at` the wall-clock fire time, not at `now()`: its selection (expiry, age), its rendering (today,
-// "还剩N天"), its createdAt and its deliveries' nextAttemptAt all ignore the injected clock, while the
-// outbox compares nextAttemptAt with `now()`. With a clock behind the wall clock the deliveries are
-// never due and nothing is ever sent; with one ahead they go out but dated by the wall clock.
-// Fix: `new DigestScheduler((collegeId) => runDigest(collegeId), …)`. Then drop `.fails` below.
+// A scheduled digest is built at now(), so its selection, rendering, createdAt and its deliveries'
+// nextAttemptAt all follow the injected clock (they once used the cron fire time; see git log).
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalAdapter } from '../../adapters/local.ts';
@@ -39,7 +33,7 @@ afterEach(async () => {
 });
 
 describe('scheduled digests run on the relay clock', () => {
-  it.fails('a scheduled digest is dated by now() and its delivery goes out (BUG: it uses the wall clock; see the top of this file)', async () => {
+  it('a scheduled digest is dated by now() and its delivery goes out', async () => {
     const dir = tempDir();
     const local = new LocalAdapter({ print: () => {} });
     const adapters = new Map<Platform, ChatAdapter>([['local', local]]);
