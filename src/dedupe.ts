@@ -74,6 +74,10 @@ function units(): Int32Array {
 /** Bits per shingle position counted as bit planes (a carry-save counter): ~2 word ops per shingle, not 64. */
 class BitCounter {
   private readonly planes = new Int32Array(32);
+  reset(): this {
+    this.planes.fill(0);
+    return this;
+  }
   add(h: number): void {
     let carry = h | 0;
     for (let k = 0; carry !== 0; k++) {
@@ -96,14 +100,18 @@ class BitCounter {
   }
 }
 
+/** simhash is synchronous, so one pair of counters serves every call. */
+const HI = new BitCounter();
+const LO = new BitCounter();
+
 /** 64-bit SimHash over 3-grams (UTF-16 units) of the normalised text, as 16 hex digits. */
 export function simhash(text: string): string {
   const s = typeof text === 'string' ? text : String(text ?? '');
   // NFKC already folds full width to half width, so foldWidth is not needed before it.
   const nfkc = (/http/i.test(s) ? s.replace(URL_RE, stripTracking) : s).normalize('NFKC');
   const table = units();
-  const hi = new BitCounter();
-  const lo = new BitCounter();
+  const hi = HI.reset();
+  const lo = LO.reset();
   let n = 0;
   let a = -1;
   let b = -1;
@@ -139,8 +147,8 @@ export function simhash(text: string): string {
 
 /** The general path, over an already normalised string. */
 function simhashOf(norm: string): string {
-  const hi = new BitCounter();
-  const lo = new BitCounter();
+  const hi = HI.reset();
+  const lo = LO.reset();
   const add = (a: number, b: number, c: number): void => {
     hi.add(shingleHash(a, b, c, SEED_HI));
     lo.add(shingleHash(a, b, c, SEED_LO));

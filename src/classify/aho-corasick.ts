@@ -19,10 +19,16 @@ interface Node<T> {
 
 export class AhoCorasick<T> {
   private readonly nodes: Node<T>[] = [{ next: new Map(), fail: 0, out: [] }];
+  /**
+   * The root's transitions as a flat table (0 = stay at the root): most text units start no term,
+   * so the scan mostly sits at the root and an array index beats a Map lookup there.
+   */
+  private readonly rootNext = new Int32Array(0x10000);
 
   constructor(entries: Iterable<readonly [string, T]>) {
     for (const [term, value] of entries) if (term.length > 0) this.add(term, value);
     this.link();
+    for (const [ch, child] of this.nodes[0]!.next) this.rootNext[ch] = child;
   }
 
   private add(term: string, value: T): void {
@@ -64,14 +70,18 @@ export class AhoCorasick<T> {
     const found: Match<T>[] = [];
     let cur = 0;
     const nodes = this.nodes;
+    const rootNext = this.rootNext;
     for (let i = 1; i <= text.length; i++) {
       const ch = text.charCodeAt(i - 1);
-      let nxt = nodes[cur]!.next.get(ch);
-      while (nxt === undefined && cur !== 0) {
-        cur = nodes[cur]!.fail;
-        nxt = nodes[cur]!.next.get(ch);
-      }
-      cur = nxt ?? 0;
+      if (cur !== 0) {
+        let nxt = nodes[cur]!.next.get(ch);
+        while (nxt === undefined && cur !== 0) {
+          cur = nodes[cur]!.fail;
+          if (cur !== 0) nxt = nodes[cur]!.next.get(ch);
+        }
+        cur = nxt ?? rootNext[ch]!;
+      } else cur = rootNext[ch]!;
+      if (cur === 0) continue;
       const out = nodes[cur]!.out;
       if (out.length === 0) continue;
       for (let k = 0; k < out.length; k++) {

@@ -46,8 +46,25 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
       const wordsOf = (): WordSpans | undefined => (cut === null ? (cut = words(folded, tokenizer)) : cut);
 
       const detection = detect(folded);
-      const major = majors(folded, wordsOf);
       const openToAll = openAc.findAll(folded).length > 0;
+      // Chit-chat, most of the traffic, stops here: clearly not a job and nothing scam-like, so
+      // nothing is routed or shown, and majors and fields would be work for no reader. (A
+      // borderline text keeps them, for an admin asking why it was not taken.)
+      if (detection.jobScore < threshold / 2 && !detection.isScam && !detection.evidence.some((e) => e.kind === 'scam-term')) {
+        return {
+          isJob: false,
+          jobScore: round(detection.jobScore),
+          isScam: false,
+          scamScore: round(detection.scamScore),
+          detection: detection.evidence,
+          openToAll,
+          classes: [],
+          colleges: [],
+          fields: { roles: [], links: [], emails: [], degrees: [] },
+          routing: [],
+        };
+      }
+      const major = majors(folded, wordsOf);
       // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
       const classes = openToAll ? major.classes.filter((c) => major.named.includes(c.code)) : major.classes;
       const isJob = !detection.isScam && detection.jobScore >= threshold;

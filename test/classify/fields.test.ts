@@ -44,6 +44,13 @@ describe('fields', () => {
     expect(f.degrees).toEqual(['本科', '硕士', '博士']);
   });
 
+  it('are not extracted for chit-chat: nothing would show them', () => {
+    const c = classify('明天截止哈哈，周五一起吃饭吗？');
+    expect(c.isJob).toBe(false);
+    expect(c.fields).toEqual({ roles: [], links: [], emails: [], degrees: [] });
+    expect(c.classes).toEqual([]);
+  });
+
   it('leaves absent fields out', () => {
     expect(fields('招聘会计一名')).toEqual({ roles: ['会计'], links: [], emails: [], degrees: [] });
   });
@@ -121,12 +128,12 @@ describe('deadline', () => {
   it('resolves relative dates in the given time zone', () => {
     // 2026-11-18T20:00Z is already Thursday 19th in Shanghai but still Wednesday in New York.
     const late = new Date('2026-11-18T20:00:00Z');
-    expect(fields('明天截止', late).deadline).toBe('2026-11-20');
-    expect(fields('明天截止', late, 'America/New_York').deadline).toBe('2026-11-19');
+    expect(fields('招聘电气工程师，明天截止', late).deadline).toBe('2026-11-20');
+    expect(fields('招聘电气工程师，明天截止', late, 'America/New_York').deadline).toBe('2026-11-19');
   });
 
   it('survives an unknown time zone', () => {
-    expect(fields('明天截止', NOW, 'Mars/Olympus').deadline).toBe('2026-11-19');
+    expect(fields('招聘电气工程师，明天截止', NOW, 'Mars/Olympus').deadline).toBe('2026-11-19');
   });
 });
 
@@ -195,7 +202,7 @@ describe('roles', () => {
   it.each([
     ['招聘短视频编导。岗位职责：负责抖音账号的策划', ['短视频编导']], // a headline that is only the role
     ['某局招录执法勤务类一级警长及以下。专业要求：法学类', ['执法勤务类一级警长']],
-    ['岗位：变电运维、继电保护', ['变电运维', '继电保护']], // a duty that is also a major's short form, in an explicit list
+    ['国网内推，岗位：变电运维、继电保护，本科及以上', ['变电运维', '继电保护']], // a duty that is also a major's short form, in an explicit list
     ['腾讯2027届校园招聘｜软件工程师（北京）', ['软件工程师']],
     ['招聘工作人员2名，本科及以上', ['工作人员']],
     ['招聘电气工程、自动化专业本科生，有意者私聊', []],
