@@ -138,7 +138,7 @@ export function normalize(event: LarkMessageEvent, ctx: NormalizeContext = {}): 
   if (typeof message !== 'object' || message === null || typeof sender !== 'object' || sender === null) return null;
   // Only group chats (chat_type 'p2p' is a private chat with the bot).
   if (message.chat_type !== 'group') return null;
-  if (typeof message.chat_id !== 'string' || !message.chat_id || typeof message.message_id !== 'string') return null;
+  if (typeof message.chat_id !== 'string' || !message.chat_id || typeof message.message_id !== 'string' || !message.message_id) return null;
   // The bot's own messages (and other bots'): sender_type 'app', or the sender is us.
   const senderId: NonNullable<NonNullable<LarkMessageEvent['sender']>['sender_id']> = isObject(sender.sender_id) ? sender.sender_id : {};
   if (sender.sender_type === 'app') return null;
@@ -160,9 +160,9 @@ export function normalize(event: LarkMessageEvent, ctx: NormalizeContext = {}): 
   if (text === undefined) return null;
   text = tidy(text);
   if (!text) return null;
-  const openId = senderId.open_id ?? senderId.user_id ?? senderId.union_id;
+  const openId = [senderId.open_id, senderId.user_id, senderId.union_id].find((v): v is string => typeof v === 'string' && v !== '');
   if (!openId) return null;
-  const ms = Number(message.create_time);
+  const ms = typeof message.create_time === 'string' || typeof message.create_time === 'number' ? Number(message.create_time) : Number.NaN;
   return {
     platform: 'lark',
     id: message.message_id,
@@ -170,16 +170,16 @@ export function normalize(event: LarkMessageEvent, ctx: NormalizeContext = {}): 
     senderId: openId,
     senderName: openId,
     text,
-    sentAt: Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : new Date().toISOString(),
+    sentAt: Number.isFinite(ms) && ms > 0 && ms <= 8.64e15 ? new Date(ms).toISOString() : new Date().toISOString(),
   };
 }
 
 /** Text content carries @mentions as `@_user_1` placeholders (and `@_all`); `mentions` maps them to names. */
 function textWithMentions(text: string, mentions: LarkMention[] | undefined, ctx: NormalizeContext): string {
-  const byKey = new Map((Array.isArray(mentions) ? mentions : []).map((m) => [m.key, m]));
+  const byKey = new Map((Array.isArray(mentions) ? mentions : []).filter((m): m is LarkMention => isObject(m)).map((m) => [m.key, m]));
   return text.replace(/@_(?:user_\d+|all)/g, (key) => {
     const m = byKey.get(key);
-    if (!m || !m.name || (ctx.botOpenId && m.id?.open_id === ctx.botOpenId)) return '';
+    if (!m || typeof m.name !== 'string' || !m.name || (ctx.botOpenId && m.id?.open_id === ctx.botOpenId)) return '';
     return `@${m.name}`;
   });
 }
