@@ -89,14 +89,14 @@ export function normalize(update: Update, ctx: { botId: number }): InboundMessag
     if (senderChat && typeof senderChat.id === 'number') {
       senderId = String(senderChat.id);
       const chatName = 'title' in senderChat && typeof senderChat.title === 'string' ? senderChat.title : undefined;
-      senderName = msg.author_signature || chatName || title || senderId;
+      senderName = (typeof msg.author_signature === 'string' && msg.author_signature) || chatName || title || senderId;
     } else if (msg.from && typeof msg.from.id === 'number') {
       senderId = String(msg.from.id);
       const full = [msg.from.first_name, msg.from.last_name].filter((s) => typeof s === 'string' && s.trim()).join(' ').trim();
-      senderName = full || msg.from.username || senderId;
+      senderName = full || (typeof msg.from.username === 'string' && msg.from.username) || senderId;
     } else if (isChannelPost) {
       senderId = String(chat.id);
-      senderName = msg.author_signature || title || senderId;
+      senderName = (typeof msg.author_signature === 'string' && msg.author_signature) || title || senderId;
     } else {
       return null;
     }
