@@ -80,7 +80,7 @@ export async function createRelay(opts: RelayOptions) {
     baseDelayMs: opts.retryBaseDelayMs,
     now,
     onDead: (d) =>
-      void notifyAdmins(`⚠ alumni-relay：发往 ${d.channel.platform}:${d.channel.chat} 的内推速递（${d.digestId}）发送失败 ${d.attempts + 1} 次，已停止重试。原因：${d.lastError ?? '未知'}。`),
+      void notifyAdmins(`⚠ alumni-relay：发往 ${d.channel.platform}:${d.channel.chat} 的内推速递（${d.digestId}）发送失败 ${d.attempts} 次，已停止重试。原因：${d.lastError ?? '未知'}。`),
   });
 
   const pipeline = createPipeline({
@@ -128,6 +128,13 @@ export async function createRelay(opts: RelayOptions) {
   }
 
   // The relay's clock, not the cron fire time: tests (and any injected clock) must see one time.
+  /** Retention (privacy.retentionDays): old posts and sender data leave the store, archives included. */
+  async function prune(): Promise<void> {
+    const result = await store.prune(now(), rules.privacy.retentionDays);
+    if (result.posts || result.digests || result.deliveries) log.info({ ...result, retentionDays: rules.privacy.retentionDays }, 'old data pruned');
+  }
+  let pruneTimer: NodeJS.Timeout | undefined;
+
   const scheduler = new DigestScheduler((collegeId) => runDigest(collegeId), log.child({ stage: 'scheduler' }));
   let watcher: { close(): void } | undefined;
 
@@ -168,6 +175,9 @@ export async function createRelay(opts: RelayOptions) {
       for (const adapter of adapters) await adapter.start(onMessage);
       scheduler.apply(schedulesOf(rules, opts.scheduleOverride));
       outbox.start(opts.outboxIntervalMs ?? 1000);
+      await prune();
+      pruneTimer = setInterval(() => void prune().catch((err) => log.error({ err }, 'pruning failed')), 6 * 3600_000);
+      pruneTimer.unref();
       if (opts.watchRules !== false) {
         watcher = watchRules(opts.rulesFile, catalog, {
           onChange: applyRules,
@@ -177,10 +187,11 @@ export async function createRelay(opts: RelayOptions) {
     },
     async stop() {
       watcher?.close();
+      clearInterval(pruneTimer);
       scheduler.stop();
       await outbox.stop(); // let an in-flight send finish while the adapters are still up
       for (const adapter of adapters) await adapter.stop().catch((err) => log.warn({ err }, 'adapter stop failed'));
-      await store.save();
+      await store.close();
       releaseLock();
     },
   };

@@ -275,6 +275,30 @@ program
   });
 
 program
+  .command('forget')
+  .description("erase one person's posts and sender data everywhere (store, archives, sent digests)")
+  .option('--sender <id>', 'the sender id on its platform (Telegram user id, Lark open_id, WeChat contact id)')
+  .option('--name <name>', 'or: every sender who appeared under this display name')
+  .action(async (o: { sender?: string; name?: string }) => {
+    if (!o.sender && !o.name) return program.error('forget needs --sender ID or --name NAME');
+    const store = await storeForChange();
+    const ids = new Set<string>(o.sender ? [o.sender] : []);
+    if (o.name) {
+      for await (const p of store.allPosts()) for (const s of p.sources) if (s.senderName === o.name) ids.add(s.senderId);
+    }
+    if (ids.size === 0) {
+      console.log(`no sender named ${o.name} in the store; nothing erased.`);
+      await store.close();
+      return;
+    }
+    for (const id of ids) {
+      const r = await store.forgetSender(id);
+      console.log(`sender ${id}: ${r.posts} posts erased, removed from ${r.sources} reposts, ${r.deliveries} sent digests blanked, ${r.files} archive files rewritten`);
+    }
+    await store.close();
+  });
+
+program
   .command('stats')
   .description('what the relay has received, stored and delivered')
   .action(async () => {
@@ -291,7 +315,7 @@ program
       [
         `store: ${store.file}`,
         `messages: received ${counters.received}, not from a source ${counters.ignored}, not a referral ${counters.notJob}, scams held ${counters.scams}, referrals stored ${counters.stored}, cross-posts merged ${counters.merged}, errors ${counters.errors}`,
-        `posts: ${JSON.stringify(by(posts, (p) => p.status))}`,
+        `posts: ${store.postCount()} stored; recent ${JSON.stringify(by(posts, (p) => p.status))}; archived ${store.archivedMonths().map((m) => `${m.month}: ${m.posts}`).join(', ') || 'none'}`,
         'per college:',
         ...perCollege,
         `digests: ${store.data.digests.length}; deliveries: ${JSON.stringify(by(deliveries, (d) => d.status))}`,

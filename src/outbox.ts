@@ -128,9 +128,9 @@ export class Outbox {
     const adapterErr = err instanceof AdapterError ? err : undefined;
     const dead = adapterErr?.permanent || attempts >= this.opts.maxAttempts();
     if (dead) {
-      await this.store.updateDelivery(d.id, { attempts, status: 'dead', lastError: message });
+      const deadLetter = await this.store.updateDelivery(d.id, { attempts, status: 'dead', lastError: message });
       log.error({ attempts, err: message }, 'delivery dead-lettered; admins are told');
-      this.opts.onDead?.(d);
+      this.opts.onDead?.(deadLetter);
       return;
     }
     const wait =

@@ -39,6 +39,22 @@ export function normaliseText(text: string): string {
     .slice(0, MAX_TEXT_CHARS);
 }
 
+/**
+ * A failed post write (disk full, I/O error; the store rolls the post back) is retried with backoff:
+ * the message is not counted as received until its post is on disk. If it still fails, the error
+ * is logged as a message NOT stored.
+ */
+async function durably(write: () => Promise<void>, attempts = 4, baseMs = 100): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (i >= attempts) throw new Error(`store write failed ${attempts} times; the message was NOT stored`, { cause: err });
+      await new Promise((r) => setTimeout(r, baseMs * 2 ** (i - 1)));
+    }
+  }
+}
+
 export function createPipeline(deps: PipelineDeps): { handle(message: InboundMessage): Promise<Outcome> } {
   const now = deps.now ?? (() => new Date());
   const { store, logger } = deps;
@@ -54,7 +70,10 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
       store.count('ignored');
       return 'not-a-source';
     }
-    if (store.postBySource(m.platform, m.chatId, m.id)) return 'seen';
+    if (store.postBySource(m.platform, m.chatId, m.id)) {
+      await store.save(); // a redelivery is acknowledged only once the first delivery's write is durable
+      return 'seen';
+    }
 
     const text = normaliseText(m.text);
     if (m.text.length > MAX_TEXT_CHARS) logger.warn({ chars: m.text.length, chat: m.chatId }, 'message truncated for classification');
@@ -92,7 +111,7 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
       digestedFor: [],
     };
     store.count(classification.isScam ? 'scams' : 'stored');
-    await store.addPost(post);
+    await durably(() => store.addPost(post));
     if (classification.isScam) logger.warn({ post: post.id, score: classification.scamScore }, 'suspected scam held for admin review');
     else logger.info({ post: post.id, colleges: classification.colleges, classes: classification.classes.map((c) => c.code) }, 'referral stored');
     return classification.isScam ? 'scam' : 'stored';

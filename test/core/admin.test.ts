@@ -86,10 +86,11 @@ describe('dead letters', () => {
     const local = new LocalAdapter({ print: () => {} });
     const send = local.send.bind(local);
     // The electrical college's WeChat group is gone: every send there fails for good.
-    local.send = async (chat, m, o) => {
+    const failing: ChatAdapter['send'] = async (chat, m) => {
       if (chat === '电气学院2026届就业信息群') throw new AdapterError('wechat', 'send', 'room not found', { permanent: true });
-      return send(chat, m, o);
+      return send(chat, m);
     };
+    local.send = failing;
     const adapters = new Map<Platform, ChatAdapter>((['local', 'wechat', 'lark', 'telegram'] as const).map((p) => [p, local]));
     relay = await createRelay({ rulesFile, dataDir: join(dir, 'data'), adapters, logger: silentLogger, watchRules: false });
     await relay.start();
@@ -103,5 +104,6 @@ describe('dead letters', () => {
     expect(toAdmins).toHaveLength(2);
     expect(toAdmins[0]!.text).toContain('电气学院2026届就业信息群');
     expect(toAdmins[0]!.text).toContain('room not found');
+    expect(toAdmins[0]!.text).toContain('发送失败 1 次');
   });
 });
