@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import nodejieba from 'nodejieba';
 import { classifierFor } from '../src/app.ts';
+import { loadJieba } from '../src/classify/tokenizer.ts';
 import { loadCatalog } from '../src/catalog.ts';
 import { simhash } from '../src/dedupe.ts';
 import { buildDigest, selectPosts } from '../src/digest/build.ts';
@@ -50,6 +50,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const catalog = loadCatalog();
 const rules = loadRulesFile(RULES, catalog);
 const classifier = classifierFor(rules, catalog); // also loads jieba's user dictionary
+// The raw cut runs on the very dictionary the classifier uses (trimmed main dictionary + user words).
+const nodejieba = loadJieba();
 const tz = rules.defaults.timezone;
 const sources = rules.sources;
 
