@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from '../../src/app.ts';
 import { PLATFORM_LIMITS } from '../../src/digest/render.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
-import { localDate } from '../../src/time.ts';
 import { parseTelegramHtml } from '../fakes/telegram-server.ts';
-import { describeDeliveries, sleep, startRig, until, writeRules, type Rig } from '../helpers/e2e-rig.ts';
+import { clockFrom, describeDeliveries, sleep, startRig, until, writeRules, type Rig } from '../helpers/e2e-rig.ts';
 
 type P = 'telegram' | 'lark' | 'wechat';
 const PLATFORMS: P[] = ['telegram', 'lark', 'wechat'];
@@ -39,32 +38,29 @@ const CS_CHANNEL: Record<P, string> = {
   wechat: '计算机系2026届就业群',
 };
 
-/**
- * "M月D日", `days` from today in Shanghai. Scheduled digests run on the wall clock whatever `now` the
- * relay is given (see scheduled-clock.test.ts), so deadlines are set relative to today, not fixed.
- */
-function inDays(days: number): string {
-  const [y, m, d] = localDate(new Date(), 'Asia/Shanghai').split('-').map(Number) as [number, number, number];
-  const t = new Date(Date.UTC(y, m - 1, d + days));
-  return `${t.getUTCMonth() + 1}月${t.getUTCDate()}日`;
-}
+/** The relay's clock: a Wednesday, 10:00 in Shanghai, running at real speed (so retries still come due). */
+const NOW = clockFrom('2026-11-18T02:00:00Z');
 
 // A distinct referral per source platform (distinct enough not to merge as near-duplicates).
-const REFERRAL: Record<P, { text: string; marker: string; link: string }> = {
+// Deadlines are read against NOW: 12月20日 and 12月15日 are open, 11月20日 closes in 2 days and is flagged.
+const REFERRAL: Record<P, { text: string; marker: string; link: string; deadline: string }> = {
   telegram: {
-    text: `国网江苏电力2026届校园招聘，电气工程及其自动化专业本科/硕士，南京，截止${inDays(28)}，网申 https://zhaopin.sgcc.com.cn/x`,
+    text: `国网江苏电力2026届校园招聘，电气工程及其自动化专业本科/硕士，南京，截止12月20日，网申 https://zhaopin.sgcc.com.cn/x`,
     marker: '国网江苏电力2026届校园招聘',
     link: 'https://zhaopin.sgcc.com.cn/x',
+    deadline: '截止12月20日',
   },
   lark: {
-    text: `南方电网广东电网公司2026届校招，招电气工程及其自动化、智能电网信息工程专业本科/硕士，工作地广州，截止${inDays(23)}，投递 https://zhaopin.csg.cn/gd26`,
+    text: `南方电网广东电网公司2026届校招，招电气工程及其自动化、智能电网信息工程专业本科/硕士，工作地广州，截止12月15日，投递 https://zhaopin.csg.cn/gd26`,
     marker: '南方电网广东电网公司2026届校招',
     link: 'https://zhaopin.csg.cn/gd26',
+    deadline: '截止12月15日',
   },
   wechat: {
-    text: `国网浙江省电力有限公司2026届高校毕业生招聘（第二批），电气类专业硕士优先，杭州，截止${inDays(18)}，网申 https://www.zj.sgcc.com.cn/zp26`,
+    text: `国网浙江省电力有限公司2026届高校毕业生招聘（第二批），电气类专业硕士优先，杭州，截止11月20日，网申 https://www.zj.sgcc.com.cn/zp26`,
     marker: '国网浙江省电力有限公司2026届',
     link: 'https://www.zj.sgcc.com.cn/zp26',
+    deadline: '截止11月20日（⚠ 还剩2天）',
   },
 };
 const CHAT = '今晚聚餐吗';
@@ -132,6 +128,7 @@ describe('end to end on every platform pair (source → channel)', () => {
       // E2E_LOG=debug shows the relay's log when a wait times out.
       logger: process.env.E2E_LOG ? createLogger({ level: process.env.E2E_LOG }) : silentLogger,
       scheduleOverride: CRON,
+      now: NOW,
       watchRules: false,
       outboxIntervalMs: 50,
       retryBaseDelayMs: 50,
@@ -201,6 +198,8 @@ describe('end to end on every platform pair (source → channel)', () => {
     const msg = hits[0]!;
     expect(msg.visible).toContain(`来源：${SOURCE[from].name}`);
     expect(msg.visible).toContain('校友内推速递');
+    expect(msg.visible).toContain('11月18日 周三');
+    expect(msg.visible).toContain(ref.deadline);
 
     // Rendered for the channel's platform, within its limit.
     if (to === 'telegram') {
