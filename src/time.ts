@@ -1,10 +1,28 @@
 // Calendar dates in a time zone. Digests and deadlines speak in the university's local dates.
 
+// Intl.DateTimeFormat construction costs ≈ 20–50 µs (locale and zone data lookups): build one per zone.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+function formatFor(cache: Map<string, Intl.DateTimeFormat>, timeZone: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat {
+  let f = cache.get(timeZone);
+  if (!f) {
+    f = make(); // throws RangeError on an unknown zone, as before (nothing is cached then)
+    cache.set(timeZone, f);
+  }
+  return f;
+}
+
 /** YYYY-MM-DD of `date` in `timeZone`. */
 export function localDate(date: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(date);
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return `${get('year')}-${get('month')}-${get('day')}`;
+  const f = formatFor(dateFormats, timeZone, () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }));
+  let y = '', m = '', d = '';
+  for (const p of f.formatToParts(date)) {
+    if (p.type === 'year') y = p.value;
+    else if (p.type === 'month') m = p.value;
+    else if (p.type === 'day') d = p.value;
+  }
+  return `${y}-${m}-${d}`;
 }
 
 /** Whole days from local date `from` to local date `to` (both YYYY-MM-DD). */
@@ -22,6 +40,7 @@ export function chineseDay(isoDate: string): string {
 
 /** e.g. 2026-11-21 08:30 in the zone, for logs and the start banner. */
 export function localDateTime(date: Date, timeZone: string): string {
-  const s = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(date);
+  const f = formatFor(dateTimeFormats, timeZone, () => new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+  const s = f.format(date);
   return s.slice(0, 19);
 }

@@ -28,14 +28,16 @@ export function daysLeft(post: Post, now: Date, timeZone: string): number | unde
 export function selectPosts(candidates: readonly Post[], opts: BuildOptions): Post[] {
   const today = localDate(opts.now, opts.timeZone);
   const oldest = new Date(opts.now.getTime() - (opts.maxAgeDays ?? 30) * 86_400_000).toISOString();
-  const urgent = (p: Post) => {
-    const d = daysLeft(p, opts.now, opts.timeZone);
-    return d !== undefined && d <= 3 ? d : 99;
-  };
-  return candidates
-    .filter((p) => !isExpired(p, today) && p.receivedAt >= oldest)
-    .sort((a, b) => urgent(a) - urgent(b) || a.receivedAt.localeCompare(b.receivedAt))
-    .slice(0, opts.maxItems);
+  // Each post's sort key is computed once (not in the comparator: that is n log n date computations).
+  const keyed: { post: Post; urgent: number }[] = [];
+  for (const post of candidates) {
+    if (isExpired(post, today) || post.receivedAt < oldest) continue;
+    const deadline = post.classification.fields.deadline;
+    const d = deadline === undefined ? undefined : daysBetween(today, deadline);
+    keyed.push({ post, urgent: d !== undefined && d <= 3 ? d : 99 });
+  }
+  keyed.sort((a, b) => a.urgent - b.urgent || (a.post.receivedAt < b.post.receivedAt ? -1 : a.post.receivedAt > b.post.receivedAt ? 1 : 0));
+  return keyed.slice(0, opts.maxItems).map((k) => k.post);
 }
 
 export function buildDigest(college: { id: string; name: string }, posts: readonly Post[], opts: BuildOptions & { id: string; explain?: boolean }): Digest {

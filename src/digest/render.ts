@@ -2,8 +2,7 @@
 import type { Digest, OutboundMessage, Platform, Post } from '../domain.ts';
 import type { Privacy } from '../rules/schema.ts';
 import { splitOnLines } from '../split.ts';
-import { chineseDay, localDate } from '../time.ts';
-import { daysLeft } from './build.ts';
+import { chineseDay, daysBetween, localDate } from '../time.ts';
 import { attribute, maskContacts } from './privacy.ts';
 
 /** How much one message may hold, measured as `measure` below measures it. */
@@ -53,12 +52,13 @@ interface ItemView {
   why?: string;
 }
 
-function itemView(n: number, post: Post, why: string | undefined, opts: RenderOptions): ItemView {
+/** `today` is the local date of `opts.now` in `opts.timeZone`, computed once per render. */
+function itemView(n: number, post: Post, why: string | undefined, opts: RenderOptions, today: string): ItemView {
   const f = post.classification.fields;
   const clean = (s: string) => (opts.privacy.maskContacts ? maskContacts(s) : s);
   const oneLine = clean(post.text.replace(/\s+/g, ' ').trim());
   const title = [f.company, f.roles.slice(0, 3).join('/')].filter(Boolean).join('｜') || truncate(oneLine, 30);
-  const left = daysLeft(post, opts.now, opts.timeZone);
+  const left = f.deadline === undefined ? undefined : daysBetween(today, f.deadline);
   const deadline =
     f.deadline === undefined
       ? undefined
@@ -93,8 +93,8 @@ interface Frame {
   footer: string;
 }
 
-function frame(digest: Digest, opts: RenderOptions, part: number, parts: number): Frame {
-  const day = chineseDay(localDate(opts.now, opts.timeZone));
+function frame(digest: Digest, today: string, part: number, parts: number): Frame {
+  const day = chineseDay(today);
   return {
     title: `📮 ${digest.collegeName}｜校友内推速递${parts > 1 ? `（${part}/${parts}）` : ''}`,
     subtitle: `${day} · 共 ${digest.items.length} 条`,
@@ -178,21 +178,50 @@ function larkPart(f: Frame, items: LarkElement[][][]): string {
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
+/**
+ * A format's layout. A part's measure is exactly `measure(part(f, []))` + Σ `itemSize` + `sep` between
+ * items, so packing measures each item once instead of re-rendering the candidate part per item.
+ */
 interface Layout<I> {
   item(v: ItemView): I;
   part(f: Frame, items: I[]): string;
   measure(body: string): number;
+  itemSize(item: I): number;
+  /** What joining one more item adds besides the item itself. */
+  sep: number;
 }
 
 const textLength = (s: string) => s.length;
-const plainLayout: Layout<string> = { item: plainItem, part: plainPart, measure: textLength };
-const htmlLayout: Layout<string> = { item: htmlItem, part: htmlPart, measure: textLength };
-const larkLayout: Layout<LarkElement[][]> = { item: larkItem, part: larkPart, measure: utf8Bytes };
+// plain/html: items.join('\n\n') replaces an empty line of the frame.
+const plainLayout: Layout<string> = { item: plainItem, part: plainPart, measure: textLength, itemSize: textLength, sep: 2 };
+const htmlLayout: Layout<string> = { item: htmlItem, part: htmlPart, measure: textLength, itemSize: textLength, sep: 2 };
+// lark: an item's lines are spliced into the content array: its JSON minus the brackets, plus a comma.
+const larkLayout: Layout<LarkElement[][]> = { item: larkItem, part: larkPart, measure: utf8Bytes, itemSize: (i) => utf8Bytes(JSON.stringify(i)) - 1, sep: 0 };
 const LAYOUTS: Record<OutboundMessage['format'], Layout<unknown>> = {
   plain: plainLayout as Layout<unknown>,
   html: htmlLayout as Layout<unknown>,
   'lark-post': larkLayout as Layout<unknown>,
 };
+
+/** Greedy packing of item indices on summed item sizes under a frame of `base` size. */
+function pack(indices: number[], sizes: number[], base: number, sep: number, limit: number): number[][] {
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let size = base;
+  for (const i of indices) {
+    const add = sizes[i]! + (current.length ? sep : 0);
+    if (current.length && size + add > limit) {
+      groups.push(current);
+      current = [i];
+      size = base + sizes[i]!;
+    } else {
+      current.push(i);
+      size += add;
+    }
+  }
+  if (current.length) groups.push(current);
+  return groups;
+}
 
 /**
  * Renders a digest for one platform. Items are never split across messages; each message repeats
@@ -203,23 +232,27 @@ export function renderDigest(digest: Digest, platform: Platform, opts: RenderOpt
   const format = PLATFORM_FORMAT[platform];
   const layout = LAYOUTS[format];
   const limit = opts.limit ?? PLATFORM_LIMITS[platform];
-  const items = digest.items.map((it, i) => layout.item(itemView(i + 1, it.post, it.why, opts)));
+  const today = localDate(opts.now, opts.timeZone);
+  const items = digest.items.map((it, i) => layout.item(itemView(i + 1, it.post, it.why, opts, today)));
+  const sizes = items.map((it) => layout.itemSize(it));
+  const baseSize = (f: Frame) => layout.measure(layout.part(f, []));
+  const render = (groups: number[][]) =>
+    groups.map((g, i) => layout.part(frame(digest, today, i + 1, groups.length), g.map((k) => items[k])));
 
-  // Pack greedily with a worst-case header ("(99/99)"), then render with the real part count.
-  const widest = frame(digest, opts, 99, 99);
-  const groups: unknown[][] = [];
-  let current: unknown[] = [];
-  for (const item of items) {
-    const candidate = [...current, item];
-    if (current.length && layout.measure(layout.part(widest, candidate)) > limit) {
-      groups.push(current);
-      current = [item];
-    } else current = candidate;
+  // Pack greedily with a worst-case header ("(99/99)"), each item measured once; then render with the
+  // real part count and verify. Only past 99 parts can a real header be wider than the one packed
+  // against: such a part is packed again against its own header.
+  let groups = pack(items.map((_, i) => i), sizes, baseSize(frame(digest, today, 99, 99)), layout.sep, limit);
+  let bodies = render(groups);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const over = (g: number[], i: number) => g.length > 1 && layout.measure(bodies[i]!) > limit;
+    if (!groups.some(over)) break;
+    const n = groups.length;
+    groups = groups.flatMap((g, i) => (over(g, i) ? pack(g, sizes, baseSize(frame(digest, today, i + 1, n + 1)), layout.sep, limit) : [g]));
+    bodies = render(groups);
   }
-  if (current.length) groups.push(current);
 
-  return groups.flatMap((group, i) => {
-    const body = layout.part(frame(digest, opts, i + 1, groups.length), group);
+  return bodies.flatMap((body) => {
     if (layout.measure(body) <= limit || format === 'lark-post') return [{ format, body }];
     // One item alone over the limit (only with a tiny test limit): fall back to line splitting.
     return splitOnLines(body, limit).map((b) => ({ format, body: b }));

@@ -100,6 +100,51 @@ describe('renderDigest', () => {
       for (let i = 0; i < 60; i++) expect(all.split(`C${i}公司`).length - 1).toBe(1);
     }
   });
+
+  it('packs greedily: each part is full (the next item would not have fitted), at any limit and in every format', () => {
+    // Items of varied sizes (HTML/JSON escaping included); a part followed by another must have been
+    // closed because its next item did not fit, which re-rendering the part with that item shows.
+    const varied = Array.from({ length: 40 }, (_, i) =>
+      post({ text: `岗位${i}：${'负责<设备>调试&运行"维护"，'.repeat(1 + ((i * 7) % 11))}`, fields: { company: `C${i}公司`, emails: i % 3 ? [`hr${i}@x.cn`] : [] } }),
+    );
+    const d = buildDigest(college, varied, { ...opts, id: 'dg-4' });
+    for (const platform of ['telegram', 'wechat', 'lark'] as const) {
+      const size = (b: string) => (platform === 'lark' ? Buffer.byteLength(b) : b.length);
+      for (const limit of [900, 1500, 2600, 5000]) {
+        const parts = renderDigest(d, platform, { ...render, limit });
+        for (const p of parts) expect(size(p.body)).toBeLessThanOrEqual(limit);
+        const counts = parts.map((p) => varied.filter((v) => p.body.includes(`${v.classification.fields.company}`)).length);
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(40);
+        // Greedy: the first k+1 items do not fit in one part with the header of a multi-part digest.
+        let first = 0;
+        for (const [i, k] of counts.entries()) {
+          if (i === counts.length - 1) break;
+          const trial = buildDigest(college, varied.slice(first, first + k + 1), { ...opts, id: 'dg-4' });
+          const alone = renderDigest({ ...trial, items: trial.items.map((it) => ({ ...it })) }, platform, { ...render, limit: 10_000_000 })[0]!.body;
+          // The single-part header lacks "（i/n）" (at most 7 characters, 21 bytes in UTF-8) and numbers items from 1.
+          expect(size(alone) + (platform === 'lark' ? 21 : 7) + 2 * (k + 1)).toBeGreaterThan(limit);
+          first += k;
+        }
+      }
+    }
+  });
+
+  it('keeps every part within the limit past 99 parts, where the part header grows', () => {
+    const many = Array.from({ length: 230 }, (_, i) => post({ text: '电气工程师岗位职责说明'.repeat(8), fields: { company: `C${i}公司` } }));
+    const d = buildDigest(college, many, { ...opts, id: 'dg-5', maxItems: 300 });
+    const one = renderDigest(buildDigest(college, many.slice(0, 1), { ...opts, id: 'dg-5' }), 'wechat', render)[0]!.body.length;
+    // Around two items a part: some limits fit two items under "（99/99）" but not under "（101/115）".
+    for (let limit = 2 * one - 70; limit < 2 * one - 40; limit++) {
+      const parts = renderDigest(d, 'wechat', { ...render, limit });
+      expect(parts.length).toBeGreaterThan(99);
+      for (const [i, p] of parts.entries()) {
+        expect(p.body.length).toBeLessThanOrEqual(limit);
+        expect(p.body).toContain(`（${i + 1}/${parts.length}）`); // whole parts, not line-split fallbacks
+      }
+      const all = parts.map((p) => p.body).join('\n');
+      for (let i = 0; i < 230; i++) expect(all.split(`C${i}公司`).length - 1).toBe(1);
+    }
+  });
 });
 
 describe('privacy', () => {
