@@ -81,19 +81,27 @@ export class Outbox {
     return this.opts.now?.() ?? new Date();
   }
 
+  /**
+   * One lane per channel: in order within a channel (a waiting delivery holds back the later ones),
+   * channels in parallel, so one slow or rate-limited chat never delays the others.
+   */
   private async pass(): Promise<void> {
     const now = this.now().toISOString();
-    const blocked = new Set<string>(); // a channel whose earlier delivery waits holds back the later ones
+    const lanes = new Map<string, Delivery[]>();
     for (const d of this.store.pendingDeliveries()) {
       const channel = `${d.channel.platform}:${d.channel.chat}`;
-      if (blocked.has(channel)) continue;
-      if (d.nextAttemptAt > now) {
-        blocked.add(channel);
-        continue;
-      }
-      const ok = await this.send(d);
-      if (!ok) blocked.add(channel);
+      const lane = lanes.get(channel);
+      if (lane) lane.push(d);
+      else lanes.set(channel, [d]);
     }
+    await Promise.all(
+      [...lanes.values()].map(async (lane) => {
+        for (const d of lane) {
+          if (d.nextAttemptAt > now) return;
+          if (!(await this.send(d))) return;
+        }
+      }),
+    );
   }
 
   private async send(d: Delivery): Promise<boolean> {

@@ -125,7 +125,9 @@ describe('outbox', () => {
     const s2 = await Store.open(dir);
     const adapter = new LocalAdapter({ print: () => {} });
     await new Outbox(s2, () => adapter, silentLogger, { maxAttempts: () => 3 }).drain();
-    expect(adapter.sent.map((s) => s.text)).toEqual(['二', '三', '四']);
+    const to = (chat: string) => adapter.sent.filter((s) => s.chat === chat).map((s) => s.text);
+    expect(to('学生群')).toEqual(['二', '三']);
+    expect(to('别的群')).toEqual(['四']);
     const s3 = await Store.open(dir);
     expect(s3.deliveries().map((d) => d.status)).toEqual(['delivered', 'delivered']);
   });
@@ -136,5 +138,25 @@ describe('outbox', () => {
     expect(backoffMs(20, 1000, 60_000, mid)).toBe(45_000);
     expect(backoffMs(3, 1000, 60_000, () => 0)).toBe(2000);
     expect(backoffMs(3, 1000, 60_000, () => 1)).toBe(4000);
+  });
+});
+
+describe('outbox lanes', () => {
+  it('a slow channel does not hold up the others', async () => {
+    const { adapter, outbox, add } = await setup();
+    await add(delivery('slow', '慢群', ['慢']), delivery('fast', '快群', ['快'], '2026-11-21T00:00:01.000Z'));
+    const send = adapter.send.bind(adapter);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    adapter.send = async (chat, m) => {
+      if (chat === '慢群') await gate;
+      return send(chat, m);
+    };
+    const pass = outbox.drain();
+    for (let i = 0; i < 50 && !adapter.sent.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(adapter.sent.map((s) => s.text)).toEqual(['快']);
+    release();
+    await pass;
+    expect(adapter.sent.map((s) => s.text)).toEqual(['快', '慢']);
   });
 });
