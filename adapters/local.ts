@@ -2,7 +2,7 @@
 // It stands in for every platform the rules name, so `npm start` runs the real routing file as is:
 // alumni messages are replayed from data/samples/, and what would go to a student chat is printed.
 import { readFileSync } from 'node:fs';
-import type { InboundMessage, OutboundMessage, Platform } from '../src/domain.ts';
+import { PLATFORMS, type InboundMessage, type OutboundMessage, type Platform } from '../src/domain.ts';
 import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
 import { splitOnLines } from '../src/split.ts';
 
@@ -46,20 +46,26 @@ export interface LocalAdapterOptions {
 
 let counter = 0;
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);
+const isPlatform = (v: unknown): v is Platform => typeof v === 'string' && (PLATFORMS as readonly string[]).includes(v);
+
 /** Pure: a local raw message → InboundMessage, or null when it is not a usable group text. */
 export function normalize(raw: LocalRawMessage, now = new Date()): InboundMessage | null {
-  if (!raw || typeof raw.text !== 'string' || typeof raw.group !== 'string' || !raw.group) return null;
-  if (raw.senderId === LOCAL_BOT_ID) return null;
+  if (!raw || typeof raw !== 'object') return null;
+  const group = str(raw.group);
+  const senderId = str(raw.senderId);
+  if (!group || !senderId || typeof raw.text !== 'string' || senderId === LOCAL_BOT_ID) return null;
   const text = raw.text.trim();
   if (!text) return null;
+  const at = typeof raw.at === 'string' ? Date.parse(raw.at) : NaN;
   return {
-    platform: raw.platform ?? 'local',
-    id: raw.id ?? `local-${Date.now().toString(36)}-${(counter++).toString(36)}`,
-    chatId: raw.group,
-    senderId: raw.senderId,
-    senderName: raw.senderName ?? raw.senderId,
+    platform: isPlatform(raw.platform) ? raw.platform : 'local',
+    id: str(raw.id) ?? `local-${now.getTime().toString(36)}-${(counter++).toString(36)}`,
+    chatId: group,
+    senderId,
+    senderName: str(raw.senderName) ?? senderId,
     text,
-    sentAt: raw.at ?? now.toISOString(),
+    sentAt: Number.isNaN(at) ? now.toISOString() : new Date(at).toISOString(),
   };
 }
 

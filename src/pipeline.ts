@@ -29,10 +29,18 @@ export interface PipelineDeps {
 /** The longest text we classify and store; the rest of a giant message is dropped (and logged). */
 export const MAX_TEXT_CHARS = 20_000;
 
+/** C0 (but tab and line ends), DEL, C1, zero-width and line/paragraph separators: never shown to anyone. */
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g;
+
+/** A display name as the digest may show it: no control characters, one line, bounded. */
+export function cleanName(name: string): string {
+  return name.replace(CONTROLS, '').replace(/\s+/g, ' ').trim().slice(0, 64);
+}
+
 export function normaliseText(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\ufeff]/g, '')
+    .replace(CONTROLS, '')
     .replace(/[ \t\u00a0\u3000]+/g, ' ')
     .replace(/\n{3,}/g, '\n\n')
     .trim()
@@ -88,7 +96,7 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
       chatId: m.chatId,
       messageId: m.id,
       senderId: m.senderId,
-      senderName: m.senderName,
+      senderName: cleanName(m.senderName),
       sentAt: m.sentAt,
     };
     const fingerprint = deps.fingerprint(text);

@@ -97,3 +97,13 @@ describe('pipeline', () => {
     expect(normaliseText('字'.repeat(30_000))).toHaveLength(20_000);
   });
 });
+
+describe('pipeline hygiene', () => {
+  it('strips C1 controls from text and control characters from sender names before storing', async () => {
+    const { store, pipeline } = await setup();
+    await pipeline.handle(message({ id: 'c1', text: '国网内推\u009b31m，电气专业\u0085', senderName: '\u001b[2JEve\u0007 ' }));
+    const [p] = store.posts();
+    expect(p!.text).toBe('国网内推31m，电气专业');
+    expect(p!.sources[0]!.senderName).toBe('[2JEve');
+  });
+});

@@ -332,11 +332,8 @@ describe('normalize never throws and returns null or a well-formed InboundMessag
     expect(accepted).toBeGreaterThan(0);
   });
 
-  // KNOWN BUG (adapters/local.ts, normalize; not ours to change): only `text` and `group` are checked,
-  // every other field is passed through as is, so a sample line such as {"group":"g","text":"内推"}
-  // (no sender) gives senderId undefined, and {"group":"g","text":"x","at":"yesterday"} gives a sentAt
-  // that is not ISO. Drop `.fails` once normalize validates senderId/senderName/id/at/platform.
-  it.fails('local, on hostile shapes (BUG: fields other than text and group are not validated)', () => {
+  // Once a bug: only text and group were checked, so {group, text} gave senderId undefined.
+  it('local, on hostile shapes', () => {
     fc.assert(
       fc.property(localRaw, (raw) => expectWellFormed(localNormalize(raw as LocalRawMessage, new Date('2026-11-18T02:00:00Z')), 'any')),
       { ...RUNS, examples: [[{ group: 'g', text: '内推' }], [{ group: 'g', senderId: 'u', text: 'x', at: 'yesterday' }]] },
