@@ -9,6 +9,7 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import type { InboundMessage, OutboundMessage } from '../src/domain.ts';
 import type { Logger } from '../src/log.ts';
 import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
+import { htmlToText } from '../src/plain-text.ts';
 import { splitOnLines } from '../src/split.ts';
 
 // ───────────────────────────── config ─────────────────────────────
@@ -236,21 +237,6 @@ function tidy(text: string): string {
 
 // ───────────────────────────── outbound rendering ─────────────────────────────
 
-/** Telegram-style HTML → plain text: links kept as "text (href)". */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<a\s[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi, (_, href: string, t: string) => {
-      const inner = t.replace(/<[^>]+>/g, '');
-      return inner && inner !== href ? `${inner} (${href})` : href;
-    })
-    .replace(/<[^>]+>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
-}
 
 interface Part {
   msgType: 'text' | 'post';

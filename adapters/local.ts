@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { PLATFORMS, type InboundMessage, type OutboundMessage, type Platform } from '../src/domain.ts';
 import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
+import { toPlainText } from '../src/plain-text.ts';
 import { splitOnLines } from '../src/split.ts';
 
 export const LOCAL_MAX_CHARS = 4096;
@@ -132,30 +133,7 @@ export class LocalAdapter implements ChatAdapter {
   }
 }
 
-/** How a rendered message reads as plain text (the terminal shows Telegram HTML and Lark posts this way). */
-export function toPlainText(message: OutboundMessage): string {
-  if (message.format === 'plain') return message.body;
-  if (message.format === 'html') {
-    return message.body
-      .replace(/<a href="([^"]*)">([^<]*)<\/a>/g, '$2 $1')
-      .replace(/<[^>]+>/g, '')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&amp;/g, '&');
-  }
-  const post = JSON.parse(message.body) as { zh_cn?: LarkPostBody } & LarkPostBody;
-  const body = post.zh_cn ?? post;
-  const lines = (body.content ?? []).map((line) =>
-    line.map((el) => (el.tag === 'a' ? `${el.text ?? ''} ${el.href ?? ''}`.trim() : (el.text ?? ''))).join(''),
-  );
-  return [body.title, ...lines].filter((l) => l !== undefined).join('\n');
-}
-
-interface LarkPostBody {
-  title?: string;
-  content?: { tag: string; text?: string; href?: string }[][];
-}
+export { toPlainText };
 
 export function readSamples(file: string): SampleMessage[] {
   return readFileSync(file, 'utf8')

@@ -8,6 +8,7 @@ import type { Message, MessageEntity, Update, UserFromGetMe } from 'grammy/types
 import type { InboundMessage, OutboundMessage } from '../src/domain.ts';
 import type { Logger } from '../src/log.ts';
 import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
+import { larkPostToText } from '../src/plain-text.ts';
 import { splitOnLines } from '../src/split.ts';
 
 // 2026-11: at most 4096 characters per message (counted after entity parsing, in UTF-16 units), https://core.telegram.org/bots/api#sendmessage
@@ -138,42 +139,6 @@ function withHiddenLinks(text: string, entities: MessageEntity[] | undefined): s
 
 // ---- outbound --------------------------------------------------------------------------------
 
-interface LarkElement {
-  tag?: string;
-  text?: string;
-  href?: string;
-  user_name?: string;
-  user_id?: string;
-}
-interface LarkPostBody {
-  title?: string;
-  content?: LarkElement[][];
-}
-
-/** A Lark `post` content (maybe wrapped in a locale key) as plain text; links as "label url". */
-export function larkPostToPlain(body: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return body;
-  }
-  if (!parsed || typeof parsed !== 'object') return body;
-  const obj = parsed as Record<string, unknown>;
-  const post = (Array.isArray(obj.content) ? obj : (obj.zh_cn ?? obj.en_us ?? Object.values(obj).find((v) => v && typeof v === 'object'))) as LarkPostBody | undefined;
-  if (!post || typeof post !== 'object') return body;
-  const lines = (Array.isArray(post.content) ? post.content : []).map((line) =>
-    (Array.isArray(line) ? line : [])
-      .map((el) => {
-        if (!el || typeof el !== 'object') return '';
-        if (el.tag === 'a') return [el.text, el.href].filter(Boolean).join(' ');
-        if (el.tag === 'at') return `@${el.user_name ?? el.user_id ?? ''}`;
-        return typeof el.text === 'string' ? el.text : '';
-      })
-      .join(''),
-  );
-  return [post.title, ...lines].filter((l): l is string => typeof l === 'string' && l !== '').join('\n');
-}
 
 /**
  * Telegram refuses HTML with unclosed tags ("can't parse entities"), so a tag left open at a split
@@ -426,7 +391,7 @@ class TelegramAdapter implements ChatAdapter {
 
   async send(chat: string, message: OutboundMessage, opts: { idempotencyKey?: string } = {}): Promise<SendResult> {
     const html = message.format === 'html';
-    const text = message.format === 'lark-post' ? larkPostToPlain(message.body) : message.body;
+    const text = message.format === 'lark-post' ? larkPostToText(message.body) : message.body;
     // Safety net: the digest renderer already splits on item boundaries. The HTML is split raw,
     // which is conservative since Telegram counts the limit after removing tags.
     const split = splitOnLines(text, TELEGRAM_MAX_CHARS).filter((p) => p.trim() !== '');

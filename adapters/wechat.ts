@@ -19,6 +19,7 @@ import { WechatyBuilder, ScanStatus, qrcodeValueToImageUrl, types, type Contact,
 import type { InboundMessage, OutboundMessage } from '../src/domain.ts';
 import type { Logger } from '../src/log.ts';
 import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
+import { toPlainText } from '../src/plain-text.ts';
 import { splitOnLines } from '../src/split.ts';
 
 /**
@@ -149,75 +150,6 @@ function ruleNameOf(topic: string, aliases: Record<string, string>): string {
   return topic;
 }
 
-/** A rendered message as WeChat plain text: Telegram HTML and Lark posts are flattened. */
-export function toWechatText(message: OutboundMessage): string {
-  if (message.format === 'html') return htmlToText(message.body);
-  if (message.format === 'lark-post') return larkPostToText(message.body);
-  return message.body;
-}
-
-function htmlToText(html: string): string {
-  return unescapeHtml(
-    html
-      .replace(/<br\s*\/?>/gi, '\n')
-      .replace(/<a\s[^>]*href\s*=\s*"([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi, (_, href: string, inner: string) => {
-        const label = inner.replace(/<[^>]+>/g, '').trim();
-        const url = unescapeHtml(href);
-        return !label || unescapeHtml(label) === url ? href : `${label} ${href}`;
-      })
-      .replace(/<[^>]+>/g, ''),
-  );
-}
-
-function unescapeHtml(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|quot|apos|amp|nbsp);/gi, (whole, name: string) => {
-    const n = name.toLowerCase();
-    if (n.startsWith('#x')) return safeCodePoint(parseInt(n.slice(2), 16), whole);
-    if (n.startsWith('#')) return safeCodePoint(parseInt(n.slice(1), 10), whole);
-    return ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', nbsp: ' ' } as Record<string, string>)[n] ?? whole;
-  });
-}
-
-function safeCodePoint(cp: number, fallback: string): string {
-  return Number.isInteger(cp) && cp >= 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : fallback;
-}
-
-interface LarkElement {
-  tag?: string;
-  text?: string;
-  href?: string;
-  user_name?: string;
-  user_id?: string;
-}
-interface LarkPost {
-  title?: string;
-  content?: LarkElement[][];
-}
-
-function larkPostToText(body: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return body;
-  }
-  if (!parsed || typeof parsed !== 'object') return body;
-  const obj = parsed as Record<string, unknown>;
-  // A post is either { title, content } or wrapped in a locale key ({ zh_cn: {...} }).
-  const post = (Array.isArray(obj.content) ? obj : (obj.zh_cn ?? obj.en_us ?? Object.values(obj).find((v) => v && typeof v === 'object'))) as LarkPost | undefined;
-  if (!post || !Array.isArray(post.content)) return body;
-  const lines = post.content.map((line) =>
-    (Array.isArray(line) ? line : [])
-      .map((el) => {
-        if (el?.tag === 'a') return [el.text, el.href].filter(Boolean).join(' ');
-        if (el?.tag === 'at') return `@${el.user_name ?? el.user_id ?? ''}`;
-        if (el?.tag === 'img') return '[图片]';
-        return el?.text ?? '';
-      })
-      .join(''),
-  );
-  return [post.title, ...lines].filter((l): l is string => typeof l === 'string' && l !== '').join('\n');
-}
 
 /** Reads a wechat4u/axios error: the webwxsendmsg Ret code, and a Retry-After header if a gateway sent one. */
 function wechatErrorFacts(err: unknown): { ret?: number; retryAfterMs?: number; text: string } {
@@ -581,7 +513,7 @@ class WechatyAdapter implements WechatAdapter {
 
   async send(chat: string, message: OutboundMessage): Promise<SendResult> {
     if (this.stopped || !this.bot) throw new AdapterError('wechat', 'send', 'adapter is not started');
-    const text = toWechatText(message);
+    const text = toPlainText(message);
     const parts = splitOnLines(text, this.maxChars).filter((p) => p.trim() !== '');
     if (!parts.length) throw new AdapterError('wechat', 'send', 'nothing to send: the message is empty', { permanent: true });
     return this.queue.run(async (pace) => {

@@ -359,7 +359,7 @@ describe('lark send', () => {
   it('sends html as text with tags stripped and links kept', async () => {
     r = await startWebhookRig();
     await r.adapter.send(CHANNEL, { format: 'html', body: '<b>南瑞 &amp; 许继</b><br><a href="https://x.cn/j">投递</a>' });
-    expect(r.fake.sent[0]).toMatchObject({ msgType: 'text', text: '南瑞 & 许继\n投递 (https://x.cn/j)' });
+    expect(r.fake.sent[0]).toMatchObject({ msgType: 'text', text: '南瑞 & 许继\n投递 https://x.cn/j' });
   });
 
   it('sends lark-post as a post, and splits an oversized post by paragraphs', async () => {

@@ -1,3 +1,4 @@
+import { larkPostToText } from '../../src/plain-text.ts';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -5,7 +6,6 @@ import type { Update } from 'grammy/types';
 import {
   balanceHtmlParts,
   createTelegramAdapter,
-  larkPostToPlain,
   normalize,
   TELEGRAM_MAX_CHARS,
   telegramConfigFromEnv,
@@ -240,9 +240,9 @@ describe('telegram config and rendering helpers', () => {
 
   it('flattens a Lark post, with or without a locale key', () => {
     const post = { title: '电气学院内推', content: [[{ tag: 'text', text: '1. 南瑞 ' }, { tag: 'a', text: '投递', href: 'https://x.cn/j' }], [{ tag: 'at', user_name: '张老师' }, { tag: 'img', image_key: 'k' }]] };
-    expect(larkPostToPlain(JSON.stringify({ zh_cn: post }))).toBe('电气学院内推\n1. 南瑞 投递 https://x.cn/j\n@张老师');
-    expect(larkPostToPlain(JSON.stringify(post))).toBe('电气学院内推\n1. 南瑞 投递 https://x.cn/j\n@张老师');
-    expect(larkPostToPlain('not json')).toBe('not json');
+    expect(larkPostToText(JSON.stringify({ zh_cn: post }))).toBe('电气学院内推\n1. 南瑞 投递 https://x.cn/j\n@张老师');
+    expect(larkPostToText(JSON.stringify(post))).toBe('电气学院内推\n1. 南瑞 投递 https://x.cn/j\n@张老师');
+    expect(larkPostToText('not json')).toBe('not json');
   });
 });
 

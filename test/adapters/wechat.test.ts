@@ -1,3 +1,4 @@
+import { toPlainText } from '../../src/plain-text.ts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,6 @@ import {
   normalize,
   SendQueue,
   toAdapterError,
-  toWechatText,
   wechatConfigFromEnv,
   type WechatAdapter,
   type WechatConfig,
@@ -189,12 +189,12 @@ describe('wechat send error mapping', () => {
   });
 });
 
-describe('toWechatText', () => {
+describe('toPlainText (WeChat text)', () => {
   it('flattens Telegram HTML and Lark posts', () => {
-    expect(toWechatText({ format: 'html', body: '<b>A&amp;B</b> &lt;急招&gt;<br><a href="https://x.cn/j?a=1&amp;b=2">投递</a>' })).toBe('A&B <急招>\n投递 https://x.cn/j?a=1&b=2');
+    expect(toPlainText({ format: 'html', body: '<b>A&amp;B</b> &lt;急招&gt;<br><a href="https://x.cn/j?a=1&amp;b=2">投递</a>' })).toBe('A&B <急招>\n投递 https://x.cn/j?a=1&b=2');
     const post = { zh_cn: { title: '今日内推', content: [[{ tag: 'text', text: '1. ' }, { tag: 'a', text: '南瑞', href: 'https://x.cn' }], [{ tag: 'at', user_name: '王磊' }]] } };
-    expect(toWechatText({ format: 'lark-post', body: JSON.stringify(post) })).toBe('今日内推\n1. 南瑞 https://x.cn\n@王磊');
-    expect(toWechatText({ format: 'lark-post', body: 'not json' })).toBe('not json');
+    expect(toPlainText({ format: 'lark-post', body: JSON.stringify(post) })).toBe('今日内推\n1. 南瑞 https://x.cn\n@王磊');
+    expect(toPlainText({ format: 'lark-post', body: 'not json' })).toBe('not json');
   });
 });
 
