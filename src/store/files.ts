@@ -1,13 +1,139 @@
-// Small durable-file helpers for the store: atomic replace with fsync, and directory fsync.
+// The store's JSON file layer: lowdb's `Low` over a durable adapter (atomic replace with fsync, written
+// and read one array element per line), plus directory fsync.
+//
+// WHY NOT lowdb's JSONFile: its writer (steno) replaces the file with temp + rename but never fsyncs, so
+// after a power cut ext4/xfs may persist the rename before the data and leave an empty file; and it
+// serialises the whole document into one string per write (hundreds of MB for a big history). This
+// adapter keeps lowdb's contract (`read(): Promise<T | null>`, `write(data): Promise<void>`) and:
+//   - writes temp file → fdatasync → rename → fsync(dir), streaming the arrays named in `lines` one element
+//     per line and yielding to the event loop between chunks, so a big write neither blocks message
+//     handling nor holds the whole JSON text in memory;
+//   - reads such a file line by line from a Buffer, so the JSON text never exists as one huge string
+//     (V8 keeps a large JSON.parse source alive through slices of it: ≈ 2× the file in heap for a
+//     snapshot; per line it is a few KB at a time). Any other JSON file (a lowdb-era relay.db.json, a
+//     hand-edited one) is read whole.
+// The file is still one plain JSON document; `JSON.parse(readFileSync(file))` reads it.
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import { openSync, fsyncSync, closeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { Low, type Adapter } from 'lowdb';
+
+export interface DurableJsonFileOptions {
+  /** fdatasync the file and fsync its directory (default true). */
+  fsync?: boolean;
+  /** Top-level array properties written one element per line, after the other properties, in this order. */
+  lines?: readonly string[];
+}
+
+/** A lowdb adapter: durable atomic writes, line-by-line reads. `read` resolves null when the file is missing. */
+export class DurableJsonFile<T extends object> implements Adapter<T | null> {
+  private readonly fsync: boolean;
+  private readonly lines: readonly string[];
+
+  constructor(
+    readonly file: string,
+    opts: DurableJsonFileOptions = {},
+  ) {
+    this.fsync = opts.fsync ?? true;
+    this.lines = opts.lines ?? [];
+  }
+
+  async read(): Promise<T | null> {
+    return this.readSync();
+  }
+
+  /** The same as `read`, for the store's synchronous accessors. */
+  readSync(): T | null {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    return parseJsonLines(buf) as T;
+  }
+
+  async write(data: T | null): Promise<void> {
+    if (data) await this.writeCounted(data);
+  }
+
+  /** Writes `data`; returns the bytes written. */
+  async writeCounted(data: T): Promise<number> {
+    return writeFileAtomic(this.file, serialise(data as Record<string, unknown>, this.lines), { fsync: this.fsync });
+  }
+}
+
+/** A `Low` holding one durable JSON file (data is null until read, or when the file is missing). */
+export function lowFile<T extends object>(file: string, opts: DurableJsonFileOptions = {}): Low<T | null> & { adapter: DurableJsonFile<T> } {
+  return new Low<T | null>(new DurableJsonFile<T>(file, opts), null) as Low<T | null> & { adapter: DurableJsonFile<T> };
+}
+
+/**
+ * `{"a":1,"posts":[` / one element per line, each but the last followed by a comma / `]}` — or, with
+ * several line arrays, `],"next":[` between them. Elements are serialised as they are reached.
+ */
+async function* serialise(data: Record<string, unknown>, lines: readonly string[]): AsyncGenerator<string> {
+  const arrays = lines.filter((k) => Array.isArray(data[k]));
+  const head: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) if (!arrays.includes(k)) head[k] = v;
+  if (arrays.length === 0) {
+    yield `${JSON.stringify(head)}\n`;
+    return;
+  }
+  const headJson = JSON.stringify(head);
+  yield headJson === '{}' ? '{' : `${headJson.slice(0, -1)},`;
+  let n = 0;
+  for (const [i, key] of arrays.entries()) {
+    yield `${i ? '],' : ''}${JSON.stringify(key)}:[\n`;
+    const items = data[key] as unknown[];
+    for (let j = 0; j < items.length; j++) {
+      yield `${JSON.stringify(items[j])}${j < items.length - 1 ? ',' : ''}\n`;
+      if (++n % 256 === 0) await yieldToLoop();
+    }
+  }
+  yield ']}\n';
+}
+
+/**
+ * Parses a JSON document written as `serialise` writes it, one line at a time; anything else (or a
+ * line that does not fit the layout) is parsed whole, so any valid JSON file reads.
+ */
+export function parseJsonLines(buf: Buffer): unknown {
+  const whole = () => JSON.parse(buf.toString('utf8')) as unknown;
+  const nl0 = buf.indexOf(0x0a);
+  if (nl0 < 0 || buf[nl0 - 1] !== 0x5b /* [ */) return whole();
+  try {
+    const obj = JSON.parse(`${buf.toString('utf8', 0, nl0)}]}`) as Record<string, unknown>;
+    let arr = obj[Object.keys(obj).at(-1)!] as unknown[];
+    for (let start = nl0 + 1; start < buf.length; ) {
+      let end = buf.indexOf(0x0a, start);
+      if (end < 0) end = buf.length;
+      if (buf[start] === 0x5d /* ] */) {
+        const rest = buf.toString('utf8', start + 1, end).trim();
+        if (rest === '}') {
+          if (buf.toString('utf8', end).trim() !== '') return whole();
+          return obj;
+        }
+        if (!rest.startsWith(',') || !rest.endsWith('[')) return whole();
+        const more = JSON.parse(`{${rest.slice(1)}]}`) as Record<string, unknown>;
+        Object.assign(obj, more);
+        arr = obj[Object.keys(more).at(-1)!] as unknown[];
+      } else if (end > start) {
+        const last = buf[end - 1] === 0x2c /* , */ ? end - 1 : end;
+        arr.push(JSON.parse(buf.toString('utf8', start, last)));
+      }
+      start = end + 1;
+    }
+    return whole(); // no closing line: not our layout (or truncated, which the whole parse reports)
+  } catch {
+    return whole();
+  }
+}
 
 /**
  * Writes `chunks` to `file` so that after a crash or a power loss the file holds either the old
  * content or the whole new one: temp file → write → fdatasync → rename → fsync the directory.
- * (steno, lowdb's writer, does temp+rename without fsync: safe against kill -9, not against power
- * loss, where ext4/xfs may persist the rename before the data and leave an empty file.)
  */
 export async function writeFileAtomic(file: string, chunks: Iterable<string> | AsyncIterable<string>, opts: { fsync: boolean }): Promise<number> {
   const tmp = join(dirname(file), `.${basename(file)}.tmp`);

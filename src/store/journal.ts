@@ -64,21 +64,24 @@ export function listSegments(dir: string): { file: string; firstSeq: number }[] 
  * is counted in `corrupt` and skipped.
  */
 export function readSegment(file: string): { records: JournalRecord[]; corrupt: number; tornTail: boolean } {
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  const last = lines.pop() ?? '';
+  // Line by line from the bytes: a segment can be megabytes, and one big string would stay alive
+  // through the slices JSON.parse takes of it.
+  const buf = readFileSync(file);
   const records: JournalRecord[] = [];
   let corrupt = 0;
-  lines.forEach((line, i) => {
-    if (!line) return;
-    try {
-      records.push(JSON.parse(line) as JournalRecord);
-    } catch {
-      // The final complete line may still be torn if the tail after it was zero-filled by the file system.
-      if (i < lines.length - 1) corrupt++;
+  let start = 0;
+  for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+    if (nl > start) {
+      try {
+        records.push(JSON.parse(buf.toString('utf8', start, nl)) as JournalRecord);
+      } catch {
+        // The final complete line may still be torn if the tail after it was zero-filled by the file system.
+        if (buf.indexOf(0x0a, nl + 1) >= 0) corrupt++;
+      }
     }
-  });
-  return { records, corrupt, tornTail: last.length > 0 };
+    start = nl + 1;
+  }
+  return { records, corrupt, tornTail: start < buf.length };
 }
 
 export class Journal {

@@ -1,8 +1,13 @@
-// The relay's state: a write-ahead journal + a snapshot of the "hot" state + monthly archives.
+// The relay's state: a write-ahead journal + a snapshot of the "hot" state + monthly archives. The
+// snapshot and the archives are lowdb files (`Low` over the durable adapter in files.ts); the journal is
+// the write-coalescing layer in front of them.
 //
-// WHY NOT ONE lowdb FILE: lowdb rewrites its whole JSON file on every write, so the cost of storing one
-// message grew with the history (100k posts ≈ 250 MB of JSON per write). Here the cost of a write is
-// one appended line, whatever is stored; history leaves memory and the hot files month by month.
+// WHY NOT lowdb ALONE (one `Low` + `JSONFile`): lowdb writes by rewriting its whole JSON file, so the cost
+// of storing one message grew with the history (100k posts ≈ 250 MB of JSON per write), and its writer
+// (steno) does temp + rename without fsync, which on ext4/xfs can leave an empty file after a power cut.
+// Here a change costs one appended, fdatasync'ed journal line whatever is stored; lowdb files are written
+// only by compaction and archiving, through an adapter that fsyncs and streams post by post; history
+// leaves memory and the hot files month by month.
 //
 // FILES (under the data directory):
 //   relay.wal.<seq>.jsonl      journal segments: one JSON line per change ({s: seq, op, ...}, counters
@@ -11,20 +16,22 @@
 //                              one fdatasync (group commit). A killed process leaves at worst a torn last
 //                              line, which was never acknowledged and is skipped; a process never appends
 //                              to a segment it did not create.
-//   relay.db.json              snapshot of the hot state ({version: 2, seq, posts, digests, deliveries,
-//                              counters, archive}). Written by compaction: temp file → fdatasync → rename →
-//                              fsync(dir); then the segments it covers are deleted. Compaction runs in the
-//                              background when the journal has grown as large as the last snapshot
-//                              (amortised O(1) per change), serialising post by post and yielding to the
-//                              event loop. Records are idempotent puts/patches/deletes, so a snapshot taken
-//                              while changes continue is still correct once the later records are replayed.
-//                              A lowdb-era file ({version: 1}) is read as a snapshot at seq 0.
-//   archive/posts-YYYY-MM.json posts received in that (UTC) month, written once the whole month is older
-//                              than the hot window (`hotDays`, default 35 ≥ the 30-day dedupe and digest
-//                              windows), atomically, merged by id with an existing file (a crash between the
-//                              archive write and its journal record only repeats the move).
-//   archive/digests-YYYY-MM.json digests of that month whose deliveries all went out (without the rendered
-//                              parts, which repeat post text).
+//   relay.db.json              lowdb file: snapshot of the hot state ({version: 2, seq, counters, archive,
+//                              digests, deliveries, posts}, one digest/delivery/post per line). Written by
+//                              compaction: temp file → fdatasync → rename → fsync(dir); then the segments it
+//                              covers are deleted. Compaction runs in the background when the journal has
+//                              grown as large as the last snapshot (amortised O(1) per change), serialising
+//                              post by post and yielding to the event loop. Records are idempotent
+//                              puts/patches/deletes, so a snapshot taken while changes continue is still
+//                              correct once the later records are replayed. Read line by line at open (no
+//                              file-sized string). A lowdb-era file ({version: 1}, any JSON layout) is read
+//                              as a snapshot at seq 0.
+//   archive/posts-YYYY-MM.json lowdb file: posts received in that (UTC) month, written once the whole month
+//                              is older than the hot window (`hotDays`, default 35 ≥ the 30-day dedupe and
+//                              digest windows), atomically, merged by id with an existing file (a crash
+//                              between the archive write and its journal record only repeats the move).
+//   archive/digests-YYYY-MM.json lowdb file: digests of that month whose deliveries all went out (without the
+//                              rendered parts, which repeat post text).
 //
 // In memory: only the hot state (recent posts, their indexes, pending/recent deliveries). `posts()`,
 // `data.posts` and `undigestedFor` see hot posts; `archivedPosts(month)` / `allPosts()` read the archive.
@@ -32,19 +39,18 @@
 // DURABILITY: kill -9 at any moment loses nothing acknowledged (every ack follows an fdatasync) and
 // leaves every file readable (snapshot and archives are replaced by rename; the journal tolerates a torn
 // tail). Power loss: fdatasync on the journal and temp files plus fsync of the directory after creating or
-// renaming a file, so the same holds — lowdb/steno alone do not fsync, which on ext4/xfs can leave an empty
-// file after a power cut. Open with `fsync: false` only for throwaway data.
+// renaming a file, so the same holds. Open with `fsync: false` only for throwaway data.
 //
 // PRIVACY: `prune(now, retentionDays)` drops posts, digests and finished deliveries older than the
 // retention from hot state and archives; `forgetSender(id)` erases a person's posts (and their sources on
 // posts others reposted) everywhere, blanks the rendered parts of finished deliveries that carried them,
 // and compacts so the old journal segments are gone too.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Delivery, Digest, Platform, Post, PostSource, PostStatus } from '../domain.ts';
 import { NEAR_DUPLICATE_MAX_DISTANCE } from '../dedupe.ts';
 import { FingerprintIndex } from './fingerprint-index.ts';
-import { fsyncDir, writeFileAtomic, yieldToLoop } from './files.ts';
+import { fsyncDir, lowFile } from './files.ts';
 import { Journal, listSegments, readSegment, type JournalRecord } from './journal.ts';
 
 export interface DigestRecord {
@@ -116,6 +122,13 @@ const monthEnd = (month: string): number => {
 };
 const POSTS_FILE_RE = /^posts-(\d{4}-\d{2})\.json$/;
 const DIGESTS_FILE_RE = /^digests-(\d{4}-\d{2})\.json$/;
+const fileSize = (f: string): number => {
+  try {
+    return statSync(f).size;
+  } catch {
+    return 0;
+  }
+};
 
 interface Snapshot {
   version: number;
@@ -126,6 +139,14 @@ interface Snapshot {
   counters?: Partial<Counters>;
   /** Posts per archived month. */
   archive?: Record<string, number>;
+}
+
+/** What an archive file holds: one month's posts, or one month's finished digests. */
+interface ArchiveFile {
+  version: 1;
+  month: string;
+  posts?: Post[];
+  digests?: ArchivedDigest[];
 }
 
 interface ArchivedDigest extends DigestRecord {
@@ -150,6 +171,8 @@ export class Store {
   private readonly fsync: boolean;
   private readonly compactMinBytes: number;
   private readonly now: () => Date;
+  /** The snapshot file through lowdb; its `data` is set only while it is read or written. */
+  private readonly snapshotDb;
   private journal!: Journal;
   /** Unreadable journal lines skipped at open (not torn tails, which are expected after a kill). */
   corruptLines = 0;
@@ -165,6 +188,12 @@ export class Store {
     this.fsync = opts.fsync ?? true;
     this.compactMinBytes = opts.compactMinBytes ?? 8 << 20;
     this.now = opts.now ?? (() => new Date());
+    this.snapshotDb = lowFile<Snapshot>(this.file, { fsync: this.fsync, lines: ['digests', 'deliveries', 'posts'] });
+  }
+
+  /** One archive file through lowdb (a fresh `Low` per use: a month is in memory only while used). */
+  private archiveDb(file: string) {
+    return lowFile<ArchiveFile>(join(this.archiveDir, file), { fsync: this.fsync, lines: ['posts', 'digests'] });
   }
 
   /** Opens (or creates) the store in `dataDir`. Opening never writes: read-only tools may open a running relay's store. */
@@ -173,7 +202,7 @@ export class Store {
     for (let attempt = 0; ; attempt++) {
       const store = new Store(dataDir, opts);
       try {
-        store.load();
+        await store.load();
         return store;
       } catch (err) {
         // A running relay compacted between our listing and reading its segments: read again.
@@ -183,14 +212,12 @@ export class Store {
     }
   }
 
-  private load(): void {
+  private async load(): Promise<void> {
     const segments = listSegments(this.dir);
-    let snap: Snapshot = { version: 2 };
-    if (existsSync(this.file)) {
-      const text = readFileSync(this.file, 'utf8');
-      this.snapshotBytes = Buffer.byteLength(text);
-      snap = JSON.parse(text) as Snapshot;
-    }
+    await this.snapshotDb.read();
+    const snap: Snapshot = this.snapshotDb.data ?? { version: 2 };
+    this.snapshotDb.data = null; // the maps below hold the state; the parsed document can go
+    this.snapshotBytes = fileSize(this.file);
     const base = snap.seq ?? 0;
     for (const p of snap.posts ?? []) this.putPost(p);
     this.digestList = snap.digests ?? [];
@@ -442,24 +469,18 @@ export class Store {
   }
 
   archivedPosts(month: string): Post[] {
-    return this.readArchive<{ posts: Post[] }>(`posts-${month}.json`)?.posts ?? [];
+    return this.archiveDb(`posts-${month}.json`).adapter.readSync()?.posts ?? [];
   }
 
   /** Every post, archived months first (one month in memory at a time), then the hot ones. */
   async *allPosts(): AsyncGenerator<Post> {
-    for (const { month } of this.archivedMonths()) yield* this.archivedPosts(month);
+    for (const { month } of this.archivedMonths()) yield* (await this.readArchive(`posts-${month}.json`))?.posts ?? [];
     yield* this.hot.values();
   }
 
   /** Bytes on disk: snapshot, journal, archive. */
   diskUsage(): { snapshot: number; journal: number; archive: number; total: number } {
-    const size = (f: string) => {
-      try {
-        return statSync(f).size;
-      } catch {
-        return 0;
-      }
-    };
+    const size = fileSize;
     const snapshot = size(this.file);
     const journal = listSegments(this.dir).reduce((a, s) => a + size(s.file), 0);
     const archive = this.archiveFiles().reduce((a, f) => a + size(join(this.archiveDir, f)), 0);
@@ -513,18 +534,22 @@ export class Store {
     await this.archiveRolledMonths();
     const seq = this.journal.seal();
     this.journal.bytes = 0;
-    const posts = [...this.hot.values()];
-    const self = this;
-    async function* chunks(): AsyncGenerator<string> {
-      yield `{"version":2,"seq":${seq},"counters":${JSON.stringify(self.counters)},"archive":${JSON.stringify(self.archiveCounts)},`;
-      yield `"digests":${JSON.stringify(self.digestList)},"deliveries":${JSON.stringify([...self.deliveryMap.values()])},"posts":[`;
-      for (let i = 0; i < posts.length; i++) {
-        yield (i ? ',' : '') + JSON.stringify(posts[i]);
-        if (i % 256 === 255) await yieldToLoop();
-      }
-      yield ']}\n';
+    // Taken now, written post by post while changes continue (they are in the journal after `seq`).
+    this.snapshotDb.data = {
+      version: 2,
+      seq,
+      counters: { ...this.counters },
+      archive: { ...this.archiveCounts },
+      digests: [...this.digestList],
+      deliveries: [...this.deliveryMap.values()],
+      posts: [...this.hot.values()],
+    };
+    try {
+      await this.snapshotDb.write();
+    } finally {
+      this.snapshotDb.data = null;
     }
-    this.snapshotBytes = await writeFileAtomic(this.file, chunks(), { fsync: this.fsync });
+    this.snapshotBytes = fileSize(this.file);
     this.journal.dropThrough(seq);
   }
 
@@ -562,7 +587,7 @@ export class Store {
     for (const g of rolledDigests) (byDigestMonth.get(monthOf(g.createdAt)) ?? byDigestMonth.set(monthOf(g.createdAt), []).get(monthOf(g.createdAt))!).push(g);
     for (const [month, list] of byDigestMonth) {
       const file = `digests-${month}.json`;
-      const existing = this.readArchive<{ digests: ArchivedDigest[] }>(file)?.digests ?? [];
+      const existing = (await this.readArchive(file))?.digests ?? [];
       const merged = new Map(existing.map((g) => [g.id, g]));
       for (const g of list) {
         merged.set(g.id, { ...g, deliveries: this.deliveriesOf(g.id).map(({ parts, ...rest }) => ({ ...rest, partCount: parts.length })) });
@@ -584,7 +609,7 @@ export class Store {
   /** Writes a month's posts into its archive file (merged by id with what is there); returns the file's post count. */
   private async archiveMonth(month: string, posts: Post[]): Promise<number> {
     const file = `posts-${month}.json`;
-    const existing = this.readArchive<{ posts: Post[] }>(file)?.posts ?? [];
+    const existing = (await this.readArchive(file))?.posts ?? [];
     const merged = new Map(existing.map((p) => [p.id, p]));
     for (const p of posts) merged.set(p.id, p);
     const list = [...merged.values()].sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
@@ -600,28 +625,17 @@ export class Store {
     }
   }
 
-  private readArchive<T>(file: string): T | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.archiveDir, file), 'utf8')) as T;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+  private async readArchive(file: string): Promise<ArchiveFile | undefined> {
+    const db = this.archiveDb(file);
+    await db.read();
+    return db.data ?? undefined;
   }
 
-  private async writeArchive(file: string, data: { version: 1; month: string; posts?: Post[]; digests?: ArchivedDigest[] }): Promise<void> {
+  private async writeArchive(file: string, data: ArchiveFile): Promise<void> {
     mkdirSync(this.archiveDir, { recursive: true });
-    const key = data.posts ? 'posts' : 'digests';
-    const items: unknown[] = data.posts ?? data.digests ?? [];
-    async function* chunks(): AsyncGenerator<string> {
-      yield `{"version":1,"month":${JSON.stringify(data.month)},"${key}":[`;
-      for (let i = 0; i < items.length; i++) {
-        yield (i ? ',\n' : '\n') + JSON.stringify(items[i]);
-        if (i % 512 === 511) await yieldToLoop();
-      }
-      yield '\n]}\n';
-    }
-    await writeFileAtomic(join(this.archiveDir, file), chunks(), { fsync: this.fsync });
+    const db = this.archiveDb(file);
+    db.data = data;
+    await db.write();
   }
 
   private removeArchive(file: string): void {
@@ -635,7 +649,8 @@ export class Store {
 
   /**
    * Retention: deletes posts received before `now - retentionDays`, and digests and finished deliveries
-   * created before then, from the hot state and the archive; then compacts so the journal forgets them too.
+   * created before then, from the hot state and the archive; then (when anything went) compacts so the
+   * journal forgets them too.
    */
   async prune(now: Date, retentionDays: number): Promise<PruneResult> {
     const cutoffMs = now.getTime() - retentionDays * DAY;
@@ -663,7 +678,7 @@ export class Store {
       const month = (POSTS_FILE_RE.exec(f) ?? DIGESTS_FILE_RE.exec(f))![1]!;
       const isPosts = POSTS_FILE_RE.test(f);
       if (monthEnd(month) <= cutoffMs) {
-        const n = isPosts ? this.archiveCounts[month] ?? 0 : (this.readArchive<{ digests: ArchivedDigest[] }>(f)?.digests.length ?? 0);
+        const n = isPosts ? this.archiveCounts[month] ?? 0 : ((await this.readArchive(f))?.digests?.length ?? 0);
         this.removeArchive(f);
         result.files++;
         if (isPosts) {
@@ -676,7 +691,7 @@ export class Store {
       if (month > monthOf(cutoff)) continue;
       // The month the cutoff falls in: keep its newer half.
       if (isPosts) {
-        const posts = this.archivedPosts(month);
+        const posts = (await this.readArchive(f))?.posts ?? [];
         const keep = posts.filter((p) => p.receivedAt >= cutoff);
         if (keep.length === posts.length) continue;
         result.posts += posts.length - keep.length;
@@ -686,7 +701,7 @@ export class Store {
         this.setArchiveCount(month, keep.length);
         await this.commit({ op: 'archiveCount', month, n: keep.length });
       } else {
-        const digests = this.readArchive<{ digests: ArchivedDigest[] }>(f)?.digests ?? [];
+        const digests = (await this.readArchive(f))?.digests ?? [];
         const keep = digests.filter((g) => g.createdAt >= cutoff);
         if (keep.length === digests.length) continue;
         result.digests += digests.length - keep.length;
@@ -696,7 +711,9 @@ export class Store {
       }
     }
     this.oldestMonth = this.computeOldestMonth();
-    await this.compact();
+    // Only when something went: the relay prunes at every start and every 6 h, and rewriting an
+    // unchanged snapshot would only cost time and memory.
+    if (result.posts || result.digests || result.deliveries || result.files) await this.compact();
     return result;
   }
 
@@ -735,7 +752,7 @@ export class Store {
       const m = POSTS_FILE_RE.exec(f);
       if (!m) continue;
       const month = m[1]!;
-      const posts = this.archivedPosts(month);
+      const posts = (await this.readArchive(f))?.posts ?? [];
       let changed = false;
       const keep: Post[] = [];
       for (const p of posts) {
