@@ -5,10 +5,10 @@
 // The journal is a series of segment files `relay.wal.<first seq>.jsonl`. A process never appends to a
 // segment it did not create (a killed process may have left a torn last line), and a compaction seals
 // the open segment so that the ones the new snapshot covers can be deleted.
-import { close, fdatasync, open, readdirSync, readFileSync, unlinkSync, write } from 'node:fs';
+import { close, fdatasync, open, readdirSync, unlinkSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fsyncDir } from './files.ts';
+import { forEachLine, fsyncDir } from './files.ts';
 
 export interface JournalRecord {
   /** Sequence number, increasing across segments. */
@@ -64,24 +64,27 @@ export function listSegments(dir: string): { file: string; firstSeq: number }[] 
  * is counted in `corrupt` and skipped.
  */
 export function readSegment(file: string): { records: JournalRecord[]; corrupt: number; tornTail: boolean } {
-  // Line by line from the bytes: a segment can be megabytes, and one big string would stay alive
-  // through the slices JSON.parse takes of it.
-  const buf = readFileSync(file);
+  // Line by line, 1 MB at a time (a segment can be megabytes).
   const records: JournalRecord[] = [];
   let corrupt = 0;
-  let start = 0;
-  for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-    if (nl > start) {
-      try {
-        records.push(JSON.parse(buf.toString('utf8', start, nl)) as JournalRecord);
-      } catch {
-        // The final complete line may still be torn if the tail after it was zero-filled by the file system.
-        if (buf.indexOf(0x0a, nl + 1) >= 0) corrupt++;
-      }
+  let lastBad = false; // the previous complete line did not parse
+  let tornTail = false;
+  forEachLine(file, (line, complete) => {
+    if (!complete) {
+      tornTail = true;
+      return;
     }
-    start = nl + 1;
-  }
-  return { records, corrupt, tornTail: start < buf.length };
+    if (lastBad) corrupt++; // a bad line with a complete line after it is not the torn end of a write
+    lastBad = false;
+    if (!line) return;
+    try {
+      records.push(JSON.parse(line) as JournalRecord);
+    } catch {
+      // The final complete line may still be torn if the tail after it was zero-filled by the file system.
+      lastBad = true;
+    }
+  });
+  return { records, corrupt, tornTail };
 }
 
 export class Journal {

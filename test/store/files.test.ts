@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DurableJsonFile, lowFile, parseJsonLines } from '../../src/store/files.ts';
+import { DurableJsonFile, forEachLine, lowFile, readJsonLines } from '../../src/store/files.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('DurableJsonFile (lowdb adapter)', () => {
@@ -31,7 +31,29 @@ describe('DurableJsonFile (lowdb adapter)', () => {
   });
 
   it('reports a truncated file instead of reading part of it', () => {
-    const text = '{"version":2,"posts":[\n{"id":"a"},\n{"id":"b"},\n';
-    expect(() => parseJsonLines(Buffer.from(text))).toThrow(SyntaxError);
+    const file = join(tempDir(), 't.json');
+    writeFileSync(file, '{"version":2,"posts":[\n{"id":"a"},\n{"id":"b"},\n');
+    expect(() => readJsonLines(file)).toThrow(SyntaxError);
+  });
+
+  it('reads lines across 1 MB chunk boundaries, long lines and a last line without newline', () => {
+    const file = join(tempDir(), 'l.txt');
+    const lines = ['短', 'x'.repeat(3 << 20), '电'.repeat(400_000), '', 'end'];
+    writeFileSync(file, `${lines.join('\n')}\nte`);
+    const got: [string, boolean][] = [];
+    forEachLine(file, (l, complete) => void got.push([l, complete]));
+    expect(got).toEqual([...lines.map((l) => [l, true]), ['te', false]]);
+  });
+});
+
+describe('readSegment', () => {
+  it('counts a bad line followed by others as corrupt, not a bad last complete line or a torn tail', async () => {
+    const { readSegment } = await import('../../src/store/journal.ts');
+    const file = join(tempDir(), 'relay.wal.000000000001.jsonl');
+    writeFileSync(file, '{"s":1,"op":"a"}\n{"s":2,\n\n{"s":3,"op":"b"}\n{"s":4\n{"s":5,"o');
+    const r = readSegment(file);
+    expect(r.records.map((x) => x.s)).toEqual([1, 3]);
+    expect(r.corrupt).toBe(1);
+    expect(r.tornTail).toBe(true);
   });
 });
