@@ -161,6 +161,8 @@ export class Store {
   private readonly fingerprints: FingerprintIndex;
   private digestList: DigestRecord[] = [];
   private readonly deliveryMap = new Map<string, Delivery>();
+  /** Deliveries recorded in memory whose digest record is not yet durable (the outbox must not see them). */
+  private readonly notYetDurable = new Set<string>();
   private counters: Counters = emptyCounters();
   private countersDirty = false;
   private archiveCounts: Record<string, number> = {};
@@ -292,11 +294,17 @@ export class Store {
     this.hot.delete(id);
   }
 
-  private markCarried(digest: DigestRecord): void {
+  /** Marks the digest's posts as carried to its college; returns the posts that were not marked before. */
+  private markCarried(digest: DigestRecord): Post[] {
+    const marked: Post[] = [];
     for (const id of digest.postIds) {
       const p = this.hot.get(id);
-      if (p && !p.digestedFor.includes(digest.collegeId)) p.digestedFor.push(digest.collegeId);
+      if (p && !p.digestedFor.includes(digest.collegeId)) {
+        p.digestedFor.push(digest.collegeId);
+        marked.push(p);
+      }
     }
+    return marked;
   }
 
   private apply(r: JournalRecord): void {
@@ -441,20 +449,37 @@ export class Store {
    */
   async recordDigest(digest: Digest, deliveries: Delivery[]): Promise<void> {
     const record: DigestRecord = { id: digest.id, collegeId: digest.collegeId, createdAt: digest.createdAt, postIds: digest.items.map((i) => i.post.id) };
-    this.markCarried(record);
+    const marked = this.markCarried(record); // at once, so no other digest takes the same posts
     this.digestList.push(record);
-    for (const d of deliveries) this.deliveryMap.set(d.id, d);
-    await this.commit({ op: 'digest', digest: record, deliveries });
+    for (const d of deliveries) {
+      this.deliveryMap.set(d.id, d);
+      this.notYetDurable.add(d.id);
+    }
+    try {
+      await this.commit({ op: 'digest', digest: record, deliveries });
+    } catch (err) {
+      // Not on disk: undo, so nothing is sent for a digest a restart would not know (and build again).
+      for (const p of marked) p.digestedFor = p.digestedFor.filter((c) => c !== record.collegeId);
+      this.digestList = this.digestList.filter((g) => g !== record);
+      for (const d of deliveries) if (this.deliveryMap.get(d.id) === d) this.deliveryMap.delete(d.id);
+      throw err;
+    } finally {
+      for (const d of deliveries) this.notYetDurable.delete(d.id);
+    }
   }
 
   deliveries(): Delivery[] {
     return [...this.deliveryMap.values()];
   }
 
-  /** Pending deliveries, oldest first. */
+  /**
+   * Pending deliveries, oldest first — only those whose digest record is durable: a delivery sent before
+   * its record reached the disk would, after a crash, be sent again in a rebuilt digest (new id, new
+   * idempotency keys), so the platform could not drop the repeat.
+   */
   pendingDeliveries(): Delivery[] {
     const out: Delivery[] = [];
-    for (const d of this.deliveryMap.values()) if (d.status === 'pending') out.push(d);
+    for (const d of this.deliveryMap.values()) if (d.status === 'pending' && !this.notYetDurable.has(d.id)) out.push(d);
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 

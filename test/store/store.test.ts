@@ -204,4 +204,14 @@ describe('Store', () => {
     const large = await bytesPerWrite();
     expect(large).toBeLessThan(small * 1.5);
   });
+  it('shows the outbox a digest’s deliveries only once its record is durable', async () => {
+    const s = await Store.open(tempDir(), { now: () => NOW });
+    const a = post();
+    await s.addPost(a);
+    const recording = s.recordDigest(digest('dg1', [a]), [delivery('d1', 'dg1')]);
+    expect(s.undigestedFor('electrical')).toEqual([]); // no second digest takes the post meanwhile
+    expect(s.pendingDeliveries()).toEqual([]); // a crash now loses the record: nothing may be sent
+    await recording;
+    expect(s.pendingDeliveries().map((d) => d.id)).toEqual(['d1']);
+  });
 });
