@@ -63,9 +63,11 @@ export function listSegments(dir: string): { file: string; firstSeq: number }[] 
  * the process died in the middle of: it was never acknowledged, so it is skipped. A bad line elsewhere
  * is counted in `corrupt` and skipped.
  */
-export function readSegment(file: string): { records: JournalRecord[]; corrupt: number; tornTail: boolean } {
-  // Line by line, 1 MB at a time (a segment can be megabytes).
+export function readSegment(file: string, onRecord?: (r: JournalRecord) => void): { records: JournalRecord[]; corrupt: number; tornTail: boolean } {
+  // Line by line, 1 MB at a time (a segment can be megabytes). With `onRecord`, each record is handed
+  // over as it is read and not collected (`records` stays empty), so a replay never holds them all.
   const records: JournalRecord[] = [];
+  const take = onRecord ?? ((r: JournalRecord) => void records.push(r));
   let corrupt = 0;
   let lastBad = false; // the previous complete line did not parse
   let tornTail = false;
@@ -77,12 +79,15 @@ export function readSegment(file: string): { records: JournalRecord[]; corrupt: 
     if (lastBad) corrupt++; // a bad line with a complete line after it is not the torn end of a write
     lastBad = false;
     if (!line) return;
+    let r: JournalRecord;
     try {
-      records.push(JSON.parse(line) as JournalRecord);
+      r = JSON.parse(line) as JournalRecord;
     } catch {
       // The final complete line may still be torn if the tail after it was zero-filled by the file system.
       lastBad = true;
+      return;
     }
+    take(r);
   });
   return { records, corrupt, tornTail };
 }

@@ -229,15 +229,14 @@ export class Store {
     let seq = base;
     const existing = [];
     for (const seg of segments) {
-      const { records, corrupt } = readSegment(seg.file);
-      this.corruptLines += corrupt;
       let maxSeq = 0;
-      for (const r of records) {
+      const { corrupt } = readSegment(seg.file, (r) => {
         maxSeq = Math.max(maxSeq, r.s);
-        if (r.s <= base) continue;
+        if (r.s <= base) return;
         this.apply(r);
         seq = Math.max(seq, r.s);
-      }
+      });
+      this.corruptLines += corrupt;
       existing.push({ file: seg.file, firstSeq: seg.firstSeq, maxSeq: Math.max(maxSeq, seg.firstSeq) });
     }
     this.journal = new Journal(this.dir, seq, this.fsync, existing);
