@@ -250,16 +250,26 @@ export class Store {
    * bench posts), yet each post held its own ≈20 objects, 40% of a post's heap. Hot posts share one
    * instance of each (nothing mutates evidence after classification).
    */
-  private readonly evidencePool = new Map<string, Evidence>();
+  private readonly evidencePool = new Map<string, Map<string, Map<number, Evidence>>>(); // kind → term → weight
+  private evidenceShared = 0;
 
   private shareEvidence(list: Evidence[]): void {
     for (let i = 0; i < list.length; i++) {
       const e = list[i]!;
-      if (Object.keys(e).length !== 3) continue; // only the plain {term, weight, kind} shape
-      const key = `${e.kind}\u0000${e.weight}\u0000${e.term}`;
-      const shared = this.evidencePool.get(key);
-      if (shared) list[i] = shared;
-      else if (this.evidencePool.size < 100_000) this.evidencePool.set(key, e);
+      let byTerm = this.evidencePool.get(e.kind);
+      let byWeight = byTerm?.get(e.term);
+      const shared = byWeight?.get(e.weight);
+      if (shared === e) continue;
+      // Only the plain {term, weight, kind} shape is shared (Evidence has no other field).
+      if (shared) {
+        if (Object.keys(e).length === 3) list[i] = shared;
+        continue;
+      }
+      if (this.evidenceShared >= 100_000 || Object.keys(e).length !== 3) continue; // bounded
+      if (!byTerm) this.evidencePool.set(e.kind, (byTerm = new Map()));
+      if (!byWeight) byTerm.set(e.term, (byWeight = new Map()));
+      byWeight.set(e.weight, e);
+      this.evidenceShared++;
     }
   }
 
