@@ -10,7 +10,9 @@
 //     or when nodejieba's file changes;
 //   - a one-line idf file and a one-line stop-word file (an EMPTY stop-word file aborts the native module).
 // Word frequencies stay the stock ones, so the words kept are weighed as before (the total they are
-// normalised by shrinks a little, which scales every word alike).
+// normalised by shrinks a little, which scales every word alike). Note that nodejieba.load builds the
+// dictionary twice (cppjieba::Jieba for cut, and a TextRankExtractor with its own trie that we never
+// use), so every word kept costs twice; nothing in nodejieba's API avoids the second copy.
 //
 // DEFAULT_MIN_FREQ = 10 (105k words) was chosen by measurement (2 × Xeon, node 20, tsx): process RSS
 // after load + user words + one cut (a bare tsx process is ≈ 77 MB), and `npm run eval -- --check`
