@@ -1,4 +1,4 @@
-// npm run bench [-- --quick]: speed and memory of the relay on a seeded, realistic workload.
+// npm run bench [-- --quick] (BENCH_KEEP=1 keeps the data directories): speed and memory of the relay on a seeded, realistic workload.
 //   1. raw nodejieba.cut throughput vs the full ingest path (normalise → detect → classify → dedupe → store,
 //      the store fdatasync'ing every acknowledged message) on the same texts;
 //   2. ingest latency with 1k, 10k and 100k posts already stored (history spread over months, as in use);
@@ -257,7 +257,8 @@ writeFileSync(keepAllRules, readFileSync(RULES, 'utf8').replace(/^(\s*retentionD
 const cold100k = await coldStart(bigDir, keepAllRules);
 const disk = (await Store.open(bigDir)).diskUsage();
 const diskMB = { total: r2(disk.total / 2 ** 20), hot: r2((disk.snapshot + disk.journal) / 2 ** 20), archive: r2(disk.archive / 2 ** 20) };
-for (const d of dirs) rmSync(d, { recursive: true, force: true });
+if (process.env.BENCH_KEEP) log(`kept: ${dirs.join(' ')}`);
+else for (const d of dirs) rmSync(d, { recursive: true, force: true });
 
 // ---- report ---------------------------------------------------------------------------------------
 const ratio = ingestPerSec / cutPerSec;
