@@ -53,6 +53,10 @@ interface ItemView {
 }
 
 /** `today` is the local date of `opts.now` in `opts.timeZone`, computed once per render. */
+/** C0 controls but line feed, DEL and C1: a chat client (or a terminal, locally) must never get them raw. */
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+const noControls = (s: string) => s.replace(CONTROLS, (c) => (c === '\t' ? ' ' : ''));
+
 function itemView(n: number, post: Post, why: string | undefined, opts: RenderOptions, today: string): ItemView {
   const f = post.classification.fields;
   const clean = (s: string) => (opts.privacy.maskContacts ? maskContacts(s) : s);
@@ -70,15 +74,16 @@ function itemView(n: number, post: Post, why: string | undefined, opts: RenderOp
     ...f.links.slice(0, 2).map((href) => ({ label: '投递链接', href })),
     ...f.emails.slice(0, 2).map((e) => ({ label: e, href: `mailto:${e}` })),
   ];
+  // Every text here comes from what someone typed in a group: drop control characters once, here.
   return {
     n,
-    title: truncate(title, 60),
-    meta,
-    excerpt: truncate(oneLine, EXCERPT_CHARS),
-    links,
-    referralCode: f.referralCode,
-    source: `来源：${groups.slice(0, 3).join('、')}${groups.length > 3 ? ` 等${groups.length}个群` : ''}${who ? ` · ${who}` : ''}`,
-    why,
+    title: noControls(truncate(title, 60)),
+    meta: noControls(meta),
+    excerpt: noControls(truncate(oneLine, EXCERPT_CHARS)),
+    links: links.map((l) => ({ label: noControls(l.label), href: noControls(l.href) })),
+    referralCode: f.referralCode === undefined ? undefined : noControls(f.referralCode),
+    source: noControls(`来源：${groups.slice(0, 3).join('、')}${groups.length > 3 ? ` 等${groups.length}个群` : ''}${who ? ` · ${who}` : ''}`),
+    why: why === undefined ? undefined : noControls(why),
   };
 }
 

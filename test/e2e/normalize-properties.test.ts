@@ -411,11 +411,8 @@ const OUR_HTML = /<\/?(b|i|code)>|<a href="[^"<>]*">|<\/a>/g;
 // C0 controls but line feed, DEL and C1 controls: nothing a chat client should ever be sent raw.
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
-/**
- * The checks every rendered message passes, per format. `controls: false` skips the raw-control-character
- * check of plain text, which fails today (see the KNOWN BUG test below).
- */
-function expectSafe(messages: OutboundMessage[], platform: Platform, raw: string[], { controls = true } = {}): void {
+/** The checks every rendered message passes, per format. */
+function expectSafe(messages: OutboundMessage[], platform: Platform, raw: string[]): void {
   expect(messages.length).toBeGreaterThan(0);
   for (const m of messages) {
     expect(m.format).toBe(PLATFORM_FORMAT[platform]);
@@ -444,7 +441,7 @@ function expectSafe(messages: OutboundMessage[], platform: Platform, raw: string
       }
     } else {
       expect(m.body.length, 'wechat limit').toBeLessThanOrEqual(PLATFORM_LIMITS[platform]);
-      if (controls) expect(m.body, 'raw control character').not.toMatch(CONTROL);
+      expect(m.body, 'raw control character').not.toMatch(CONTROL);
     }
   }
   // The excerpt survived as text, whatever it contained (escaped, not dropped or interpreted).
@@ -464,28 +461,21 @@ describe('rendering hostile referrals stays within limits and safely escaped', {
     const posts = HOSTILE_REFERRALS.map((r, i) => storedPost(r, SENDERS[i]!, ['东电校友会·北京<b>', '-1001987650001', 'oc_x"y', 'a&b'][i]!));
     for (const attribution of ['name', 'initials', 'none'] as const) {
       const messages = renderDigest(digestOf(posts), platform, renderOpts(attribution));
-      expectSafe(messages, platform, posts.map((p) => p.text), { controls: false });
+      expectSafe(messages, platform, posts.map((p) => p.text));
     }
   });
 
   it.each(platforms)('%s: any hand-made post (hostile fields, huge text) renders safely', (platform) => {
     fc.assert(
       fc.property(fc.array(handMadePost, { minLength: 1, maxLength: 6 }), (posts) => {
-        expectSafe(renderDigest(digestOf(posts), platform, renderOpts('initials')), platform, [], { controls: false });
+        expectSafe(renderDigest(digestOf(posts), platform, renderOpts('initials')), platform, []);
       }),
       { numRuns: 150 },
     );
   });
 
-  // KNOWN BUG (src/digest/render.ts, not ours to change): plain text (WeChat, local) is sent with raw
-  // control characters. (1) Sender names are never cleaned — not by the adapters, the pipeline or
-  // attribute() in src/digest/privacy.ts — so a nickname such as "\u001b[2JEve" reaches every digest's
-  // source line under attribution 'name' and 'initials' (the local platform prints it to a terminal,
-  // where ESC sequences act). (2) normaliseText (src/pipeline.ts) strips C0 controls but not C1
-  // (U+0080–U+009F, e.g. U+009B, a one-byte CSI), and the excerpt and title keep them. Fix in one place:
-  // drop [\u0000-\u0009\u000b-\u001f\u007f-\u009f] (a tab becomes a space) from every string itemView and
-  // frame emit; then drop `.fails` and the `controls: false` above.
-  it.fails('wechat: no raw control characters (BUG: sender names and C1 controls pass through; see above)', () => {
+  // Once a bug: sender names and C1 controls reached plain-text digests raw.
+  it('wechat: no raw control characters', () => {
     const posts = [storedPost('国网江苏电力2026届校招\u009b31m内推，电气类', '\u001b[2JEve', '东电校友会'), storedPost('南瑞集团内推\u0085嵌入式', '\u0007Bob', '校友群')];
     for (const attribution of ['name', 'initials'] as const) expectSafe(renderDigest(digestOf(posts), 'wechat', renderOpts(attribution)), 'wechat', []);
   });
