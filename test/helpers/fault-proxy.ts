@@ -7,19 +7,8 @@
 // - injectWechatFaults: the same dice on WechatMock's puppet send, with the errors wechat4u throws.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { seeded } from '../../scripts/bench/workload.ts';
 import { wechat4uFrequencyError, type WechatMock } from '../fakes/wechat-mock.ts';
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type FaultKind = 'rate-limit' | 'server-error' | 'hang' | 'lost';
 
@@ -46,7 +35,7 @@ export class FaultDice {
   private readonly random: () => number;
   private block: (FaultKind | undefined)[] = [];
   constructor(private readonly plan: FaultPlan) {
-    this.random = mulberry32(plan.seed);
+    this.random = seeded(plan.seed);
   }
   private forced: FaultKind | undefined;
   roll(): FaultKind | undefined {
