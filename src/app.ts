@@ -5,8 +5,7 @@ import { loadCatalog, type Catalog } from './catalog.ts';
 import { createClassifier, type RoutingConfig } from './classify/index.ts';
 import { createJiebaTokenizer } from './classify/tokenizer.ts';
 import { simhash } from './dedupe.ts';
-import { buildDigest, selectPosts } from './digest/build.ts';
-import { renderDigest } from './digest/render.ts';
+import { composeDigest } from './digest/compose.ts';
 import { handleAdminCommand } from './admin.ts';
 import { acquireLock } from './lock.ts';
 import type { Delivery, Digest, InboundMessage, Platform } from './domain.ts';
@@ -65,8 +64,6 @@ export async function createRelay(opts: RelayOptions) {
   const releaseLock = acquireLock(opts.dataDir);
   const adapters = [...new Set(opts.adapters.values())];
 
-  const sourceNames = () => new Map(rules.sources.map((s) => [`${s.platform}:${s.group}`, s.name ?? s.group]));
-
   const notifyAdmins = async (text: string) => {
     for (const admin of rules.admins) {
       const adapter = opts.adapters.get(admin.platform);
@@ -96,25 +93,19 @@ export async function createRelay(opts: RelayOptions) {
   async function runDigest(collegeId: string, at: Date = now()): Promise<Digest | undefined> {
     const college = rules.colleges.find((c) => c.id === collegeId);
     if (!college) return undefined;
-    const opt = { now: at, timeZone: rules.defaults.timezone, maxItems: rules.defaults.maxItemsPerDigest };
-    const posts = selectPosts(store.undigestedFor(collegeId), opt);
-    if (posts.length === 0) {
+    const id = `dg-${collegeId}-${at.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+    const composed = composeDigest(rules, college, store.undigestedFor(collegeId), at, id);
+    if (!composed) {
       log.debug({ college: collegeId }, 'nothing new; no digest sent');
       return undefined;
     }
-    const digest = buildDigest(college, posts, { ...opt, id: `dg-${collegeId}-${at.getTime().toString(36)}-${randomUUID().slice(0, 8)}`, explain: rules.defaults.explain });
-    const names = sourceNames();
+    const { digest } = composed;
     const deliveries: Delivery[] = college.channels.map((ch, i) => ({
       id: `${digest.id}-${i}`,
       digestId: digest.id,
       collegeId,
       channel: { platform: ch.platform, chat: ch.chat },
-      parts: renderDigest(digest, ch.platform, {
-        now: at,
-        timeZone: rules.defaults.timezone,
-        privacy: rules.privacy,
-        sourceName: (p, chat) => names.get(`${p}:${chat}`) ?? chat,
-      }),
+      parts: composed.render(ch.platform),
       sentParts: 0,
       status: 'pending',
       attempts: 0,
@@ -127,7 +118,6 @@ export async function createRelay(opts: RelayOptions) {
     return digest;
   }
 
-  // The relay's clock, not the cron fire time: tests (and any injected clock) must see one time.
   /** Retention (privacy.retentionDays): old posts and sender data leave the store, archives included. */
   async function prune(): Promise<void> {
     const result = await store.prune(now(), rules.privacy.retentionDays);
@@ -135,6 +125,7 @@ export async function createRelay(opts: RelayOptions) {
   }
   let pruneTimer: NodeJS.Timeout | undefined;
 
+  // The relay's clock, not the cron fire time: tests (and any injected clock) must see one time.
   const scheduler = new DigestScheduler((collegeId) => runDigest(collegeId), log.child({ stage: 'scheduler' }));
   let watcher: { close(): void } | undefined;
 

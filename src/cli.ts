@@ -7,11 +7,10 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import dotenv from 'dotenv';
 import { createAdapters, defaultDataDir, REAL_PLATFORMS } from '../adapters/index.ts';
-import { toPlainText } from '../adapters/local.ts';
+import { toPlainText } from './plain-text.ts';
 import { classifierFor, createRelay } from './app.ts';
 import { loadCatalog } from './catalog.ts';
-import { buildDigest, selectPosts } from './digest/build.ts';
-import { renderDigest } from './digest/render.ts';
+import { composeDigest } from './digest/compose.ts';
 import type { Classification, Platform } from './domain.ts';
 import { createLogger } from './log.ts';
 import { formatProblem, loadRulesFile, RulesError, type Rules } from './rules/index.ts';
@@ -225,17 +224,13 @@ digest
     const now = new Date();
     const colleges = o.college ? r.colleges.filter((c) => c.id === o.college) : r.colleges;
     if (o.college && colleges.length === 0) program.error(`no college "${o.college}" in ${rulesPath()}`);
-    const names = new Map(r.sources.map((s) => [`${s.platform}:${s.group}`, s.name ?? s.group]));
     for (const c of colleges) {
-      const opt = { now, timeZone: r.defaults.timezone, maxItems: r.defaults.maxItemsPerDigest };
-      const d = buildDigest(c, selectPosts(store.undigestedFor(c.id), opt), { ...opt, id: 'preview', explain: r.defaults.explain });
-      if (d.items.length === 0) {
+      const composed = composeDigest(r, c, store.undigestedFor(c.id), now, 'preview');
+      if (!composed) {
         console.log(`— ${c.name}: nothing new\n`);
         continue;
       }
-      const platform = o.platform ?? c.channels[0]!.platform;
-      const parts = renderDigest(d, platform, { now, timeZone: r.defaults.timezone, privacy: r.privacy, sourceName: (p, chat) => names.get(`${p}:${chat}`) ?? chat });
-      for (const part of parts) console.log(`${toPlainText(part)}\n`);
+      for (const part of composed.render(o.platform ?? c.channels[0]!.platform)) console.log(`${toPlainText(part)}\n`);
     }
   });
 

@@ -3,6 +3,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalAdapter } from '../../adapters/local.ts';
+import { createRelay } from '../../src/app.ts';
+import type { Platform } from '../../src/domain.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { ChatAdapter } from '../../src/ports.ts';
+import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const cli = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
@@ -68,6 +74,30 @@ colleges:
     expect(r.stdout).toContain('判定：内推/招聘');
     expect(r.stdout).toContain('0807 电子信息类');
     expect(r.stdout).toContain('推送学院：');
+  });
+
+  it('digest preview and stats: show the pending digest and counts without sending or recording anything', async () => {
+    const dataDir = tempDir();
+    const local = new LocalAdapter({ print: () => {} });
+    const adapters = new Map<Platform, ChatAdapter>((['local', 'wechat', 'lark', 'telegram'] as const).map((p) => [p, local]));
+    const relay = await createRelay({ rulesFile: 'rules/routing.yaml', dataDir, adapters, logger: silentLogger, watchRules: false });
+    await relay.start();
+    await local.post({ platform: 'wechat', group: '东电校友会·北京分会', senderId: 'u1', senderName: '王磊', text: '国网江苏电力2026届校园招聘，电气工程及其自动化专业本科/硕士，南京，网申 https://zhaopin.sgcc.com.cn/x' });
+    await local.post({ platform: 'wechat', group: '东电校友会·北京分会', senderId: 'u2', senderName: '张婷', text: '今天好冷' });
+    await relay.stop();
+
+    const preview = cli(['digest', 'preview', '--college', 'electrical', '--platform', 'telegram', '--data-dir', dataDir]);
+    expect(preview.status).toBe(0);
+    expect(preview.stdout).toContain('📮 电气与电子工程学院｜校友内推速递');
+    expect(preview.stdout).toContain('国网江苏电力');
+    expect(preview.stdout).toContain('投递链接 https://zhaopin.sgcc.com.cn/x');
+    const stats = cli(['stats', '--data-dir', dataDir]);
+    expect(stats.stdout).toContain('received 2');
+    expect(stats.stdout).toContain('referrals stored 1');
+    expect(stats.stdout).toMatch(/电气与电子工程学院\(electrical\): 1 条，待推送 1/);
+    const store = await Store.open(dataDir);
+    expect(store.data.digests).toHaveLength(0);
+    await store.close();
   });
 
   it('start: runs on the local platform, prints digests for several colleges, exits 0 on SIGINT', async () => {
