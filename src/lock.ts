@@ -1,5 +1,5 @@
-// One relay process per data directory: the store (journal + lowdb files) has no multi-process locking, so a second
-// (another relay, or a CLI command that changes the store) would overwrite the first one's changes.
+// One relay process per data directory: the store (journal + lowdb files) has no multi-process locking,
+// so a second writer (another relay, or a CLI command that changes the store) would overwrite the first's changes.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
