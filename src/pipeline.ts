@@ -67,9 +67,20 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
   const now = deps.now ?? (() => new Date());
   const { store, logger } = deps;
 
-  const isSource = (rules: Rules, m: InboundMessage) =>
-    rules.sources.some((s) => s.platform === m.platform && s.group === m.chatId) &&
-    !rules.colleges.some((c) => c.channels.some((ch) => ch.platform === m.platform && ch.chat === m.chatId));
+  // The allowlist and our own channels as key sets, rebuilt only when deps.rules() hands back a new
+  // rules object (a reload), not scanned per message.
+  let keysFor: Rules | undefined;
+  let sourceKeys = new Set<string>();
+  let channelKeys = new Set<string>();
+  const isSource = (rules: Rules, m: InboundMessage): boolean => {
+    if (rules !== keysFor) {
+      sourceKeys = new Set(rules.sources.map((s) => `${s.platform}\u0000${s.group}`));
+      channelKeys = new Set(rules.colleges.flatMap((c) => c.channels.map((ch) => `${ch.platform}\u0000${ch.chat}`)));
+      keysFor = rules;
+    }
+    const key = `${m.platform}\u0000${m.chatId}`;
+    return sourceKeys.has(key) && !channelKeys.has(key);
+  };
 
   async function handle(m: InboundMessage): Promise<Outcome> {
     const rules = deps.rules();

@@ -17,6 +17,10 @@ interface Node<T> {
   out: { term: string; value: T }[];
 }
 
+/** findLongest's per-start scratch (it is synchronous, so one pair serves every matcher). */
+let scratchEnds = new Int32Array(1024);
+const scratchOuts: unknown[] = [];
+
 export class AhoCorasick<T> {
   private readonly nodes: Node<T>[] = [{ next: new Map(), fail: 0, out: [] }];
   /**
@@ -92,16 +96,53 @@ export class AhoCorasick<T> {
     return found;
   }
 
-  /** Leftmost-longest, non-overlapping matches: '电气工程及其自动化' wins over '电气' inside it. */
+  /**
+   * Leftmost-longest, non-overlapping matches: '电气工程及其自动化' wins over '电气' inside it. One scan
+   * keeps, per start offset, the longest match (the first found among equals, as a stable sort by
+   * start then length would), then one sweep over the starts: no Match per occurrence, no sort.
+   */
   findLongest(text: string): Match<T>[] {
-    const all = this.findAll(text);
-    all.sort((a, b) => a.start - b.start || b.end - a.end);
+    const n = text.length;
+    if (scratchEnds.length < n) scratchEnds = new Int32Array(Math.max(n, scratchEnds.length * 2));
+    const ends = scratchEnds;
+    const outs = scratchOuts as { term: string; value: T }[];
+    ends.fill(0, 0, n);
+    let first = n;
+    let last = -1;
+    let cur = 0;
+    const nodes = this.nodes;
+    const rootNext = this.rootNext;
+    for (let i = 1; i <= n; i++) {
+      const ch = text.charCodeAt(i - 1);
+      if (cur !== 0) {
+        let nxt = nodes[cur]!.next.get(ch);
+        while (nxt === undefined && cur !== 0) {
+          cur = nodes[cur]!.fail;
+          if (cur !== 0) nxt = nodes[cur]!.next.get(ch);
+        }
+        cur = nxt ?? rootNext[ch]!;
+      } else cur = rootNext[ch]!;
+      if (cur === 0) continue;
+      const out = nodes[cur]!.out;
+      for (let k = 0; k < out.length; k++) {
+        const o = out[k]!;
+        const start = i - o.term.length;
+        if (ends[start]! < i) {
+          ends[start] = i;
+          outs[start] = o;
+          if (start < first) first = start;
+          if (start > last) last = start;
+        }
+      }
+    }
     const kept: Match<T>[] = [];
     let until = 0;
-    for (const m of all) {
-      if (m.start < until) continue;
-      kept.push(m);
-      until = m.end;
+    for (let s = first; s <= last; s++) {
+      const end = ends[s]!;
+      if (end === 0 || s < until) continue;
+      const o = outs[s]!;
+      kept.push({ start: s, end, term: o.term, value: o.value });
+      until = end;
     }
     return kept;
   }

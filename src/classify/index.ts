@@ -30,7 +30,10 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
   const detect = createDetector();
   const majors = createMajorClassifier(catalog);
   const route = createRouter(config);
-  const openAc = new AhoCorasick(OPEN_TO_ALL_TERMS.map((t) => [foldWidth(t), true] as const));
+  const openTerms = OPEN_TO_ALL_TERMS.map((t) => foldWidth(t));
+  const openAc = new AhoCorasick(openTerms.map((t) => [t, true] as const));
+  // Every open-to-all term names 专业: a text without it (most chat) skips the scan.
+  const openGate = openTerms.every((t) => t.includes('专业')) ? '专业' : '';
   const threshold = Number.isFinite(config.threshold) ? config.threshold : 0.5;
   const extractFields = createFieldExtractor(
     [...catalog.majors.map((m) => m.name), ...[...catalog.classes.values()].map((c) => c.name)],
@@ -46,7 +49,7 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
       const wordsOf = (): WordSpans | undefined => (cut === null ? (cut = words(folded, tokenizer)) : cut);
 
       const detection = detect(folded);
-      const openToAll = openAc.findAll(folded).length > 0;
+      const openToAll = folded.includes(openGate) && openAc.findAll(folded).length > 0;
       // Chit-chat, most of the traffic, stops here: clearly not a job and nothing scam-like, so
       // nothing is routed or shown, and majors and fields would be work for no reader. (A
       // borderline text keeps them, for an admin asking why it was not taken.)
