@@ -28,7 +28,12 @@ interface Segment {
   file: string;
   firstSeq: number;
   maxSeq: number;
+  /** The first fdatasync error on this segment: nothing written to it after that is acknowledged. */
+  failed?: unknown;
 }
+
+/** fdatasyncs of consecutive batches that may overlap (libuv's pool has 4 threads). */
+const MAX_SYNCS_IN_FLIGHT = 2;
 
 // Raw descriptors (not FileHandle): a store a test never closes must not warn when garbage-collected.
 const openFd = promisify(open);
@@ -98,6 +103,10 @@ export class Journal {
   private sealRequested = false;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  /** fdatasync stages of the current segment not yet settled, oldest first. */
+  private syncing: Promise<void>[] = [];
+  /** Resolves the flush loop's wait for the next append while fdatasyncs run. */
+  private wake: (() => void) | undefined;
   private readonly segments: Segment[] = [];
   /** Bytes appended since the last `resetBytes()` (the compaction trigger). */
   bytes = 0;
@@ -121,9 +130,13 @@ export class Journal {
    */
   append(record: Omit<JournalRecord, 's'>): Promise<void> {
     const seq = ++this.lastSeq;
-    const line = `${JSON.stringify({ s: seq, ...record })}\n`;
+    // `{"s":<seq>,` + the record's own members: the same line as stringifying { s, ...record }, without
+    // copying the record into a new object first.
+    const body = JSON.stringify(record);
+    const line = body.length > 2 ? `{"s":${seq},${body.slice(1)}\n` : `{"s":${seq}}\n`;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ seq, line, resolve, reject });
+      this.wake?.();
       this.kick();
     });
   }
@@ -168,7 +181,11 @@ export class Journal {
 
   private kick(): void {
     if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => (this.flushing = undefined));
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      // An append that came while the loop was finishing found it still running: start another.
+      if (this.queue.length) this.kick();
+    });
   }
 
   private async closeCurrent(): Promise<void> {
@@ -179,12 +196,38 @@ export class Journal {
     if (fd !== undefined) await closeFd(fd).catch(() => {});
   }
 
+  /**
+   * Writes batches in order and fdatasyncs them with up to MAX_SYNCS_IN_FLIGHT fdatasyncs overlapping:
+   * the next batch is written while the previous one's fdatasync is still running, instead of waiting
+   * for it (an fdatasync on the bench VM takes 0.2 ms at the median but 3–10 ms at p90–p99, during
+   * which every message in flight used to wait). A batch is acknowledged only once an fdatasync issued
+   * after its write has returned AND every earlier batch is acknowledged; once an fdatasync fails, no
+   * later batch of that segment is acknowledged (a later success does not prove the earlier pages
+   * reached the disk) and the next batch opens a new segment. A descriptor is closed only after its
+   * fdatasyncs have returned.
+   */
   private async flushLoop(): Promise<void> {
-    while (this.queue.length) {
+    while (this.queue.length || this.syncing.length) {
+      if (this.syncing.length >= MAX_SYNCS_IN_FLIGHT) {
+        await this.syncing[0];
+        continue;
+      }
+      if (!this.queue.length) {
+        // An fdatasync is running: write the next append as soon as it comes, or stop once all settled.
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          void this.syncing[0]!.then(resolve);
+        });
+        this.wake = undefined;
+        continue;
+      }
       const batch = this.queue;
       this.queue = [];
       try {
-        if (this.sealRequested) await this.closeCurrent();
+        if (this.sealRequested || this.current?.failed !== undefined) {
+          await this.drainSyncs();
+          await this.closeCurrent();
+        }
         if (this.fd === undefined) {
           const seg: Segment = { file: join(this.dir, segmentName(batch[0]!.seq)), firstSeq: batch[0]!.seq, maxSeq: 0 };
           this.fd = await openFd(seg.file, 'a');
@@ -193,18 +236,42 @@ export class Journal {
           this.current = seg;
           this.segments.push(seg);
         }
-        const buf = Buffer.from(batch.map((p) => p.line).join(''), 'utf8');
+        let text = '';
+        for (let i = 0; i < batch.length; i++) text += batch[i]!.line;
+        const buf = Buffer.from(text, 'utf8');
         await writeFd(this.fd, buf);
-        if (this.fsync) await datasyncFd(this.fd);
         this.current!.maxSeq = batch[batch.length - 1]!.seq;
         this.bytes += buf.length;
-        for (const p of batch) p.resolve();
       } catch (err) {
         // A failed write may have left a partial line: never append after it, start a new segment.
         if (this.current) this.current.maxSeq = Math.max(this.current.maxSeq, batch[batch.length - 1]!.seq);
+        await this.drainSyncs();
         await this.closeCurrent();
         for (const p of batch) p.reject(err);
+        continue;
       }
+      if (this.fsync) this.syncing.push(this.syncStage(this.fd, this.current!, batch, this.syncing.at(-1)));
+      else for (const p of batch) p.resolve();
     }
+  }
+
+  /** The fdatasync for `batch` (already written to `fd`); settles the batch after `prev`. Never rejects. */
+  private async syncStage(fd: number, seg: Segment, batch: Pending[], prev: Promise<void> | undefined): Promise<void> {
+    let err: unknown;
+    try {
+      await datasyncFd(fd);
+    } catch (e) {
+      err = e ?? new Error('fdatasync failed');
+    }
+    if (prev) await prev;
+    if (err !== undefined && seg.failed === undefined) seg.failed = err;
+    if (seg.failed !== undefined) for (const p of batch) p.reject(seg.failed);
+    else for (const p of batch) p.resolve();
+    this.syncing.shift(); // stages settle in order, so this one is the oldest
+  }
+
+  /** Waits for every fdatasync of the current segment to return. */
+  private async drainSyncs(): Promise<void> {
+    while (this.syncing.length) await this.syncing[this.syncing.length - 1];
   }
 }

@@ -321,6 +321,16 @@ export class Store {
       case 'post':
         this.putPost(r.post as Post);
         break;
+      case 'source': {
+        // Idempotent: a snapshot written while ingest went on may already hold this source.
+        const p = this.hot.get(r.id as string);
+        const src = r.source as PostSource;
+        if (p && !p.sources.some((x) => x.platform === src.platform && x.chatId === src.chatId && x.messageId === src.messageId)) {
+          p.sources.push(src);
+          this.bySource.set(sourceKey(src.platform, src.chatId, src.messageId), p);
+        }
+        break;
+      }
       case 'del':
         for (const id of r.ids as string[]) this.removePost(id);
         break;
@@ -365,7 +375,8 @@ export class Store {
   /** Appends a change to the journal (the in-memory change is already made) and resolves once durable. */
   private async commit(record: { op: string; [k: string]: unknown }): Promise<void> {
     this.countersDirty = false;
-    const done = this.journal.append({ ...record, c: this.counters });
+    record.c = this.counters; // callers pass a fresh literal: no copy
+    const done = this.journal.append(record);
     this.maybeCompact();
     await done;
   }
@@ -421,7 +432,8 @@ export class Store {
     if (!p) throw new Error(`no post ${postId}`);
     p.sources.push(source);
     this.bySource.set(sourceKey(source.platform, source.chatId, source.messageId), p);
-    await this.commit({ op: 'post', post: p });
+    // Only the new source is journaled, not the whole post again (replay appends it to the post).
+    await this.commit({ op: 'source', id: postId, source });
   }
 
   async setStatus(postId: string, status: PostStatus): Promise<Post | undefined> {
