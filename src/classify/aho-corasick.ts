@@ -29,10 +29,73 @@ export class AhoCorasick<T> {
    */
   private readonly rootNext = new Int32Array(0x10000);
 
+  /**
+   * Below the root, each node's transitions as a run of (unit, child) pairs sorted by unit in two flat
+   * arrays, found by a linear scan (most trie nodes have one or two children) or a binary search: a
+   * Map lookup per text unit was most of the scan's time.
+   */
+  private readonly edgeStart: Int32Array;
+  private readonly edgeCount: Int32Array;
+  private readonly edgeUnit: Int32Array;
+  private readonly edgeTo: Int32Array;
+  private readonly failOf: Int32Array;
+  private readonly outs: { term: string; value: T }[][];
+
   constructor(entries: Iterable<readonly [string, T]>) {
     for (const [term, value] of entries) if (term.length > 0) this.add(term, value);
     this.link();
     for (const [ch, child] of this.nodes[0]!.next) this.rootNext[ch] = child;
+    const n = this.nodes.length;
+    let edges = 0;
+    for (const node of this.nodes) edges += node.next.size;
+    this.edgeStart = new Int32Array(n);
+    this.edgeCount = new Int32Array(n);
+    this.edgeUnit = new Int32Array(edges);
+    this.edgeTo = new Int32Array(edges);
+    this.failOf = new Int32Array(n);
+    this.outs = this.nodes.map((node) => node.out);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const node = this.nodes[i]!;
+      this.failOf[i] = node.fail;
+      this.edgeStart[i] = at;
+      this.edgeCount[i] = node.next.size;
+      for (const [ch, child] of [...node.next].sort((x, y) => x[0] - y[0])) {
+        this.edgeUnit[at] = ch;
+        this.edgeTo[at++] = child;
+      }
+    }
+    this.nodes.length = 0; // the Maps are only for building: the flat arrays above replace them
+  }
+
+  /** The child of `node` (not the root) on unit `ch`, or -1. */
+  private child(node: number, ch: number): number {
+    let lo = this.edgeStart[node]!;
+    const count = this.edgeCount[node]!;
+    const units = this.edgeUnit;
+    if (count <= 8) {
+      for (const end = lo + count; lo < end; lo++) if (units[lo] === ch) return this.edgeTo[lo]!;
+      return -1;
+    }
+    let hi = lo + count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const u = units[mid]!;
+      if (u === ch) return this.edgeTo[mid]!;
+      if (u < ch) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** The automaton's state after `cur` reads unit `ch`. */
+  private step(cur: number, ch: number): number {
+    while (cur !== 0) {
+      const nxt = this.child(cur, ch);
+      if (nxt >= 0) return nxt;
+      cur = this.failOf[cur]!;
+    }
+    return this.rootNext[ch]!;
   }
 
   private add(term: string, value: T): void {
@@ -73,20 +136,13 @@ export class AhoCorasick<T> {
   findAll(text: string): Match<T>[] {
     const found: Match<T>[] = [];
     let cur = 0;
-    const nodes = this.nodes;
+    const outs = this.outs;
     const rootNext = this.rootNext;
     for (let i = 1; i <= text.length; i++) {
       const ch = text.charCodeAt(i - 1);
-      if (cur !== 0) {
-        let nxt = nodes[cur]!.next.get(ch);
-        while (nxt === undefined && cur !== 0) {
-          cur = nodes[cur]!.fail;
-          if (cur !== 0) nxt = nodes[cur]!.next.get(ch);
-        }
-        cur = nxt ?? rootNext[ch]!;
-      } else cur = rootNext[ch]!;
+      cur = cur === 0 ? rootNext[ch]! : this.step(cur, ch);
       if (cur === 0) continue;
-      const out = nodes[cur]!.out;
+      const out = outs[cur]!;
       if (out.length === 0) continue;
       for (let k = 0; k < out.length; k++) {
         const o = out[k]!;
@@ -110,20 +166,13 @@ export class AhoCorasick<T> {
     let first = n;
     let last = -1;
     let cur = 0;
-    const nodes = this.nodes;
+    const nodeOuts = this.outs;
     const rootNext = this.rootNext;
     for (let i = 1; i <= n; i++) {
       const ch = text.charCodeAt(i - 1);
-      if (cur !== 0) {
-        let nxt = nodes[cur]!.next.get(ch);
-        while (nxt === undefined && cur !== 0) {
-          cur = nodes[cur]!.fail;
-          if (cur !== 0) nxt = nodes[cur]!.next.get(ch);
-        }
-        cur = nxt ?? rootNext[ch]!;
-      } else cur = rootNext[ch]!;
+      cur = cur === 0 ? rootNext[ch]! : this.step(cur, ch);
       if (cur === 0) continue;
-      const out = nodes[cur]!.out;
+      const out = nodeOuts[cur]!;
       for (let k = 0; k < out.length; k++) {
         const o = out[k]!;
         const start = i - o.term.length;
