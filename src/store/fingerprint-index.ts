@@ -2,8 +2,8 @@
 // Multi-index hashing: split the 64 bits into 6 bands (11, 11, 11, 11, 10, 10 bits). Two fingerprints at
 // most d bits apart differ in at most floor(d/6) bits in at least one band (pigeonhole), so probing every
 // band value within that radius finds every match. For d = 10 that is 6 × 12 slot probes whatever the
-// size of the store; the candidates found are then checked at full length (two popcounts each over the slot's typed array of halves:
-// no object or hash lookup per candidate). Referrals built from templates crowd some band values (a few hundred
+// size of the store; the candidates found are then checked at full length (two popcounts each: the slots
+// hold the entries, no hash lookups). Referrals built from templates crowd some band values (a few hundred
 // entries in one slot among the bench's 4.7k posts), so the candidates, not the probes, are the cost:
 // ≈ 16 µs a lookup there, down from 48 µs with four 16-bit bands in Maps (4 × 137 probes, a Map lookup
 // per candidate); the slot arrays take 40 KB instead of 1 MB.
@@ -53,47 +53,16 @@ function masksWithin(radius: number, width: number): number[] {
   return out;
 }
 
-/** One indexed fingerprint. */
+/** One indexed fingerprint; each of its band slots holds this same object. */
 interface Entry {
   id: string;
   hi: number;
   lo: number;
 }
 
-/**
- * One band value's entries in insertion order: the halves interleaved in a typed array (the candidate
- * scan reads contiguous memory, not one object per candidate) and the ids alongside.
- */
-class Slot {
-  hl = new Int32Array(8);
-  ids: string[] = [];
-  get size(): number {
-    return this.ids.length;
-  }
-  push(e: Entry): void {
-    const n = this.ids.length;
-    if (2 * n + 2 > this.hl.length) {
-      const grown = new Int32Array(this.hl.length * 2);
-      grown.set(this.hl);
-      this.hl = grown;
-    }
-    this.hl[2 * n] = e.hi | 0;
-    this.hl[2 * n + 1] = e.lo | 0;
-    this.ids.push(e.id);
-  }
-  /** Removes `id`, keeping the order of the rest. */
-  remove(id: string): void {
-    const i = this.ids.indexOf(id);
-    if (i < 0) return;
-    const n = this.ids.length;
-    this.hl.copyWithin(2 * i, 2 * i + 2, 2 * n);
-    this.ids.splice(i, 1);
-  }
-}
-
 export class FingerprintIndex {
-  // One slot per band value (arrays, not Maps).
-  private readonly buckets: (Slot | undefined)[][] = BANDS.map(([, w]) => new Array<Slot | undefined>(1 << w).fill(undefined));
+  // One slot per band value (arrays, not Maps), each holding the entries themselves.
+  private readonly buckets: (Entry[] | undefined)[][] = BANDS.map(([, w]) => new Array<Entry[] | undefined>(1 << w).fill(undefined));
   private readonly entries = new Map<string, Entry>();
   /** Probe masks per band width. */
   private readonly probes: number[][];
@@ -108,32 +77,30 @@ export class FingerprintIndex {
     const [hi, lo] = halves(fingerprint);
     const entry: Entry = { id, hi, lo };
     this.entries.set(id, entry);
-    for (let i = 0; i < BANDS.length; i++) {
-      const [off, w] = BANDS[i]!;
+    BANDS.forEach(([off, w], i) => {
       const key = bits(hi, lo, off, w);
-      (this.buckets[i]![key] ??= new Slot()).push(entry);
-    }
+      const list = this.buckets[i]![key];
+      if (list) list.push(entry);
+      else this.buckets[i]![key] = [entry];
+    });
   }
 
   remove(id: string): void {
     const entry = this.entries.get(id);
     if (entry === undefined) return;
     this.entries.delete(id);
-    for (let i = 0; i < BANDS.length; i++) {
-      const [off, w] = BANDS[i]!;
+    BANDS.forEach(([off, w], i) => {
       const key = bits(entry.hi, entry.lo, off, w);
-      const slot = this.buckets[i]![key];
-      if (!slot) continue;
-      slot.remove(id);
-      if (slot.size === 0) this.buckets[i]![key] = undefined;
-    }
+      const list = this.buckets[i]![key];
+      if (!list) return;
+      const rest = list.filter((x) => x !== entry);
+      this.buckets[i]![key] = rest.length ? rest : undefined;
+    });
   }
 
-  /** Ids within the distance, nearest first (ties in the order first found). */
+  /** Ids within the distance, nearest first. */
   near(fingerprint: string): string[] {
     const [hi, lo] = halves(fingerprint);
-    const qhi = hi | 0;
-    const qlo = lo | 0;
     let found: Map<string, number> | undefined;
     const max = this.maxDistance;
     for (let i = 0; i < BANDS.length; i++) {
@@ -142,13 +109,12 @@ export class FingerprintIndex {
       const key = bits(hi, lo, off, w);
       const probes = this.probes[i]!;
       for (let k = 0; k < probes.length; k++) {
-        const slot = bucket[key ^ probes[k]!];
-        if (slot === undefined) continue;
-        const hl = slot.hl;
-        const n = slot.ids.length;
-        for (let j = 0; j < n; j++) {
-          const d = popcount32((qhi ^ hl[2 * j]!) >>> 0) + popcount32((qlo ^ hl[2 * j + 1]!) >>> 0);
-          if (d <= max) (found ??= new Map()).set(slot.ids[j]!, d);
+        const list = bucket[key ^ probes[k]!];
+        if (list === undefined) continue;
+        for (let j = 0; j < list.length; j++) {
+          const e = list[j]!;
+          const d = popcount32((hi ^ e.hi) >>> 0) + popcount32((lo ^ e.lo) >>> 0);
+          if (d <= max) (found ??= new Map()).set(e.id, d);
         }
       }
     }
