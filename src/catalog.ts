@@ -1,6 +1,6 @@
 // The 2026 national undergraduate major catalog, shipped as data/major-catalog-2026.json.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from './paths.ts';
 
 export interface Major {
   code: string;
@@ -27,7 +27,7 @@ export interface Catalog {
   majorByCode: Map<string, Major>;
 }
 
-export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL('../data/major-catalog-2026.json', import.meta.url));
+export const DEFAULT_CATALOG_PATH = projectPath('data', 'major-catalog-2026.json');
 
 export function buildCatalog(majors: Major[]): Catalog {
   const classes = new Map<string, MajorClass>();

@@ -28,9 +28,9 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import nodejieba from 'nodejieba';
 import { loadCatalog } from '../catalog.ts';
+import { projectPath } from '../paths.ts';
 import type { Tokenizer } from '../ports.ts';
 import { MAJOR_ALIASES } from './major-aliases.ts';
 import { ROLE_TERMS } from './role-terms.ts';
@@ -85,7 +85,7 @@ export function filterByFrequency(dict: Buffer, minFreq: number): Buffer {
 }
 
 const cacheDirs = (): string[] => [
-  fileURLToPath(new URL('../../data/cache/', import.meta.url)),
+  projectPath('data', 'cache'),
   join(tmpdir(), `alumni-relay-cache-${process.getuid?.() ?? 'u'}`),
 ];
 

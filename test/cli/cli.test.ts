@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalAdapter } from '../../adapters/local.ts';
 import { createRelay } from '../../src/app.ts';
 import type { Platform } from '../../src/domain.ts';
@@ -11,10 +11,17 @@ import type { ChatAdapter } from '../../src/ports.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
+// What ships: the compiled dist/cli.js that `npm start` and bin/alumni-relay.js run, built fresh here.
+const CLI = ['--enable-source-maps', 'dist/cli.js'];
 const cli = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', input: opts.input, env: { ...process.env, ...opts.env }, timeout: 60_000 });
+  spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', input: opts.input, env: { ...process.env, ...opts.env }, timeout: 60_000 });
 
 describe('alumni-relay CLI', () => {
+  beforeAll(() => {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { encoding: 'utf8', timeout: 60_000 });
+    expect(build.status, build.stderr).toBe(0);
+  });
+
   it('rules check: exits 1 and names file:line:column for a syntax error, a misspelt key, a bad cron and an unknown class', () => {
     const file = join(tempDir(), 'bad.yaml');
     writeFileSync(
@@ -102,7 +109,7 @@ colleges:
 
   it('start: runs on the local platform, prints digests for several colleges, exits 0 on SIGINT', async () => {
     const dataDir = tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--demo-every', '3'], {
+    const child = spawn(process.execPath, [...CLI, 'start', '--demo-every', '3'], {
       env: { ...process.env, RELAY_DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: '', LARK_APP_ID: '', WECHATY_PUPPET: '', RELAY_WECHAT: '' },
     });
     let out = '';
