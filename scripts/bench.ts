@@ -4,9 +4,10 @@
 //   2. ingest latency with 1k, 10k and 100k posts already stored (history spread over months, as in use);
 //   3. the outbox's send→durable-mark window while messages are being ingested;
 //   4. digest selection + rendering for 30 colleges × 500 candidate posts;
-//   5. cold start to listening and RSS of a relay process opening the 100k-post store; size on disk.
+//   5. cold start to listening and peak RSS of the relay as `npm start` runs it (compiled), over an empty
+//      and over the 100k-post store; size on disk.
 // Prints a table, then (last line) one JSON object with every figure and pass/fail per target.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,8 +34,8 @@ const quick = process.argv.includes('--quick');
 const RULES = fileURLToPath(new URL('../rules/routing.yaml', import.meta.url));
 const SIZES = [1_000, 10_000, 100_000];
 const cfg = quick
-  ? { throughputMsgs: 2_000, latencyMsgs: 600, pool: 300, windowDeliveries: 150 }
-  : { throughputMsgs: 8_000, latencyMsgs: 3_000, pool: 1_200, windowDeliveries: 600 };
+  ? { throughputMsgs: 4_000, rounds: 5, cutWindowMs: 250, latencyMsgs: 600, pool: 300, windowDeliveries: 150, rssWatchMs: 4_000 }
+  : { throughputMsgs: 12_000, rounds: 9, cutWindowMs: 400, latencyMsgs: 3_000, pool: 1_200, windowDeliveries: 600, rssWatchMs: 8_000 };
 
 const DAY = 86_400_000;
 const t = () => performance.now();
@@ -79,36 +80,52 @@ async function pool<T>(items: T[], concurrency: number, work: (x: T, i: number) 
 }
 
 // ---- 1. cut vs ingest throughput ------------------------------------------------------------------
-log('1/5 throughput: jieba cut vs full ingest …');
+// A shared VM's speed drifts by ±30% within seconds (the cut rate alone ranged 42k–71k msgs/s between
+// runs here), so the two rates are compared under the same conditions: rounds of [cut the chunk's
+// texts for a while → ingest the chunk → cut them again], one ratio per round (ingest ÷ the mean of the
+// two cut windows around it); the ratio reported is the median round.
+log('1/5 throughput: jieba cut vs full ingest, interleaved rounds …');
 const texts = workload(cfg.throughputMsgs, 1);
-const foldedTexts = texts.map((w) => normaliseText(w.text));
-for (const s of foldedTexts.slice(0, 200)) nodejieba.cut(s); // warm up
-/** Cuts per second over one window of ≈ `ms` (whole passes over the texts). */
-const cutWindow = (ms: number) => {
+const rounds = cfg.rounds;
+const chunkOf = (r: number) => texts.slice(Math.floor((r * texts.length) / rounds), Math.floor(((r + 1) * texts.length) / rounds));
+/** Cuts per second of `folded` over one window of ≈ `ms` (whole passes over the texts). */
+const cutRate = (folded: string[], ms: number) => {
   let cuts = 0;
   const start = t();
-  while (t() - start < ms) for (const s of foldedTexts) (nodejieba.cut(s), cuts++);
+  while (t() - start < ms) for (const s of folded) (nodejieba.cut(s), cuts++);
   return cuts / ((t() - start) / 1000);
 };
-// The cut rate drifts by ±20% from window to window on a shared VM: the median of windows taken before
-// and after the ingest runs, so both sides of the ratio see the same machine.
-const cutWindows = [cutWindow(700), cutWindow(700), cutWindow(700)];
 
 const tpDir = tmp();
 dirs.push(tpDir);
 const tp = await openStore(tpDir);
 for (const [i, w] of workload(200, 99).entries()) await tp.pipeline.handle(inbound(w, i)); // warm up
-const ingestStart = t();
-await pool(texts, 32, (w, i) => tp.pipeline.handle(inbound(w, i)));
-const ingestPerSec = texts.length / ((t() - ingestStart) / 1000);
+cutRate(chunkOf(0).map((w) => normaliseText(w.text)), 300);
+const tpRounds: { cut: number; ingest: number; ratio: number }[] = [];
+let tpDone = 0;
+for (let r = 0; r < rounds; r++) {
+  const chunk = chunkOf(r);
+  const folded = chunk.map((w) => normaliseText(w.text));
+  const before = cutRate(folded, cfg.cutWindowMs);
+  const a = t();
+  await pool(chunk, 32, (w, i) => tp.pipeline.handle(inbound(w, tpDone + i)));
+  const ingest = chunk.length / ((t() - a) / 1000);
+  tpDone += chunk.length;
+  const cut = (before + cutRate(folded, cfg.cutWindowMs)) / 2;
+  tpRounds.push({ cut, ingest, ratio: ingest / cut });
+}
 const seqTexts = workload(Math.min(2000, cfg.throughputMsgs), 3);
+const seqCut = cutRate(seqTexts.map((w) => normaliseText(w.text)), cfg.cutWindowMs);
 const seqStart = t();
-for (const [i, w] of seqTexts.entries()) await tp.pipeline.handle(inbound(w, i));
+for (const [i, w] of seqTexts.entries()) await tp.pipeline.handle(inbound(w, tpDone + i));
 const ingestSeqPerSec = seqTexts.length / ((t() - seqStart) / 1000);
+const seqRatio = ingestSeqPerSec / ((seqCut + cutRate(seqTexts.map((w) => normaliseText(w.text)), cfg.cutWindowMs)) / 2);
 const outcomes = { ...tp.store.data.counters };
 await tp.store.close();
-cutWindows.push(cutWindow(700), cutWindow(700));
-const cutPerSec = pct(cutWindows, 50);
+const ratios = tpRounds.map((x) => x.ratio);
+const ratio = pct(ratios, 50);
+const cutPerSec = pct(tpRounds.map((x) => x.cut), 50);
+const ingestPerSec = pct(tpRounds.map((x) => x.ingest), 50);
 
 // ---- seed posts: real classifications of generated referrals, cloned over the history -------------
 log('    classifying a pool of referrals for seeding …');
@@ -234,18 +251,47 @@ for (let run = 0; run < 5; run++) {
 await dstore.close();
 const digestMs = r2(pct(digestRuns.slice(1), 50)); // first run warms the JIT
 
-// ---- 5. cold start + RSS of a relay over the 100k store ------------------------------------------
+// ---- 5. cold start + RSS of the relay as `npm start` runs it ---------------------------------------
+// The real command (compiled dist/cli.js, local platform) over a data directory: time from spawn to the
+// banner it prints once start() resolved, then the peak RSS while it replays the sample messages into
+// the store and sends digests for a few seconds (sampled every 50 ms; no forced GC).
 log('5/5 cold start and RSS …');
-async function coldStart(dataDir: string, rulesFile = RULES): Promise<{ ms: number; rssMB: number; hotPosts: number; allPosts: number }> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./bench/coldstart.ts', import.meta.url)), dataDir, rulesFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const a = t();
-  let ms = NaN;
-  let mem = { rssMB: NaN, hotPosts: 0, allPosts: 0 };
-  for await (const line of createInterface({ input: child.stdout })) {
-    if (line.startsWith('listening')) ms = t() - a;
-    else if (line.startsWith('{')) mem = JSON.parse(line);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+{
+  const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+}
+const rssOf = (pid: number): number => {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  } catch {
+    const ps = spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
+    return Number(ps.stdout.trim()) / 1024;
   }
-  return { ms: r2(ms), ...mem, rssMB: r2(mem.rssMB) };
+};
+async function coldStart(dataDir: string, rulesFile = RULES): Promise<{ ms: number; rssMB: number }> {
+  const a = t();
+  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/cli.js', '--rules', rulesFile, 'start', '--platform', 'local', '--demo-every', '2'], {
+    cwd: ROOT,
+    env: { ...process.env, RELAY_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logTail = ''; // the relay logs at its default level, as in use; kept only to explain a failure
+  child.stderr.on('data', (d: Buffer) => (logTail = (logTail + d.toString()).slice(-4000)));
+  let ms = NaN;
+  let peak = 0;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (line.startsWith('alumni-relay is running on')) {
+      ms = t() - a;
+      break;
+    }
+  }
+  child.stdout.resume(); // digests keep printing; nobody reads them
+  for (const until = t() + cfg.rssWatchMs; t() < until; await new Promise((r) => setTimeout(r, 50))) peak = Math.max(peak, rssOf(child.pid!));
+  child.kill('SIGINT');
+  if ((await exited) !== 0 || Number.isNaN(ms)) throw new Error(`the relay did not start and stop cleanly:\n${logTail}`);
+  return { ms: r2(ms), rssMB: r2(peak) };
 }
 const emptyDir = tmp();
 dirs.push(emptyDir);
@@ -255,13 +301,15 @@ const coldEmpty = await coldStart(emptyDir);
 const keepAllRules = join(emptyDir, 'routing-keep-all.yaml');
 writeFileSync(keepAllRules, readFileSync(RULES, 'utf8').replace(/^(\s*retentionDays:\s*)\d+/m, `$1${Math.ceil(SIZES.at(-1)! / 100) + 400}`));
 const cold100k = await coldStart(bigDir, keepAllRules);
-const disk = (await Store.open(bigDir)).diskUsage();
+const bigStore = await Store.open(bigDir);
+const disk = bigStore.diskUsage();
+const stored100k = { hot: bigStore.posts().length, all: bigStore.postCount() };
+await bigStore.close();
 const diskMB = { total: r2(disk.total / 2 ** 20), hot: r2((disk.snapshot + disk.journal) / 2 ** 20), archive: r2(disk.archive / 2 ** 20) };
 if (process.env.BENCH_KEEP) log(`kept: ${dirs.join(' ')}`);
 else for (const d of dirs) rmSync(d, { recursive: true, force: true });
 
 // ---- report ---------------------------------------------------------------------------------------
-const ratio = ingestPerSec / cutPerSec;
 const targets = {
   ingestCutRatio: { value: r2(ratio), target: '>= 0.25', pass: ratio >= 0.25 },
   p99At100kMs: { value: latency[100_000]!.p99, target: '<= 20', pass: latency[100_000]!.p99 <= 20 },
@@ -274,8 +322,8 @@ const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? '?', node: proc
 
 const rows: [string, string, string][] = [
   ['jieba cut (msgs/s)', String(Math.round(cutPerSec)), ''],
-  ['ingest, 32 in flight (msgs/s)', String(Math.round(ingestPerSec)), `ratio ${r2(ratio)} (≥ 0.25) ${targets.ingestCutRatio.pass ? 'PASS' : 'FAIL'}`],
-  ['ingest, one at a time (msgs/s)', String(Math.round(ingestSeqPerSec)), `ratio ${r2(ingestSeqPerSec / cutPerSec)}`],
+  ['ingest, 32 in flight (msgs/s)', String(Math.round(ingestPerSec)), `ratio ${r2(ratio)} (≥ 0.25) ${targets.ingestCutRatio.pass ? 'PASS' : 'FAIL'}; median of ${rounds} rounds, ${r2(Math.min(...ratios))}–${r2(Math.max(...ratios))}`],
+  ['ingest, one at a time (msgs/s)', String(Math.round(ingestSeqPerSec)), `ratio ${r2(seqRatio)}`],
   ...SIZES.map((n): [string, string, string] => [
     `ingest latency, ${n.toLocaleString('en')} stored (p50 / p99 ms)`,
     `${latency[n]!.p50} / ${latency[n]!.p99}`,
@@ -285,7 +333,7 @@ const rows: [string, string, string][] = [
   ['outbox send→durable mark (p50 / p99 ms)', `${markWindow.p50} / ${markWindow.p99}`, `${markWindow.parts} parts, ingest running`],
   ['digest 30 colleges × 500 posts (ms)', String(digestMs), `${digestParts / 5} messages rendered per run; ${targets.digest30x500Ms.pass ? 'PASS' : 'FAIL'}`],
   ['cold start to listening (ms)', `${coldEmpty.ms} empty / ${cold100k.ms} 100k`, targets.coldStartMs.pass ? 'PASS' : 'FAIL'],
-  ['RSS, relay over 100k posts (MB)', String(cold100k.rssMB), `${cold100k.hotPosts} hot / ${cold100k.allPosts} total; ${targets.rssAt100kMB.pass ? 'PASS' : 'FAIL'}`],
+  ['RSS, relay over 100k posts (MB)', String(cold100k.rssMB), `${stored100k.hot} hot / ${stored100k.all} total; ${targets.rssAt100kMB.pass ? 'PASS' : 'FAIL'}`],
   ['store on disk, 100k posts (MB)', String(diskMB.total), `hot ${diskMB.hot}, archive ${diskMB.archive}`],
 ];
 const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -299,6 +347,7 @@ console.log(
     cutPerSec: Math.round(cutPerSec),
     ingestPerSec: Math.round(ingestPerSec),
     ingestSequentialPerSec: Math.round(ingestSeqPerSec),
+    ingestCutRounds: ratios.map(r2),
     outcomes,
     latencyMs: latency,
     markWindowMs: markWindow,
