@@ -18,6 +18,12 @@ const SCAM_BIAS = -3;
 // Structural features. Compiled once; each runs once per message.
 const COHORT_RE = /(?:20)?\d{2}\s*届/;
 const SALARY_RE = /\d+(?:\.\d+)?\s*[-~至到]\s*\d+(?:\.\d+)?\s*(?:k|元|万|千)|\d+\s*(?:k|w)\s*[-~+]|\d+\s*元\s*\/\s*(?:月|天)|万\s*\/\s*年/;
+/**
+ * Every SALARY_RE branch contains one of these units, so a text without any cannot match. The regex
+ * tries its four branches at every offset; this one-class scan is several times cheaper, and most
+ * referrals (and chat) name no pay.
+ */
+const SALARY_GATE_RE = /[kw元万千]/;
 const EMAIL_RE = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/;
 const URL_RE = /https?:\/\//;
 /** '招暖通工程师', '诚聘会计': a hiring verb followed by a role noun. */
@@ -25,6 +31,12 @@ const HIRING_ROLE_RE = /(?:招|聘)[^，。,；;\s?？]{0,10}?(?:工程师|专�
 const NUMBERED_RE = /(?:^|[\s。；;:：,，])[1-9一二三四五][、.．)）]/g;
 
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** Records a structural feature; returns its weight for the job score. */
+function feature(evidence: Evidence[], term: string, weight: number): number {
+  evidence.push({ term, weight, kind: 'structure' });
+  return weight;
+}
 
 function table(terms: Record<string, number>): AhoCorasick<number> {
   const folded = new Map<string, number>();
@@ -46,23 +58,20 @@ export function createDetector(): (folded: string) => Detection {
       job += m.value;
       evidence.push({ term: m.term, weight: m.value, kind: m.value >= 0 ? 'job-term' : 'chat-term' });
     }
-    const feature = (term: string, weight: number): void => {
-      job += weight;
-      evidence.push({ term, weight, kind: 'structure' });
-    };
     const len = text.length;
-    if (len < 12) feature('<12 chars', -1.5);
-    else if (len >= 200) feature('>=200 chars', 1.5);
-    else if (len >= 80) feature('>=80 chars', 0.8);
-    if (COHORT_RE.test(text)) feature('cohort (届)', 1.5);
-    if (HIRING_ROLE_RE.test(text)) feature('hiring + role', 2.5);
-    if (SALARY_RE.test(text)) feature('salary range', 1.2);
-    if (EMAIL_RE.test(text)) feature('email', 1.5);
-    if (URL_RE.test(text)) feature('link', 0.5);
+    if (len < 12) job += feature(evidence, '<12 chars', -1.5);
+    else if (len >= 200) job += feature(evidence, '>=200 chars', 1.5);
+    else if (len >= 80) job += feature(evidence, '>=80 chars', 0.8);
+    if (COHORT_RE.test(text)) job += feature(evidence, 'cohort (届)', 1.5);
+    if (HIRING_ROLE_RE.test(text)) job += feature(evidence, 'hiring + role', 2.5);
+    if (SALARY_GATE_RE.test(text) && SALARY_RE.test(text)) job += feature(evidence, 'salary range', 1.2);
+    // A cheap includes() gate: most chat has no '@'.
+    if (text.includes('@') && EMAIL_RE.test(text)) job += feature(evidence, 'email', 1.5);
+    if (URL_RE.test(text)) job += feature(evidence, 'link', 0.5);
     NUMBERED_RE.lastIndex = 0;
     let items = 0;
     while (items < 3 && NUMBERED_RE.exec(text)) items++;
-    if (items >= 2) feature('numbered list', 1);
+    if (items >= 2) job += feature(evidence, 'numbered list', 1);
 
     let scam = SCAM_BIAS;
     const seenScam = new Set<string>();

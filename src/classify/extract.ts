@@ -39,11 +39,12 @@ const ROLE_NOUN_RE = /([\u4e00-\u9fa5A-Za-z+#]{0,10})(工程师|专员|经理|�
 const ROLE_PREFIX_RE = /^.*(?:届|招聘|招|聘|内推|负责|的)/;
 const CITY_CUE_RE = /(?:工作地点|工作地址|地点|base|城市|办公地点)\s*[:：]?/gi;
 
-const DEGREES: [RegExp, string][] = [
-  [/本科|学士/, '本科'],
-  [/硕士|研究生/, '硕士'],
-  [/博士/, '博士'],
-  [/大专|专科/, '大专'],
+/** A degree is named by any of its words (plain includes(): no regex scan per degree). */
+const DEGREES: [string[], string][] = [
+  [['本科', '学士'], '本科'],
+  [['硕士', '研究生'], '硕士'],
+  [['博士'], '博士'],
+  [['大专', '专科'], '大专'],
 ];
 
 const cityAc = new AhoCorasick(CITIES.map((c) => [c, c] as const));
@@ -51,6 +52,9 @@ const companyAc = new AhoCorasick(KNOWN_COMPANIES.map((c) => [foldWidth(c), c] a
 const NOT_COMPANY = /^(内推|招聘|校招|社招|急聘|诚聘|急招|直招|高薪|实习|热招|转发|分享|秋招|春招|补录|岗位|职位|全职|兼职|置顶|重要|通知|\d+)/;
 
 export type FieldExtractor = (text: string, folded: string, now: Date, timeZone: string) => PostFields;
+
+/** '会计学' and '会计', '土木工程' and '土木' are the same major. */
+const MAJOR_SUFFIX_RE = /(?:学|工程)$/;
 
 /** Is this a major rather than a role? `strict`: the short forms too ('继电保护' is also a duty). */
 type IsMajorName = (s: string, strict: boolean) => boolean;
@@ -63,7 +67,7 @@ export function createFieldExtractor(majorNames: Iterable<string>, shortForms: I
   const names = new Set(majorNames);
   const short = new Set(shortForms);
   const isMajorName: IsMajorName = (s, strict) => {
-    const stem = s.replace(/(?:学|工程)$/, '');
+    const stem = s.replace(MAJOR_SUFFIX_RE, '');
     return names.has(s) || names.has(stem) || (strict && (short.has(s) || short.has(stem)));
   };
   return (text, folded, now, timeZone) => extractFields(text, folded, now, timeZone, isMajorName);
@@ -79,7 +83,7 @@ function extractFields(text: string, folded: string, now: Date, timeZone: string
   if (code) fields.referralCode = code[1];
   const cohort = text.includes('届') ? COHORT_RE.exec(text) : null;
   if (cohort) fields.cohort = `${cohort[1]!.length === 2 ? '20' + cohort[1] : cohort[1]}届`;
-  for (const [re, name] of DEGREES) if (re.test(text)) fields.degrees.push(name);
+  for (const [words, name] of DEGREES) if (includesAny(text, words)) fields.degrees.push(name);
 
   const company = findCompany(text, folded);
   if (company) fields.company = company;
@@ -92,18 +96,24 @@ function extractFields(text: string, folded: string, now: Date, timeZone: string
   return fields;
 }
 
+function includesAny(text: string, words: string[]): boolean {
+  for (const w of words) if (text.includes(w)) return true;
+  return false;
+}
+
 function unique(xs: string[]): string[] {
   return [...new Set(xs)].slice(0, 20);
 }
 
 const ORG_SUFFIX_GATE = /公司|集团|研究院|研究所|设计院|银行|医院|大学|学院/;
+const HIRING_WORD_RE = /招聘|内推|校招|岗位/;
 
 function findCompany(text: string, folded: string): string | undefined {
   BRACKET_RE.lastIndex = 0;
   const hasBracket = text.includes('【') || text.includes('[');
   for (let m = hasBracket ? BRACKET_RE.exec(text) : null; m; m = BRACKET_RE.exec(text)) {
     const inner = m[1]!.trim();
-    if (!NOT_COMPANY.test(inner) && !/招聘|内推|校招|岗位/.test(inner)) return inner;
+    if (!NOT_COMPANY.test(inner) && !HIRING_WORD_RE.test(inner)) return inner;
   }
   const head = text.slice(0, 400);
   const org = ORG_SUFFIX_GATE.test(head) ? ORG_RE.exec(head) : null;
@@ -115,10 +125,21 @@ function findCompany(text: string, folded: string): string | undefined {
   return undefined;
 }
 
+const ORG_LEAD_RE = /^.*?(?:届|招聘|内推|欢迎加入|加入)/;
+const ORG_NOISE_RE = /^(?:\d+年?|[（(][^)）]*[)）])/;
+
 /** '2026届国家电网有限公司' → '国家电网有限公司'; drops leading verbs and cohort noise. */
 function trimOrg(org: string): string {
-  return org.replace(/^.*?(?:届|招聘|内推|欢迎加入|加入)/, '').replace(/^(?:\d+年?|[（(][^)）]*[)）])/, '') || org;
+  return org.replace(ORG_LEAD_RE, '').replace(ORG_NOISE_RE, '') || org;
 }
+
+// findRoles' regexes, compiled once (a literal in the loop is a new RegExp object per evaluation).
+const ASIDE_RE = /[（(][^（()）]{0,20}[)）]/g;
+const HEADLINE_END_RE = /^(?:[。！!\n]|$)/;
+const ITEM_SEP_RE = /[、/／|｜]|\s+|和|以及|及(?!其)|或/;
+const ITEM_LEAD_RE = /^(?:\d{4}届?|\d+名|若干名?|急聘|诚聘|急招|热招|高薪)/;
+const ITEM_COUNT_RE = /(?:(?:\d+|[一二两三四五六七八九十]+)[名人个]|若干名?)$/;
+const ITEM_MAJOR_LEAD_RE = /^.*(?:专业|方向)/;
 
 /**
  * Roles named after a cue. An explicit list ('岗位：集控运行值班员、汽轮机检修', '招聘：…') wins; else
@@ -137,14 +158,16 @@ function findRoles(text: string, company: string | undefined, isMajorName: IsMaj
     if (NOT_ROLE.test(rest)) continue;
     if (!explicit && m.groups!.cue === '内推') continue; // '内推一波', '内推可私聊': not a list
     // The clause after the cue, asides in brackets dropped: '自动化调试工程师（PLC/DCS）、仪表工程师'.
-    const stripped = rest.replace(/[（(][^（()）]{0,20}[)）]/g, '');
-    const clause = stripped.split(CLAUSE_END_RE)[0]!;
+    const stripped = rest.replace(ASIDE_RE, '');
+    // Up to the first clause end (what split(CLAUSE_END_RE)[0] gives, without splitting the rest).
+    const clauseEnd = stripped.search(CLAUSE_END_RE);
+    const clause = clauseEnd < 0 ? stripped : stripped.slice(0, clauseEnd);
     // A headline that is nothing but the role ('招聘短视频编导。') names it even without a title
     // suffix; one that runs on (',') may be naming majors or degrees instead.
-    const wholeHeadline = m.index < 40 && /^(?:[。！!\n]|$)/.test(stripped.slice(clause.length));
-    for (const part of clause.split(/[、/／|｜]|\s+|和|以及|及(?!其)|或/)) {
-      let role = part.replace(/^(?:\d{4}届?|\d+名|若干名?|急聘|诚聘|急招|热招|高薪)/, '').replace(/(?:(?:\d+|[一二两三四五六七八九十]+)[名人个]|若干名?)$/, '').trim();
-      if (!explicit) role = role.replace(/^.*(?:专业|方向)/, ''); // '土木工程专业技术员' → '技术员'
+    const wholeHeadline = m.index < 40 && HEADLINE_END_RE.test(stripped.slice(clause.length));
+    for (const part of clause.split(ITEM_SEP_RE)) {
+      let role = part.replace(ITEM_LEAD_RE, '').replace(ITEM_COUNT_RE, '').trim();
+      if (!explicit) role = role.replace(ITEM_MAJOR_LEAD_RE, ''); // '土木工程专业技术员' → '技术员'
       if (role.length < 2 || role.length > 20 || role === company || NOT_ROLE_ITEM_RE.test(role)) continue;
       // A headline's items count when they are job titles, or at least plainly not a major
       // ('招聘短视频编导。'); a list after '岗位：' counts unless it names a major.

@@ -44,10 +44,6 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
     classify(input, now, timeZone = 'Asia/Shanghai') {
       const text = (typeof input === 'string' ? input : String(input ?? '')).slice(0, MAX_CLASSIFIED_CHARS);
       const folded = foldWidth(text);
-      // jieba is the costliest step: cut only when a short role term needs its word boundaries.
-      let cut: WordSpans | undefined | null = null;
-      const wordsOf = (): WordSpans | undefined => (cut === null ? (cut = words(folded, tokenizer)) : cut);
-
       const detection = detect(folded);
       const openToAll = folded.includes(openGate) && openAc.findAll(folded).length > 0;
       // Chit-chat, most of the traffic, stops here: clearly not a job and nothing scam-like, so
@@ -67,6 +63,9 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
           routing: [],
         };
       }
+      // jieba is the costliest step: cut only when a short role term needs its word boundaries.
+      let cut: WordSpans | undefined | null = null;
+      const wordsOf = (): WordSpans | undefined => (cut === null ? (cut = words(folded, tokenizer)) : cut);
       const major = majors(folded, wordsOf);
       // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
       const classes = openToAll ? major.classes.filter((c) => major.named.includes(c.code)) : major.classes;

@@ -34,7 +34,13 @@ export interface MajorResult {
  */
 const MAJOR_CONTEXT_RE =
   /专业(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]|专业\s*(?:优先|毕业|背景|本科|学历|及以上|以上|者|均可|或|和|及|的?(?:学生|毕业生|应届生?|本科生?|研究生)|应届|出身|不限|[，,、。；;)）]|$)|(?:相关|等|类|对口)专业|学科背景/;
-const SENTENCE_END = new Set(['。', ';', '；', '\n', '!', '！', '?', '？']);
+/**
+ * Sentence ends: 。 ; ； \n ! ！ ? ？. Tested by UTF-16 unit (no one-character string and Set lookup
+ * per unit): the context scan below walks every unit of each sentence that names 专业.
+ */
+function isSentenceEnd(c: number): boolean {
+  return c === 0x3002 || c === 0x3b || c === 0xff1b || c === 0x0a || c === 0x21 || c === 0xff01 || c === 0x3f || c === 0xff1f;
+}
 
 const EXPLICIT_IN_CONTEXT = 0.97;
 const EXPLICIT_ELSEWHERE = 0.9;
@@ -141,7 +147,6 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
 
   return (text, words) => {
     const contexts = majorContexts(text);
-    const contextOf = (m: Match<unknown>): MajorContext | undefined => contexts.find((c) => m.start >= c.start && m.end <= c.end);
 
     // Explicit names.
     const ctxHits = new Map<string, Evidence[]>();
@@ -152,7 +157,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
     for (const m of nameAc.findLongest(text)) {
       const e = m.value;
       if (e.kind === 'blocker') continue;
-      const context = contextOf(m);
+      const context = contextOf(contexts, m);
       // A required major is explicit; a preferred one ('…专业优先') is a strong hint the duties can outvote.
       const ctx = context !== undefined && !context.preferred;
       // Outside a requirement sentence only unmistakable names are explicit: class names and long
@@ -207,11 +212,17 @@ function firstPos(text: string, c: ClassScore): number {
   return t ? text.indexOf(t) : Infinity;
 }
 
-const TITLE_END = new Set(['(', '（', ':', '：', ',', '，']);
+/** Title ends besides sentence ends: ( （ : ： , ，. */
+function isTitleEnd(c: number): boolean {
+  return c === 0x28 || c === 0xff08 || c === 0x3a || c === 0xff1a || c === 0x2c || c === 0xff0c;
+}
 
 /** End of the title: the first sentence, before any parenthesised aside ('运营专员（法语）'). */
 function firstSentenceEnd(text: string): number {
-  for (let i = 0; i < text.length && i < 60; i++) if (SENTENCE_END.has(text[i]!) || TITLE_END.has(text[i]!)) return i;
+  for (let i = 0; i < text.length && i < 60; i++) {
+    const c = text.charCodeAt(i);
+    if (isSentenceEnd(c) || isTitleEnd(c)) return i;
+  }
   return Math.min(text.length, 30);
 }
 
@@ -225,9 +236,19 @@ interface MajorContext {
 const PREFERRED_RE = /优先|更好|为佳|最佳|加分/;
 const REQUIRED_RE = /专业要求|要求专业|专业限|限专业|专业须|专业必须/;
 
+/** The major-requirement span containing a match, if any. */
+function contextOf(contexts: MajorContext[], m: Match<unknown>): MajorContext | undefined {
+  for (const c of contexts) if (m.start >= c.start && m.end <= c.end) return c;
+  return undefined;
+}
+
 /** Sentences that state a major requirement or preference. */
 const LIST_FOLLOWS_RE = /^(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]/;
-const CLAUSE_END = new Set([',', '，', ';', '；']);
+
+/** Clause ends: , ， ; ；. */
+function isClauseEnd(c: number): boolean {
+  return c === 0x2c || c === 0xff0c || c === 0x3b || c === 0xff1b;
+}
 
 /**
  * Spans that name required or preferred majors: after '专业要求：' to the end of the sentence (the
@@ -236,18 +257,19 @@ const CLAUSE_END = new Set([',', '，', ';', '；']);
  */
 function majorContexts(text: string): MajorContext[] {
   const spans: MajorContext[] = [];
+  // The sentence end found for one 专业 serves the next ones in the same sentence ('专业要求：…相关专业').
+  let e = -1;
   for (let from = text.indexOf('专业'); from >= 0; from = text.indexOf('专业', from + 2)) {
-    let e = from;
-    while (e < text.length && !SENTENCE_END.has(text[e]!)) e++;
+    if (e < from) for (e = from; e < text.length && !isSentenceEnd(text.charCodeAt(e)); e++);
     if (LIST_FOLLOWS_RE.test(text.slice(from + 2, from + 12))) {
       const span = text.slice(from, e);
       spans.push({ start: from, end: e, preferred: PREFERRED_RE.test(span) && !REQUIRED_RE.test(span) });
       continue;
     }
     let cs = from;
-    while (cs > 0 && !SENTENCE_END.has(text[cs - 1]!) && !CLAUSE_END.has(text[cs - 1]!)) cs--;
+    while (cs > 0 && !isSentenceEnd(text.charCodeAt(cs - 1)) && !isClauseEnd(text.charCodeAt(cs - 1))) cs--;
     let ce = from;
-    while (ce < e && !CLAUSE_END.has(text[ce]!)) ce++;
+    while (ce < e && !isClauseEnd(text.charCodeAt(ce))) ce++;
     const clause = text.slice(cs, ce);
     if (MAJOR_CONTEXT_RE.test(clause)) spans.push({ start: cs, end: ce, preferred: PREFERRED_RE.test(clause) && !REQUIRED_RE.test(clause) });
   }

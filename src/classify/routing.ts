@@ -31,6 +31,12 @@ export interface Route {
   evidence: Evidence[];
 }
 
+function note(routes: Map<string, Evidence[]>, id: string, e: Evidence): void {
+  const list = routes.get(id);
+  if (list) list.push(e);
+  else routes.set(id, [e]);
+}
+
 export function createRouter(config: RoutingConfig): (input: RouteInput) => Route[] {
   const byClass = new Map<string, Set<string>>();
   const byMajor = new Map<string, Set<string>>();
@@ -57,19 +63,14 @@ export function createRouter(config: RoutingConfig): (input: RouteInput) => Rout
 
   return ({ folded, classCodes, majorCodes, openToAll }) => {
     const routes = new Map<string, Evidence[]>();
-    const note = (id: string, e: Evidence): void => {
-      const list = routes.get(id);
-      if (list) list.push(e);
-      else routes.set(id, [e]);
-    };
-    for (const code of classCodes) for (const id of byClass.get(code) ?? []) note(id, { term: code, weight: 1, kind: 'class' });
-    for (const code of majorCodes) for (const id of byMajor.get(code.slice(0, 6)) ?? []) note(id, { term: code, weight: 1, kind: 'major' });
+    for (const code of classCodes) for (const id of byClass.get(code) ?? []) note(routes, id, { term: code, weight: 1, kind: 'class' });
+    for (const code of majorCodes) for (const id of byMajor.get(code.slice(0, 6)) ?? []) note(routes, id, { term: code, weight: 1, kind: 'major' });
     const excluded = new Map<string, string>();
     for (const m of keywordAc.findAll(folded)) {
       if (m.value.exclude) excluded.set(m.value.id, m.term);
-      else note(m.value.id, { term: m.term, weight: 1, kind: 'keyword' });
+      else note(routes, m.value.id, { term: m.term, weight: 1, kind: 'keyword' });
     }
-    if (openToAll && classCodes.length === 0) for (const id of openColleges) note(id, { term: '不限专业', weight: 1, kind: 'open-to-all' });
+    if (openToAll && classCodes.length === 0) for (const id of openColleges) note(routes, id, { term: '不限专业', weight: 1, kind: 'open-to-all' });
     for (const id of excluded.keys()) routes.delete(id);
     return [...routes]
       .sort((a, b) => (order.get(a[0]) ?? 0) - (order.get(b[0]) ?? 0))
