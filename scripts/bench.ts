@@ -34,8 +34,8 @@ const quick = process.argv.includes('--quick');
 const RULES = fileURLToPath(new URL('../rules/routing.yaml', import.meta.url));
 const SIZES = [1_000, 10_000, 100_000];
 const cfg = quick
-  ? { throughputMsgs: 4_000, rounds: 5, cutWindowMs: 250, latencyMsgs: 600, pool: 300, windowDeliveries: 150, rssWatchMs: 4_000 }
-  : { throughputMsgs: 12_000, rounds: 9, cutWindowMs: 400, latencyMsgs: 3_000, pool: 1_200, windowDeliveries: 600, rssWatchMs: 8_000 };
+  ? { throughputMsgs: 4_000, rounds: 4, cutWindowMs: 250, latencyMsgs: 600, pool: 300, windowDeliveries: 150, rssWatchMs: 4_000 }
+  : { throughputMsgs: 24_000, rounds: 8, cutWindowMs: 400, latencyMsgs: 3_000, pool: 1_200, windowDeliveries: 600, rssWatchMs: 8_000 };
 
 const DAY = 86_400_000;
 const t = () => performance.now();
