@@ -1,7 +1,7 @@
 // Detection: is the text a job referral, and is it a job-shaped scam? Both are logistic scores over
 // weighted evidence, so each decision can be explained term by term.
 import type { Evidence } from '../domain.ts';
-import { AhoCorasick } from './aho-corasick.ts';
+import { TermTables, type TermScan } from './aho-corasick.ts';
 import { JOB_TERMS, SCAM_TERMS } from './detect-terms.ts';
 import { foldWidth } from './normalize.ts';
 
@@ -38,21 +38,25 @@ function feature(evidence: Evidence[], term: string, weight: number): number {
   return weight;
 }
 
-function table(terms: Record<string, number>): AhoCorasick<number> {
+function foldedTerms(terms: Record<string, number>): Map<string, number> {
   const folded = new Map<string, number>();
   for (const [t, w] of Object.entries(terms)) folded.set(foldWidth(t), w);
-  return new AhoCorasick(folded);
+  return folded;
 }
 
-export function createDetector(): (folded: string) => Detection {
-  const jobAc = table(JOB_TERMS);
-  const scamAc = table(SCAM_TERMS);
+/**
+ * `terms`: where the detector's term tables go (the classifier shares one among its stages, so a
+ * message is scanned once); `scan`: that scan of the text, made here when not given.
+ */
+export function createDetector(terms = new TermTables()): (folded: string, scan?: TermScan) => Detection {
+  const jobTable = terms.add(foldedTerms(JOB_TERMS));
+  const scamTable = terms.add(foldedTerms(SCAM_TERMS));
 
-  return (text) => {
+  return (text, scan = terms.scan(text)) => {
     const evidence: Evidence[] = [];
     let job = JOB_BIAS;
     const seen = new Set<string>();
-    for (const m of jobAc.findLongest(text)) {
+    for (const m of scan.longest(jobTable)) {
       if (seen.has(m.term)) continue;
       seen.add(m.term);
       job += m.value;
@@ -75,7 +79,7 @@ export function createDetector(): (folded: string) => Detection {
 
     let scam = SCAM_BIAS;
     const seenScam = new Set<string>();
-    for (const m of scamAc.findLongest(text)) {
+    for (const m of scan.longest(scamTable)) {
       if (seenScam.has(m.term)) continue;
       seenScam.add(m.term);
       scam += m.value;

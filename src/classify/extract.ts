@@ -1,7 +1,7 @@
 // Fields of a referral: company, roles, city, deadline, links, emails, 内推码, cohort, degrees.
 // Regexes are compiled once at module load; each runs once per message.
 import type { PostFields } from '../domain.ts';
-import { AhoCorasick } from './aho-corasick.ts';
+import { TermTables, type Match, type TermScan, type TermTable } from './aho-corasick.ts';
 import { dayIn, findDeadline } from './dates.ts';
 import { foldWidth } from './normalize.ts';
 import { CITIES, KNOWN_COMPANIES } from './places.ts';
@@ -47,11 +47,20 @@ const DEGREES: [string[], string][] = [
   [['大专', '专科'], '大专'],
 ];
 
-const cityAc = new AhoCorasick(CITIES.map((c) => [c, c] as const));
-const companyAc = new AhoCorasick(KNOWN_COMPANIES.map((c) => [foldWidth(c), c] as const));
 const NOT_COMPANY = /^(内推|招聘|校招|社招|急聘|诚聘|急招|直招|高薪|实习|热招|转发|分享|秋招|春招|补录|岗位|职位|全职|兼职|置顶|重要|通知|\d+)/;
 
-export type FieldExtractor = (text: string, folded: string, now: Date, timeZone: string) => PostFields;
+/** `scan`: the folded text's scan by the TermTables given to createFieldExtractor; made here when not given. */
+export type FieldExtractor = (text: string, folded: string, now: Date, timeZone: string, scan?: TermScan) => PostFields;
+
+/** The extractor's term tables. */
+interface Places {
+  /** Matched in the folded text like every table: city names are CJK, which folding leaves alone. */
+  city: TermTable<string>;
+  company: TermTable<string>;
+}
+
+/** Cities are looked for in the first 20,000 units (the most classify() reads). */
+const CITY_SCOPE = 20_000;
 
 /** '会计学' and '会计', '土木工程' and '土木' are the same major. */
 const MAJOR_SUFFIX_RE = /(?:学|工程)$/;
@@ -63,37 +72,54 @@ type IsMajorName = (s: string, strict: boolean) => boolean;
  * `majorNames`: catalog major and class names, never roles. `shortForms` ('电气', '继电保护'): not
  * roles in a headline, but fine in an explicit '岗位：' list, where '继电保护' is the job.
  */
-export function createFieldExtractor(majorNames: Iterable<string>, shortForms: Iterable<string>): FieldExtractor {
+export function createFieldExtractor(majorNames: Iterable<string>, shortForms: Iterable<string>, terms = new TermTables()): FieldExtractor {
+  const places: Places = {
+    city: terms.add(CITIES.map((c) => [foldWidth(c), c] as const)),
+    company: terms.add(KNOWN_COMPANIES.map((c) => [foldWidth(c), c] as const)),
+  };
   const names = new Set(majorNames);
   const short = new Set(shortForms);
   const isMajorName: IsMajorName = (s, strict) => {
     const stem = s.replace(MAJOR_SUFFIX_RE, '');
     return names.has(s) || names.has(stem) || (strict && (short.has(s) || short.has(stem)));
   };
-  return (text, folded, now, timeZone) => extractFields(text, folded, now, timeZone, isMajorName);
+  return (text, folded, now, timeZone, scan = terms.scan(folded.slice(0, CITY_SCOPE))) => extractFields(text, folded, now, timeZone, isMajorName, places, scan);
 }
 
-function extractFields(text: string, folded: string, now: Date, timeZone: string, isMajorName: IsMajorName): PostFields {
+function extractFields(text: string, folded: string, now: Date, timeZone: string, isMajorName: IsMajorName, places: Places, scan: TermScan): PostFields {
   const fields: PostFields = { roles: [], links: [], emails: [], degrees: [] };
 
   // Cheap indexOf gates keep the regexes off texts that cannot match (most chat).
-  if (folded.includes('http')) fields.links = unique([...text.matchAll(URL_RE)].map((m) => m[0]!.replace(/[.,;:!?]+$/, '')));
-  if (text.includes('@')) fields.emails = unique([...text.matchAll(EMAIL_RE)].map((m) => m[0]!.toLowerCase()));
+  if (folded.includes('http')) fields.links = unique(allMatches(URL_RE, text).map((m) => m.replace(TRAILING_PUNCT_RE, '')));
+  if (text.includes('@')) fields.emails = unique(allMatches(EMAIL_RE, text).map((m) => m.toLowerCase()));
   const code = folded.includes('码') || folded.includes('code') ? CODE_RE.exec(text) : null;
   if (code) fields.referralCode = code[1];
   const cohort = text.includes('届') ? COHORT_RE.exec(text) : null;
   if (cohort) fields.cohort = `${cohort[1]!.length === 2 ? '20' + cohort[1] : cohort[1]}届`;
   for (const [words, name] of DEGREES) if (includesAny(text, words)) fields.degrees.push(name);
 
-  const company = findCompany(text, folded);
+  const company = findCompany(text, scan.first(places.company, 400));
   if (company) fields.company = company;
   fields.roles = findRoles(text, company, isMajorName);
   if (fields.roles.length === 0) fields.roles = findRoleNouns(text);
-  const city = findCity(text);
+  const city = findCity(text, scan.longest(places.city, CITY_SCOPE));
   if (city) fields.city = city;
   const deadline = findDeadline(folded, dayIn(now, timeZone));
   if (deadline) fields.deadline = deadline;
   return fields;
+}
+
+const TRAILING_PUNCT_RE = /[.,;:!?]+$/;
+
+/**
+ * The matches of a global regex that never matches the empty string: what [...text.matchAll(re)]
+ * gives, without the new RegExp object matchAll creates (via its species constructor) on every call.
+ */
+function allMatches(re: RegExp, text: string): string[] {
+  const found: string[] = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) found.push(m[0]);
+  return found;
 }
 
 function includesAny(text: string, words: string[]): boolean {
@@ -108,7 +134,8 @@ function unique(xs: string[]): string[] {
 const ORG_SUFFIX_GATE = /公司|集团|研究院|研究所|设计院|银行|医院|大学|学院/;
 const HIRING_WORD_RE = /招聘|内推|校招|岗位/;
 
-function findCompany(text: string, folded: string): string | undefined {
+/** `known`: the first known employer in the first 400 units. */
+function findCompany(text: string, known: Match<string> | undefined): string | undefined {
   BRACKET_RE.lastIndex = 0;
   const hasBracket = text.includes('【') || text.includes('[');
   for (let m = hasBracket ? BRACKET_RE.exec(text) : null; m; m = BRACKET_RE.exec(text)) {
@@ -117,7 +144,6 @@ function findCompany(text: string, folded: string): string | undefined {
   }
   const head = text.slice(0, 400);
   const org = ORG_SUFFIX_GATE.test(head) ? ORG_RE.exec(head) : null;
-  const known = companyAc.findLongest(folded.slice(0, 400))[0];
   if (org && (!known || org.index <= known.start)) return trimOrg(org[1]!);
   if (known) return known.value;
   const lead = LEAD_ORG_RE.exec(text);
@@ -191,8 +217,8 @@ function findRoleNouns(text: string): string[] {
   return roles;
 }
 
-function findCity(text: string): string | undefined {
-  const matches = cityAc.findLongest(text.slice(0, 20_000));
+/** `matches`: the city names in the text. */
+function findCity(text: string, matches: Match<string>[]): string | undefined {
   if (matches.length === 0) return undefined;
   CITY_CUE_RE.lastIndex = 0;
   for (let cue = CITY_CUE_RE.exec(text); cue; cue = CITY_CUE_RE.exec(text)) {

@@ -3,7 +3,7 @@
 import type { Catalog } from '../catalog.ts';
 import type { Classification } from '../domain.ts';
 import type { Tokenizer } from '../ports.ts';
-import { AhoCorasick } from './aho-corasick.ts';
+import { TermTables } from './aho-corasick.ts';
 import { createDetector } from './detect.ts';
 import { OPEN_TO_ALL_TERMS } from './detect-terms.ts';
 import { createFieldExtractor } from './extract.ts';
@@ -27,25 +27,27 @@ export interface Classifier {
 export const MAX_CLASSIFIED_CHARS = 20_000;
 
 export function createClassifier(catalog: Catalog, config: RoutingConfig, tokenizer: Tokenizer): Classifier {
-  const detect = createDetector();
-  const majors = createMajorClassifier(catalog);
-  const route = createRouter(config);
-  const openTerms = OPEN_TO_ALL_TERMS.map((t) => foldWidth(t));
-  const openAc = new AhoCorasick(openTerms.map((t) => [t, true] as const));
-  // Every open-to-all term names 专业: a text without it (most chat) skips the scan.
-  const openGate = openTerms.every((t) => t.includes('专业')) ? '专业' : '';
+  // Every stage's term tables in one automaton: each message is scanned once, up front.
+  const terms = new TermTables();
+  const detect = createDetector(terms);
+  const majors = createMajorClassifier(catalog, terms);
+  const route = createRouter(config, terms);
+  const openTable = terms.add(OPEN_TO_ALL_TERMS.map((t) => [foldWidth(t), true] as const));
   const threshold = Number.isFinite(config.threshold) ? config.threshold : 0.5;
   const extractFields = createFieldExtractor(
     [...catalog.majors.map((m) => m.name), ...[...catalog.classes.values()].map((c) => c.name)],
     Object.keys(MAJOR_ALIASES),
+    terms,
   );
+  terms.build(); // here, not at the first message
 
   return {
     classify(input, now, timeZone = 'Asia/Shanghai') {
       const text = (typeof input === 'string' ? input : String(input ?? '')).slice(0, MAX_CLASSIFIED_CHARS);
       const folded = foldWidth(text);
-      const detection = detect(folded);
-      const openToAll = folded.includes(openGate) && openAc.findAll(folded).length > 0;
+      const scan = terms.scan(folded);
+      const detection = detect(folded, scan);
+      const openToAll = scan.any(openTable);
       // Chit-chat, most of the traffic, stops here: clearly not a job and nothing scam-like, so
       // nothing is routed or shown, and majors and fields would be work for no reader. (A
       // borderline text keeps them, for an admin asking why it was not taken.)
@@ -66,14 +68,14 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
       // jieba is the costliest step: cut only when a short role term needs its word boundaries.
       let cut: WordSpans | undefined | null = null;
       const wordsOf = (): WordSpans | undefined => (cut === null ? (cut = words(folded, tokenizer)) : cut);
-      const major = majors(folded, wordsOf);
+      const major = majors(folded, wordsOf, scan);
       // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
       const classes = openToAll ? major.classes.filter((c) => major.named.includes(c.code)) : major.classes;
       const isJob = !detection.isScam && detection.jobScore >= threshold;
       // Chat and news go nowhere; a suspected scam keeps its routes so an admin can release it.
       const routing =
         isJob || detection.isScam
-          ? route({ folded, classCodes: classes.map((c) => c.code), majorCodes: major.majorCodes, openToAll })
+          ? route({ folded, classCodes: classes.map((c) => c.code), majorCodes: major.majorCodes, openToAll, scan })
           : [];
 
       return {
@@ -85,7 +87,7 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
         openToAll,
         classes,
         colleges: routing.map((r) => r.collegeId),
-        fields: extractFields(text, folded, now, timeZone),
+        fields: extractFields(text, folded, now, timeZone, scan),
         routing,
       };
     },

@@ -3,7 +3,7 @@
 // own job directions as a weak prior).
 import type { Catalog } from '../catalog.ts';
 import type { ClassScore, Evidence } from '../domain.ts';
-import { AhoCorasick, type Match } from './aho-corasick.ts';
+import { AhoCorasick, TermTables, type Match, type TermScan } from './aho-corasick.ts';
 import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
 import { foldWidth } from './normalize.ts';
 import { ROLE_TERMS } from './role-terms.ts';
@@ -77,7 +77,14 @@ function insideLongerWord(m: Match<unknown>, words: WordSpans): boolean {
   return s <= m.start && e >= m.end && e - s > m.end - m.start;
 }
 
-export function createMajorClassifier(catalog: Catalog): (folded: string, words: () => WordSpans | undefined) => MajorResult {
+export type MajorClassifier = (folded: string, words: () => WordSpans | undefined, scan?: TermScan) => MajorResult;
+
+/**
+ * `terms`: where the name table goes (the classifier shares one among its stages, so a message is
+ * scanned once); `scan`: that scan of the text, made here when not given. The role table has its own
+ * matcher: it is consulted only when a post names no major.
+ */
+export function createMajorClassifier(catalog: Catalog, terms = new TermTables()): MajorClassifier {
   const names = new Map<string, NameEntry>();
   for (const [code, cls] of catalog.classes) names.set(foldWidth(cls.name), { kind: 'class-name', classes: [code] });
   for (const m of catalog.majors) names.set(foldWidth(m.name), { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
@@ -89,11 +96,11 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
     const key = foldWidth(b);
     if (!names.has(key)) names.set(key, { kind: 'blocker', classes: [] });
   }
-  const nameAc = new AhoCorasick(names);
+  const nameTable = terms.add(names);
 
   const roles = new Map<string, RoleEntry>();
-  for (const [code, terms] of Object.entries(ROLE_TERMS)) {
-    for (const [term, weight] of Object.entries(terms)) {
+  for (const [code, roleTerms] of Object.entries(ROLE_TERMS)) {
+    for (const [term, weight] of Object.entries(roleTerms)) {
       const key = foldWidth(term);
       let e = roles.get(key);
       if (!e) roles.set(key, (e = { votes: [], kind: 'role-term' }));
@@ -145,7 +152,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
     return { scores, evidence };
   };
 
-  return (text, words) => {
+  return (text, words, scan = terms.scan(text)) => {
     const contexts = majorContexts(text);
 
     // Explicit names.
@@ -154,7 +161,7 @@ export function createMajorClassifier(catalog: Catalog): (folded: string, words:
     const aliasHints = new Map<string, Evidence[]>();
     const majorCodes = new Set<string>();
     const named = new Set<string>();
-    for (const m of nameAc.findLongest(text)) {
+    for (const m of scan.longest(nameTable)) {
       const e = m.value;
       if (e.kind === 'blocker') continue;
       const context = contextOf(contexts, m);

@@ -1,7 +1,7 @@
 // College routing: classes and major codes → the colleges that own them; college keywords add,
 // exclude keywords remove; open-to-all posts without a confident class go to open-to-all colleges.
 import type { Evidence } from '../domain.ts';
-import { AhoCorasick } from './aho-corasick.ts';
+import { TermTables, type TermScan } from './aho-corasick.ts';
 import { foldWidth } from './normalize.ts';
 
 export interface CollegeRoute {
@@ -24,6 +24,8 @@ export interface RouteInput {
   classCodes: string[];
   majorCodes: string[];
   openToAll: boolean;
+  /** The text's scan by the TermTables given to createRouter; made here when not given. */
+  scan?: TermScan;
 }
 
 export interface Route {
@@ -37,7 +39,8 @@ function note(routes: Map<string, Evidence[]>, id: string, e: Evidence): void {
   else routes.set(id, [e]);
 }
 
-export function createRouter(config: RoutingConfig): (input: RouteInput) => Route[] {
+/** `terms`: where the keyword table goes (the classifier shares one among its stages, so a message is scanned once). */
+export function createRouter(config: RoutingConfig, terms = new TermTables()): (input: RouteInput) => Route[] {
   const byClass = new Map<string, Set<string>>();
   const byMajor = new Map<string, Set<string>>();
   const add = (map: Map<string, Set<string>>, key: string, id: string): void => {
@@ -52,7 +55,7 @@ export function createRouter(config: RoutingConfig): (input: RouteInput) => Rout
       add(byClass, major.slice(0, 4), c.id); // a college owning 080601 takes posts for 0806
     }
   }
-  const keywordAc = new AhoCorasick<{ id: string; exclude: boolean }>(
+  const keywordTable = terms.add<{ id: string; exclude: boolean }>(
     config.colleges.flatMap((c) => [
       ...c.keywords.filter(Boolean).map((k) => [foldWidth(k), { id: c.id, exclude: false }] as const),
       ...c.excludeKeywords.filter(Boolean).map((k) => [foldWidth(k), { id: c.id, exclude: true }] as const),
@@ -61,12 +64,12 @@ export function createRouter(config: RoutingConfig): (input: RouteInput) => Rout
   const order = new Map(config.colleges.map((c, i) => [c.id, i]));
   const openColleges = config.colleges.filter((c) => c.openToAll).map((c) => c.id);
 
-  return ({ folded, classCodes, majorCodes, openToAll }) => {
+  return ({ folded, classCodes, majorCodes, openToAll, scan = terms.scan(folded) }) => {
     const routes = new Map<string, Evidence[]>();
     for (const code of classCodes) for (const id of byClass.get(code) ?? []) note(routes, id, { term: code, weight: 1, kind: 'class' });
     for (const code of majorCodes) for (const id of byMajor.get(code.slice(0, 6)) ?? []) note(routes, id, { term: code, weight: 1, kind: 'major' });
     const excluded = new Map<string, string>();
-    for (const m of keywordAc.findAll(folded)) {
+    for (const m of scan.all(keywordTable)) {
       if (m.value.exclude) excluded.set(m.value.id, m.term);
       else note(routes, m.value.id, { term: m.term, weight: 1, kind: 'keyword' });
     }
