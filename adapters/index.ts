@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Platform } from '../src/domain.ts';
 import type { Logger } from '../src/log.ts';
 import type { ChatAdapter } from '../src/ports.ts';
-import { LocalAdapter, readSamples } from './local.ts';
+import { LocalAdapter, readSamples } from './local/index.ts';
 
 export const REAL_PLATFORMS = ['telegram', 'lark', 'wechat'] as const satisfies readonly Platform[];
 export type RealPlatform = (typeof REAL_PLATFORMS)[number];
@@ -51,19 +51,19 @@ async function createRealAdapter(platform: RealPlatform, opts: { env: NodeJS.Pro
   const missing = (vars: string) => new Error(`${platform}: set ${vars} in the environment or .env (see README, "Connect a platform")`);
   switch (platform) {
     case 'telegram': {
-      const m = await import('./telegram.ts');
+      const m = await import('./telegram/index.ts');
       const config = m.telegramConfigFromEnv(opts.env);
       if (!config) throw missing('TELEGRAM_BOT_TOKEN');
       return m.createTelegramAdapter(config, { logger: opts.logger });
     }
     case 'lark': {
-      const m = await import('./lark.ts');
+      const m = await import('./lark/index.ts');
       const config = m.larkConfigFromEnv(opts.env);
       if (!config) throw missing('LARK_APP_ID and LARK_APP_SECRET');
       return m.createLarkAdapter(config, { logger: opts.logger });
     }
     case 'wechat': {
-      const m = await import('./wechat.ts');
+      const m = await import('./wechat/index.ts');
       const config = m.wechatConfigFromEnv({ RELAY_WECHAT: '1', ...opts.env }, opts.dataDir);
       if (!config) throw missing('WECHATY_PUPPET');
       return m.createWechatAdapter(config, { logger: opts.logger });

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLarkAdapter, larkConfigFromEnv, larkUuid, normalize, type LarkAdapter, type LarkConfig, type LarkMessageEvent } from '../../adapters/lark.ts';
+import { createLarkAdapter, larkConfigFromEnv, larkUuid, normalize, type LarkAdapter, type LarkConfig, type LarkMessageEvent } from '../../adapters/lark/index.ts';
 import type { InboundMessage } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import { AdapterError } from '../../src/ports.ts';

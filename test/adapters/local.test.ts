@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalAdapter, LOCAL_BOT_ID, normalize, toPlainText } from '../../adapters/local.ts';
+import { LocalAdapter, LOCAL_BOT_ID, normalize, toPlainText } from '../../adapters/local/index.ts';
 import { adapterContract } from './contract.ts';
 
 adapterContract('local', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configuredPlatforms, createAdapters } from '../../adapters/index.ts';
-import { LocalAdapter } from '../../adapters/local.ts';
+import { LocalAdapter } from '../../adapters/local/index.ts';
 import { silentLogger } from '../../src/log.ts';
 
 const base = { logger: silentLogger, dataDir: '/tmp/alumni-relay-registry-test' };

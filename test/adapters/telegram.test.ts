@@ -10,7 +10,7 @@ import {
   TELEGRAM_MAX_CHARS,
   telegramConfigFromEnv,
   type TelegramAdapterOptions,
-} from '../../adapters/telegram.ts';
+} from '../../adapters/telegram/index.ts';
 import type { InboundMessage } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import { AdapterError, type ChatAdapter } from '../../src/ports.ts';

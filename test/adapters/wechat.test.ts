@@ -15,7 +15,7 @@ import {
   type WechatAdapter,
   type WechatConfig,
   type WechatRawMessage,
-} from '../../adapters/wechat.ts';
+} from '../../adapters/wechat/index.ts';
 import type { InboundMessage } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import { AdapterError } from '../../src/ports.ts';

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LocalAdapter } from '../../adapters/local.ts';
+import { LocalAdapter } from '../../adapters/local/index.ts';
 import { createRelay } from '../../src/app.ts';
 import type { Platform } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';

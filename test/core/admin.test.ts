@@ -1,7 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalAdapter } from '../../adapters/local.ts';
+import { LocalAdapter } from '../../adapters/local/index.ts';
 import { parseAdminCommand } from '../../src/admin.ts';
 import { createRelay, type Relay } from '../../src/app.ts';
 import type { Platform } from '../../src/domain.ts';

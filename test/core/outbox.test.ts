@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LocalAdapter } from '../../adapters/local.ts';
+import { LocalAdapter } from '../../adapters/local/index.ts';
 import type { Delivery } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import { backoffMs, Outbox } from '../../src/outbox.ts';

@@ -2,7 +2,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalAdapter, readSamples } from '../../adapters/local.ts';
+import { LocalAdapter, readSamples } from '../../adapters/local/index.ts';
 import { createRelay, type Relay } from '../../src/app.ts';
 import type { Platform } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';

@@ -4,7 +4,7 @@
 // handled message N (so after its post is durably stored). "W ms" lines report each outbox mark window.
 import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { toPlainText } from '../../adapters/local.ts';
+import { toPlainText } from '../../adapters/local/index.ts';
 import { createRelay } from '../../src/app.ts';
 import type { InboundMessage, OutboundMessage, Platform } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';

@@ -7,10 +7,10 @@
 //    post is valid JSON of the expected shape, WeChat plain text has no raw control characters.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalize as larkNormalize, type LarkMessageEvent } from '../../adapters/lark.ts';
-import { normalize as localNormalize, type LocalRawMessage } from '../../adapters/local.ts';
-import { normalize as telegramNormalize } from '../../adapters/telegram.ts';
-import { normalize as wechatNormalize, type WechatRawMessage } from '../../adapters/wechat.ts';
+import { normalize as larkNormalize, type LarkMessageEvent } from '../../adapters/lark/index.ts';
+import { normalize as localNormalize, type LocalRawMessage } from '../../adapters/local/index.ts';
+import { normalize as telegramNormalize } from '../../adapters/telegram/index.ts';
+import { normalize as wechatNormalize, type WechatRawMessage } from '../../adapters/wechat/index.ts';
 import type { Update } from 'grammy/types';
 import { loadCatalog } from '../../src/catalog.ts';
 import { createClassifier, type Classifier } from '../../src/classify/index.ts';
@@ -255,7 +255,7 @@ describe('normalize never throws and returns null or a well-formed InboundMessag
       }),
       {
         ...RUNS,
-        // Found by this property (fixed in adapters/telegram.ts): a non-string author_signature or
+        // Found by this property (fixed in adapters/telegram/index.ts): a non-string author_signature or
         // username became the sender's name.
         examples: [
           [{ message: { message_id: 0, date: 0, chat: { id: 0, type: 'group' }, sender_chat: { id: 0 }, author_signature: {}, caption: 'x' } }, 1],
@@ -278,7 +278,7 @@ describe('normalize never throws and returns null or a well-formed InboundMessag
       }),
       {
         ...RUNS,
-        // Found by this property (fixed in adapters/lark.ts): a null mention or a mention name that is an
+        // Found by this property (fixed in adapters/lark/index.ts): a null mention or a mention name that is an
         // object threw, a create_time past the Date range or an object threw, a non-string open_id
         // became the sender id, an empty message_id passed.
         examples: [

@@ -4,7 +4,7 @@
 // nextAttemptAt all follow the injected clock (they once used the cron fire time; see git log).
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalAdapter } from '../../adapters/local.ts';
+import { LocalAdapter } from '../../adapters/local/index.ts';
 import { createRelay, type Relay } from '../../src/app.ts';
 import type { Platform } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';

@@ -2,9 +2,9 @@
 // PuppetMock) pointed at their loopback fakes, ready to hand to createRelay. Used by test/e2e/*.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLarkAdapter, type LarkAdapter, type LarkAdapterOptions } from '../../adapters/lark.ts';
-import { createTelegramAdapter, type TelegramAdapterOptions } from '../../adapters/telegram.ts';
-import { createWechatAdapter, type WechatAdapter, type WechatConfig } from '../../adapters/wechat.ts';
+import { createLarkAdapter, type LarkAdapter, type LarkAdapterOptions } from '../../adapters/lark/index.ts';
+import { createTelegramAdapter, type TelegramAdapterOptions } from '../../adapters/telegram/index.ts';
+import { createWechatAdapter, type WechatAdapter, type WechatConfig } from '../../adapters/wechat/index.ts';
 import type { Platform } from '../../src/domain.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
 import type { ChatAdapter } from '../../src/ports.ts';

@@ -6,11 +6,11 @@ import { createCipheriv, createDecipheriv, createHash, randomUUID, timingSafeEqu
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as lark from '@larksuiteoapi/node-sdk';
-import type { InboundMessage, OutboundMessage } from '../src/domain.ts';
-import type { Logger } from '../src/log.ts';
-import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
-import { htmlToText } from '../src/plain-text.ts';
-import { splitOnLines } from '../src/split.ts';
+import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
+import type { Logger } from '../../src/log.ts';
+import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../../src/ports.ts';
+import { htmlToText } from '../../src/plain-text.ts';
+import { splitOnLines } from '../../src/split.ts';
 
 // ───────────────────────────── config ─────────────────────────────
 

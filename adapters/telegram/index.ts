@@ -5,11 +5,11 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, GrammyError, HttpError, type Transformer } from 'grammy';
 import type { Message, MessageEntity, Update, UserFromGetMe } from 'grammy/types';
-import type { InboundMessage, OutboundMessage } from '../src/domain.ts';
-import type { Logger } from '../src/log.ts';
-import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
-import { larkPostToText } from '../src/plain-text.ts';
-import { splitOnLines } from '../src/split.ts';
+import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
+import type { Logger } from '../../src/log.ts';
+import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../../src/ports.ts';
+import { larkPostToText } from '../../src/plain-text.ts';
+import { splitOnLines } from '../../src/split.ts';
 
 // 2026-11: at most 4096 characters per message (counted after entity parsing, in UTF-16 units), https://core.telegram.org/bots/api#sendmessage
 export const TELEGRAM_MAX_CHARS = 4096;

@@ -16,11 +16,11 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { WechatyBuilder, ScanStatus, qrcodeValueToImageUrl, types, type Contact, type Message, type Room, type Wechaty } from 'wechaty';
-import type { InboundMessage, OutboundMessage } from '../src/domain.ts';
-import type { Logger } from '../src/log.ts';
-import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
-import { toPlainText } from '../src/plain-text.ts';
-import { splitOnLines } from '../src/split.ts';
+import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
+import type { Logger } from '../../src/log.ts';
+import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../../src/ports.ts';
+import { toPlainText } from '../../src/plain-text.ts';
+import { splitOnLines } from '../../src/split.ts';
 
 /**
  * Longest text sent as one WeChat message, in UTF-16 units (2026-11).

@@ -2,10 +2,10 @@
 // It stands in for every platform the rules name, so `npm start` runs the real routing file as is:
 // alumni messages are replayed from data/samples/, and what would go to a student chat is printed.
 import { readFileSync } from 'node:fs';
-import { PLATFORMS, type InboundMessage, type OutboundMessage, type Platform } from '../src/domain.ts';
-import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../src/ports.ts';
-import { toPlainText } from '../src/plain-text.ts';
-import { splitOnLines } from '../src/split.ts';
+import { PLATFORMS, type InboundMessage, type OutboundMessage, type Platform } from '../../src/domain.ts';
+import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../../src/ports.ts';
+import { toPlainText } from '../../src/plain-text.ts';
+import { splitOnLines } from '../../src/split.ts';
 
 export const LOCAL_MAX_CHARS = 4096;
 export const LOCAL_BOT_ID = 'alumni-relay';
