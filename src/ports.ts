@@ -44,3 +44,18 @@ export class AdapterError extends Error {
     return this.opts.permanent ?? false;
   }
 }
+
+/** How one platform connection is doing, for /healthz, the console and `/relay status`. */
+export interface PlatformHealth {
+  platform: Platform;
+  /** connecting: starting or reconnecting; up: receiving and sending; down: failed, retried with backoff; stopped: shut down on purpose. */
+  state: 'connecting' | 'up' | 'down' | 'stopped';
+  /** ISO time of the last change of `state`. */
+  since: string;
+  /** One line, no secrets: what failed and what to check. */
+  lastError?: string;
+  /** ISO time of the last group message received. */
+  lastMessageAt?: string;
+  /** WeChat: the login QR code's content while the account waits for a scan. */
+  loginQr?: string;
+}

@@ -12,8 +12,10 @@ export interface ContractHarness {
   channel: string;
   /** The platform's limit on one message, in characters. */
   maxChars: number;
-  /** The platform delivers a text message from another member into `group`. */
-  injectGroupText(text: string, sender?: { id: string; name: string }): Promise<void>;
+  /** A second group the adapter listens to (to check that groups are handled concurrently). */
+  group2: string;
+  /** The platform delivers a text message from another member into `group` (or `inGroup`). Resolves once the platform handed it over, not once it was handled. */
+  injectGroupText(text: string, sender?: { id: string; name: string }, inGroup?: string): Promise<void>;
   /** The platform delivers a message the bot itself sent into `group`. */
   injectOwnText(text: string): Promise<void>;
   /** Plain text of every message the platform accepted for `chat`, in order. */
@@ -104,6 +106,41 @@ export function adapterContract(name: string, makeHarness: () => Promise<Contrac
         return t.includes('after the limit') ? t : undefined;
       });
       expect(texts).not.toContain('rate limited');
+    }, timeoutMs);
+
+    it('keeps going after the handler fails on a message', async () => {
+      await h.adapter.stop();
+      received = [];
+      await h.adapter.start(async (m) => {
+        if (m.text === 'poison') throw new Error('handler failed');
+        received.push(m);
+      });
+      await h.injectGroupText('poison', { id: 'u-4', name: '钱七' });
+      await h.injectGroupText('after poison', { id: 'u-4', name: '钱七' });
+      await waitFor(() => received.find((m) => m.text === 'after poison'));
+    }, timeoutMs);
+
+    it('keeps the order of one group while the handler is slow, and handles another group meanwhile', async () => {
+      await h.adapter.stop();
+      received = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      await h.adapter.start(async (m) => {
+        if (m.text === 'slow-1') await gate; // the first message of `group` is stuck in the store
+        received.push(m);
+      });
+      await h.injectGroupText('slow-1', { id: 'u-5', name: '孙八' });
+      await h.injectGroupText('slow-2', { id: 'u-5', name: '孙八' });
+      await h.injectGroupText('other group', { id: 'u-6', name: '周九' }, h.group2);
+      // The other group is not held up by the stuck one…
+      const other = await waitFor(() => received.find((m) => m.text === 'other group'));
+      expect(other.chatId).toBe(h.group2);
+      expect(received.map((m) => m.text)).not.toContain('slow-2');
+      // …and within the stuck group the second message waits for the first.
+      release();
+      await waitFor(() => received.find((m) => m.text === 'slow-2'));
+      const order = received.map((m) => m.text).filter((t) => t.startsWith('slow-'));
+      expect(order).toEqual(['slow-1', 'slow-2']);
     }, timeoutMs);
 
     it('delivers nothing after stop', async () => {
