@@ -2,6 +2,12 @@
 // A delivery's parts go out one by one and `sentParts` is saved after each, so a restart resumes
 // where it stopped instead of sending the whole digest again.
 //
+// One lane per channel (platform:chat), each running on its own: a lane starts as soon as a delivery
+// for its channel is durable (`drain()`, which the relay calls right after recording a digest), sends
+// that channel's deliveries in order with at most one send in flight, and when the first one is not due
+// yet (a retry) it sleeps on its own timer until it is. No lane ever waits for another: a slow,
+// rate-limited or failing chat delays nobody else, and a new digest does not wait for an earlier one.
+//
 // Exactly-once where the platform helps: every part carries `idempotencyKey = ${delivery.id}-${part}`
 // (Lark sends it as `uuid` and drops a repeat). Elsewhere a crash after the platform accepted a part and
 // before its mark is durable sends that one part again on restart; `markWindowsMs` measures that window
@@ -29,13 +35,32 @@ export function backoffMs(attempt: number, base: number, cap: number, random: ()
 
 /** How many recent mark windows `markWindowsMs` keeps. */
 const WINDOW_SAMPLES = 10_000;
+/** setTimeout's limit (≈ 24.8 days); a later retry is re-armed by the sweep or the next drain. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export const channelKey = (d: Pick<Delivery, 'channel'>) => `${d.channel.platform}:${d.channel.chat}`;
+
+interface Lane {
+  /** This channel's pending deliveries, oldest first, as of the last scan (objects the store patches in place). */
+  queue: Delivery[];
+  /** The lane's run while it sends; at most one per lane, so at most one send per channel. */
+  running?: Promise<void>;
+  /** Kicked while running: look at the queue once more before going idle. */
+  again: boolean;
+  /** Wakes the lane when its first delivery's retry comes due (only once start() was called). */
+  timer?: NodeJS.Timeout;
+}
+
+type SendOutcome = 'delivered' | 'failed' | 'stopped';
 
 export class Outbox {
   /** Recent windows, in ms, between the platform accepting a part and its mark being durable. */
   readonly markWindowsMs: number[] = [];
-  private draining: Promise<void> | undefined;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly lanes = new Map<string, Lane>();
+  /** start() was called: lanes arm retry timers and a slow sweep runs. */
+  private started = false;
+  private stopping = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -44,76 +69,123 @@ export class Outbox {
     private readonly opts: OutboxOptions,
   ) {}
 
-  /** Sends everything that is due now. Concurrent calls coalesce into one more pass. */
+  /**
+   * Starts (or refreshes) the lane of every channel with pending deliveries; lanes already sending pick
+   * up the new work when they finish their current send. Resolves once every one of those lanes has
+   * sent what is due now (a lane waiting for a retry counts as done).
+   */
   drain(): Promise<void> {
-    if (this.draining) {
-      this.again = true;
-      return this.draining;
+    if (this.stopping) return Promise.resolve();
+    const byChannel = new Map<string, Delivery[]>();
+    for (const d of this.store.pendingDeliveries()) {
+      const key = channelKey(d);
+      const q = byChannel.get(key);
+      if (q) q.push(d);
+      else byChannel.set(key, [d]);
     }
-    this.draining = (async () => {
-      do {
-        this.again = false;
-        await this.pass();
-      } while (this.again);
-    })().finally(() => (this.draining = undefined));
-    return this.draining;
+    const runs: Promise<void>[] = [];
+    for (const [key, queue] of byChannel) {
+      let lane = this.lanes.get(key);
+      if (!lane) this.lanes.set(key, (lane = { queue, again: false }));
+      else lane.queue = queue;
+      runs.push(this.kick(key, lane));
+    }
+    return Promise.all(runs).then(() => undefined);
   }
 
-  /** Drains every `intervalMs` (retries come due between digests). */
-  start(intervalMs = 1000): void {
-    const tick = () => {
-      this.drain()
-        .catch((err) => this.logger.error({ err }, 'outbox pass failed'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, intervalMs);
-        });
+  /**
+   * Runs drain() now, then every `sweepMs` as a safety net (a delivery added without a drain, a retry
+   * later than a timer can wait). Retries do not need it: each lane wakes on its own timer.
+   */
+  start(sweepMs = 1000): void {
+    this.started = true;
+    this.stopping = false;
+    const sweep = () => {
+      this.drain().catch((err) => this.logger.error({ err }, 'outbox sweep failed'));
+      if (this.started) this.sweepTimer = setTimeout(sweep, sweepMs);
     };
-    this.timer = setTimeout(tick, 0);
+    this.sweepTimer = setTimeout(sweep, 0);
   }
 
+  /** Stops starting sends and waits for those in flight (each ends with its part marked or its failure recorded). */
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.draining;
+    this.started = false;
+    this.stopping = true;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    for (const lane of this.lanes.values()) {
+      clearTimeout(lane.timer);
+      lane.timer = undefined;
+    }
+    await Promise.all([...this.lanes.values()].map((l) => l.running));
+    this.stopping = false;
   }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
   }
 
-  /**
-   * One lane per channel: in order within a channel (a waiting delivery holds back the later ones),
-   * channels in parallel, so one slow or rate-limited chat never delays the others.
-   */
-  private async pass(): Promise<void> {
-    const now = this.now().toISOString();
-    const lanes = new Map<string, Delivery[]>();
-    for (const d of this.store.pendingDeliveries()) {
-      const channel = `${d.channel.platform}:${d.channel.chat}`;
-      const lane = lanes.get(channel);
-      if (lane) lane.push(d);
-      else lanes.set(channel, [d]);
+  /** The lane's current run (told to look again before it ends), or a new one when it is idle. */
+  private kick(key: string, lane: Lane): Promise<void> {
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    if (lane.running) {
+      lane.again = true;
+      return lane.running;
     }
-    await Promise.all(
-      [...lanes.values()].map(async (lane) => {
-        for (const d of lane) {
-          if (d.nextAttemptAt > now) return;
-          if (!(await this.send(d))) return;
-        }
-      }),
-    );
+    let running: Promise<void> | undefined;
+    running = (async () => {
+      await null; // so that `running` and `lane.running` are set before the body can end
+      try {
+        do {
+          lane.again = false;
+          await this.run(key, lane);
+        } while (lane.again && !this.stopping);
+      } finally {
+        // Synchronously after the last check of `again`: a kick lands either before it or on an idle lane.
+        if (lane.running === running) lane.running = undefined;
+        if (!lane.running && !lane.timer && lane.queue.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
+      }
+    })();
+    lane.running = running;
+    return running;
   }
 
-  private async send(d: Delivery): Promise<boolean> {
-    const log = this.logger.child({ delivery: d.id, channel: `${d.channel.platform}:${d.channel.chat}` });
+  /** Sends the lane's deliveries in order until it is empty, the first one is not due, or the outbox stops. */
+  private async run(key: string, lane: Lane): Promise<void> {
+    while (!this.stopping) {
+      while (lane.queue.length && lane.queue[0]!.status !== 'pending') lane.queue.shift();
+      const d = lane.queue[0];
+      if (!d) return;
+      const waitMs = Date.parse(d.nextAttemptAt) - this.now().getTime();
+      if (waitMs > 0) {
+        // In order within a channel: a delivery waiting for its retry holds back the later ones.
+        if (this.started) {
+          clearTimeout(lane.timer);
+          lane.timer = setTimeout(() => {
+            lane.timer = undefined;
+            this.kick(key, lane).catch((err) => this.logger.error({ err, channel: key }, 'outbox lane failed'));
+          }, Math.min(waitMs, MAX_TIMER_MS));
+          lane.timer.unref?.();
+        }
+        return;
+      }
+      if ((await this.send(d)) === 'stopped') return;
+    }
+  }
+
+  private async send(d: Delivery): Promise<SendOutcome> {
+    const log = this.logger.child({ delivery: d.id, channel: channelKey(d) });
     const adapter = this.adapterFor(d.channel.platform);
     if (!adapter) {
       await this.fail(d, new AdapterError(d.channel.platform, 'send', 'no adapter is running for this platform'), log);
-      return false;
+      return 'failed';
     }
     try {
       const done = () => ({ status: 'delivered' as const, deliveredAt: this.now().toISOString(), lastError: undefined });
       for (let i = d.sentParts; i < d.parts.length; i++) {
+        // Between parts, not mid-part: the marked parts are durable, a restart resumes from the next.
+        if (this.stopping) return 'stopped';
         await adapter.send(d.channel.chat, d.parts[i]!, { idempotencyKey: `${d.id}-${i}` });
         const accepted = performance.now();
         // The last part's mark also marks the delivery delivered: one durable write, not two.
@@ -123,10 +195,10 @@ export class Outbox {
       }
       if (d.status !== 'delivered') await this.store.updateDelivery(d.id, done());
       log.info({ parts: d.parts.length, attempts: d.attempts + 1 }, 'digest delivered');
-      return true;
+      return 'delivered';
     } catch (err) {
       await this.fail(d, err, log);
-      return false;
+      return 'failed';
     }
   }
 
