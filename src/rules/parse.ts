@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Catalog } from '../catalog.ts';
+import { explainIssue, unknownKey } from './messages.ts';
 import { Rules } from './schema.ts';
 import { checkRules } from './validate.ts';
 
@@ -11,7 +12,10 @@ export interface RulesProblem {
   col: number;
   /** Key path, e.g. colleges[2].digest; empty for syntax errors. */
   path: string;
+  /** What is wrong (Chinese, for the careers-office admin). */
   message: string;
+  /** How to fix it: the value to write, the key meant, where to read more. Never empty. */
+  hint: string;
 }
 
 export class RulesError extends Error {
@@ -22,7 +26,7 @@ export class RulesError extends Error {
 }
 
 export function formatProblem(p: RulesProblem): string {
-  return `${p.file}:${p.line}:${p.col}${p.path ? ` ${p.path}` : ''}: ${p.message}`;
+  return `${p.file}:${p.line}:${p.col}${p.path ? ` ${p.path}` : ''}: ${p.message}。提示：${p.hint}`;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -41,7 +45,8 @@ export function parseRules(text: string, file: string, catalog: Catalog): Rules 
   const problems: RulesProblem[] = doc.errors.map((e) => ({
     ...at(e.pos[0]),
     path: '',
-    message: `YAML syntax: ${firstLine(e.message)}`,
+    message: `YAML 语法错误：${firstLine(e.message)}`,
+    hint: yamlHint(e.code),
   }));
   // Validate what could be read even after a syntax error, so one run reports every problem.
   let raw: unknown = {};
@@ -50,26 +55,20 @@ export function parseRules(text: string, file: string, catalog: Catalog): Rules 
   } catch {
     // A document too broken to convert: the syntax errors above say why.
   }
-  const parsed = Rules.safeParse(raw, {
-    error: (iss) => (iss.code === 'invalid_type' && iss.input === undefined ? `required key is missing (expected ${iss.expected})` : undefined),
-  });
+  const parsed = Rules.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
-          problems.push({
-            ...at(keyOffset(doc, issue.path, key)),
-            path: formatPath([...issue.path, key]),
-            message: `unknown key "${key}"${suggest(key, KNOWN_KEYS)}`,
-          });
+          problems.push({ ...at(keyOffset(doc, issue.path, key)), path: formatPath([...issue.path, key]), ...unknownKey(key, issue.path, Rules) });
         }
       } else {
-        problems.push({ ...at(valueOffset(doc, issue.path)), path: formatPath(issue.path), message: issue.message });
+        problems.push({ ...at(valueOffset(doc, issue.path)), path: formatPath(issue.path), ...explainIssue(issue, raw, Rules) });
       }
     }
   }
   for (const issue of checkRules(raw, catalog)) {
-    problems.push({ ...at(valueOffset(doc, issue.path)), path: formatPath(issue.path), message: issue.message });
+    problems.push({ ...at(valueOffset(doc, issue.path)), path: formatPath(issue.path), message: issue.message, hint: issue.hint });
   }
   if (problems.length > 0 || !parsed.success) {
     // Syntax errors first (what follows from them may be their echo), then in file order.
@@ -85,7 +84,17 @@ export function loadRulesFile(file: string, catalog: Catalog): Rules {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new RulesError([{ file, line: 1, col: 1, path: '', message: `cannot read: ${(err as Error).message}` }]);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RulesError([
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: code === 'ENOENT' ? '文件不存在' : `无法读取（${code ?? (err as Error).message}）`,
+        hint: code === 'ENOENT' ? '检查路径；规则文件默认是项目里的 rules/routing.yaml，也可以用 --rules 或环境变量 RELAY_RULES 指定' : '检查文件权限',
+      },
+    ]);
   }
   return parseRules(text, file, catalog);
 }
@@ -113,35 +122,25 @@ function keyOffset(doc: Document, path: readonly PropertyKey[], key: string): nu
   return valueOffset(doc, path);
 }
 
-// Every key the schema knows: a misspelt key is most likely one of these.
-const KNOWN_KEYS = [
-  'version', 'defaults', 'sources', 'colleges', 'admins', 'privacy', 'timezone', 'digest', 'detection', 'threshold',
-  'maxItemsPerDigest', 'explain', 'maxSendAttempts', 'platform', 'group', 'name', 'id', 'classes', 'majors',
-  'keywords', 'excludeKeywords', 'openToAll', 'channels', 'chat', 'user', 'attribution', 'maskContacts',
-  'retentionDays',
-];
-
-/** "did you mean" for a misspelt key: the known key at the smallest edit distance, if close. */
-function suggest(key: string, known: string[]): string {
-  let best = '';
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
+/** How to fix a YAML syntax error, by the yaml library's error code. */
+function yamlHint(code: string): string {
+  switch (code) {
+    case 'TAB_AS_INDENT':
+      return 'YAML 不能用 Tab 缩进，改用空格';
+    case 'DUPLICATE_KEY':
+      return '同一层里这个键写了两次，删掉一个';
+    case 'MISSING_CHAR':
+    case 'MISSING_CLOSING':
+      return '检查括号和引号是否成对：[ ]、{ }、" "';
+    case 'BAD_ALIAS':
+    case 'BAD_DIRECTIVE':
+      return '以 *、& 或 ! 开头的值要加引号，例如 digest: "*/30 * * * *"';
+    case 'BAD_INDENT':
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+    case 'MULTIPLE_ANCHORS':
+      return '检查缩进：同一层的键左边对齐，列表项以 "- " 开头，"key:" 后面要有空格';
+    default:
+      return '检查这一行和上一行的缩进、冒号、引号和括号';
   }
-  return bestD <= Math.max(1, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

@@ -45,10 +45,10 @@ colleges:
     );
     const r = cli(['rules', 'check', file]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`${file}:16:1: YAML syntax`));
-    expect(r.stderr).toContain(`${file}:2:3 defaults.timezon: unknown key "timezon"; did you mean "timezone"?`);
-    expect(r.stderr).toMatch(new RegExp(`${file}:9:23 colleges\\[0\\]\\.classes\\[1\\]: unknown class code "0899"`));
-    expect(r.stderr).toMatch(new RegExp(`${file}:10:13 colleges\\[0\\]\\.digest: "0 9 \\* \\* 8" is not a valid cron`));
+    expect(r.stderr).toMatch(new RegExp(`${file}:16:1: YAML 语法错误`));
+    expect(r.stderr).toContain(`${file}:2:3 defaults.timezon: 未知的键 "timezon"。提示：是不是 "timezone"？`);
+    expect(r.stderr).toMatch(new RegExp(`${file}:9:23 colleges\\[0\\]\\.classes\\[1\\]: 2026 年专业目录里没有专业类代码 "0899"`));
+    expect(r.stderr).toMatch(new RegExp(`${file}:10:13 colleges\\[0\\]\\.digest: "0 9 \\* \\* 8" 不是有效的 cron 表达式`));
   });
 
   it('rules check: accepts the shipped example', () => {

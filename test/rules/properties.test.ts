@@ -20,6 +20,7 @@ function check(text: string): void {
       expect(p.line).toBeLessThanOrEqual(lineCount(text) + 1);
       expect(p.col).toBeGreaterThanOrEqual(1);
       expect(p.message.length).toBeGreaterThan(0);
+      expect(p.hint.length, `no hint for ${p.path}: ${p.message}`).toBeGreaterThan(0);
     }
   }
 }
