@@ -23,6 +23,7 @@ import { WechatMock, wechat4uFrequencyError, type WechatMockOptions } from '../f
 import { adapterContract } from './contract.ts';
 
 const GROUP = '东电校友会·北京分会';
+const GROUP2 = '东电校友会·上海分会';
 const CHANNEL = '电气学院2026届就业信息群';
 
 const tmpDirs: string[] = [];
@@ -78,6 +79,7 @@ async function rig(config: Partial<WechatConfig> = {}, mockOpts: WechatMockOptio
 adapterContract('wechat', async () => {
   const wx = new WechatMock();
   wx.room(GROUP);
+  wx.room(GROUP2);
   wx.room(CHANNEL);
   const adapter = createWechatAdapter(
     { puppet: 'wechaty-puppet-mock', dataDir: tmpDataDir(), sendSpacingMs: [0, 5] },
@@ -86,9 +88,10 @@ adapterContract('wechat', async () => {
   return {
     adapter,
     group: GROUP,
+    group2: GROUP2,
     channel: CHANNEL,
     maxChars: 2000,
-    injectGroupText: (text, sender = { id: 'wxid_alumnus', name: '校友' }) => wx.say(GROUP, sender, text),
+    injectGroupText: (text, sender = { id: 'wxid_alumnus', name: '校友' }, inGroup = GROUP) => wx.say(inGroup, sender, text),
     injectOwnText: (text) => wx.botSay(GROUP, text),
     sentTexts: async (chat) => wx.sentTexts(chat),
     // WeChat has no 429: wechat4u rejects with Ret 1205 ("too frequent"), and WeChat gives no

@@ -76,6 +76,9 @@ export class WechatMock {
     this.firstReady = new Promise((resolve) => this.puppet.once('ready', () => resolve()));
     if (options.autoLogin ?? true) {
       this.mocker.use(() => {
+        // A stop() right after start() can leave the first start's login pending until after the
+        // restart (both run in setImmediate): log in once, as a kept session would.
+        if (this.puppet.isLoggedIn) return () => undefined;
         if (options.scanQrcode) this.mocker.scan(options.scanQrcode, types.ScanStatus.Waiting);
         this.mocker.login(this.self);
         if (options.emitReady ?? true) setImmediate(() => this.puppet.emit('ready', { data: 'stable' }));
