@@ -20,7 +20,16 @@ export function htmlToText(html: string): string {
   );
 }
 
-function unescapeHtml(s: string): string {
+/**
+ * What Telegram shows of an HTML message: tags removed, entities decoded, nothing added (links keep
+ * only their label). Its `.length` is what Telegram measures against 4096 ("1-4096 characters after
+ * entities parsing", 2026-11, https://core.telegram.org/bots/api#sendmessage).
+ */
+export function htmlVisibleText(html: string): string {
+  return unescapeHtml(html.replace(/<[^>]*>/g, ''));
+}
+
+export function unescapeHtml(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|quot|apos|amp|nbsp);/gi, (whole, name: string) => {
     const n = name.toLowerCase();
     if (n.startsWith('#x')) return codePoint(parseInt(n.slice(2), 16), whole);

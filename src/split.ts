@@ -36,3 +36,102 @@ export function splitOnLines(text: string, max: number): string[] {
   flush();
   return out.length ? out : [''];
 }
+
+interface HtmlToken {
+  /** 'open'/'close' for a tag, 'br' for a line feed outside tags, 'text' for one character or entity. */
+  kind: 'open' | 'close' | 'br' | 'text';
+  raw: string;
+  /** Tag name (open/close). */
+  name?: string;
+  /** Visible length: what the character or entity decodes to, in UTF-16 units. */
+  size: number;
+}
+
+const ENTITY_SIZE: Record<string, number> = { lt: 1, gt: 1, amp: 1, quot: 1, apos: 1, nbsp: 1 };
+
+function entitySize(body: string): number | undefined {
+  const n = body.toLowerCase();
+  if (n in ENTITY_SIZE) return ENTITY_SIZE[n];
+  const cp = n.startsWith('#x') ? parseInt(n.slice(2), 16) : n.startsWith('#') ? parseInt(n.slice(1), 10) : NaN;
+  return Number.isInteger(cp) && cp >= 0 && cp <= 0x10ffff ? (cp > 0xffff ? 2 : 1) : undefined;
+}
+
+function tokenizeHtml(html: string): HtmlToken[] {
+  const out: HtmlToken[] = [];
+  // A tag, an entity, a line feed, or one code point (a surrogate pair stays whole with /u).
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w-]*)[^<>]*>|&(#x[0-9a-fA-F]+|#\d+|[a-zA-Z]+);|\n|[\s\S]/gu)) {
+    const raw = m[0];
+    if (m[2]) out.push({ kind: m[1] ? 'close' : 'open', raw, name: m[2].toLowerCase(), size: 0 });
+    else if (m[3]) out.push({ kind: 'text', raw, size: entitySize(m[3]) ?? raw.length });
+    else if (raw === '\n') out.push({ kind: 'br', raw, size: 1 });
+    else out.push({ kind: 'text', raw, size: raw.length });
+  }
+  return out;
+}
+
+/**
+ * Splits HTML into parts of at most `max` visible units (tags free, an entity counting as what it
+ * decodes to), at line ends where possible, else between characters; never inside a tag, an entity
+ * or a surrogate pair. A tag open at a cut is closed at the end of that part and opened again at the
+ * start of the next, so each part is balanced when the input is. Empty parts are dropped.
+ */
+export function splitHtml(html: string, max: number): string[] {
+  if (max < 2) throw new RangeError('max must be at least 2');
+  const tokens = tokenizeHtml(html);
+  const parts: string[] = [];
+  const open: HtmlToken[] = [];
+  let buf = '';
+  let size = 0;
+  let hasText = false;
+  // Open tags at the very end of `buf` (nothing inside them yet): a cut there leaves them for the next part.
+  let tailStart = -1;
+  let tailCount = 0;
+  const closeTags = (stack: HtmlToken[]) => [...stack].reverse().map((t) => `</${t.name}>`).join('');
+  const flush = () => {
+    if (hasText) {
+      const body = tailStart >= 0 ? buf.slice(0, tailStart) : buf;
+      parts.push(body + closeTags(open.slice(0, open.length - tailCount)));
+    }
+    buf = open.map((t) => t.raw).join('');
+    size = 0;
+    hasText = false;
+    tailStart = -1;
+    tailCount = 0;
+  };
+  const append = (t: HtmlToken) => {
+    if (t.kind === 'open') {
+      if (tailStart < 0) tailStart = buf.length;
+      tailCount++;
+      open.push(t);
+    } else {
+      tailStart = -1;
+      tailCount = 0;
+      if (t.kind === 'close') {
+        const i = open.map((o) => o.name).lastIndexOf(t.name);
+        if (i >= 0) open.splice(i, 1);
+      }
+    }
+    buf += t.raw;
+    size += t.size;
+    if (t.size > 0 && t.raw.trim() !== '') hasText = true;
+  };
+  const NL: HtmlToken = { kind: 'br', raw: '\n', size: 1 };
+  let start = 0;
+  for (let i = 0; i <= tokens.length; i++) {
+    if (i < tokens.length && tokens[i]!.kind !== 'br') continue;
+    const line = tokens.slice(start, i);
+    start = i + 1;
+    const lineSize = line.reduce((n, t) => n + t.size, 0);
+    if (size > 0) {
+      // Break between lines when the whole line does not fit after this one.
+      if (size + 1 + lineSize > max) flush();
+      else append(NL);
+    }
+    for (const t of line) {
+      if (t.size > 0 && size + t.size > max) flush();
+      append(t);
+    }
+  }
+  flush();
+  return parts;
+}

@@ -1,13 +1,15 @@
 // Pure: a Digest → the messages one platform receives, split on item boundaries at its size limit.
 import type { Digest, OutboundMessage, Platform, Post } from '../domain.ts';
 import type { Privacy } from '../rules/schema.ts';
-import { splitOnLines } from '../split.ts';
+import { htmlVisibleText } from '../plain-text.ts';
+import { splitHtml, splitOnLines } from '../split.ts';
 import { chineseDay, daysBetween, localDate } from '../time.ts';
 import { attribute, maskContacts } from './privacy.ts';
 
 /** How much one message may hold, measured as `measure` below measures it. */
 export const PLATFORM_LIMITS: Record<Platform, number> = {
-  // 2026-11: 4096 characters per message, https://core.telegram.org/bots/api#sendmessage
+  // 2026-11: "1-4096 characters after entities parsing": tags and the href of a link do not count,
+  // https://core.telegram.org/bots/api#sendmessage
   telegram: 4096,
   // 2026-11: a `post` message body may be at most 30 KB, https://open.feishu.cn/document/server-docs/im-v1/message/create
   lark: 28_000,
@@ -36,8 +38,12 @@ export interface RenderOptions {
 const EXCERPT_CHARS = 140;
 
 interface Link {
+  kind: 'url' | 'email';
   label: string;
-  href: string;
+  /** The target; `undefined` once dropped to make the item fit (its label is then shown as text). */
+  href: string | undefined;
+  /** The target as plain text shows it (maybe shortened). */
+  shown: string;
 }
 
 /** One digest item as data; each format lays it out. */
@@ -70,9 +76,9 @@ function itemView(n: number, post: Post, why: string | undefined, opts: RenderOp
   const meta = [f.city, f.cohort, f.degrees.join('/'), deadline].filter(Boolean).join(' · ');
   const groups = [...new Set(post.sources.map((s) => opts.sourceName(s.platform, s.chatId)))];
   const who = attribute(post.sources[0]?.senderName ?? '', opts.privacy.attribution);
-  const links: Link[] = [
-    ...f.links.slice(0, 2).map((href) => ({ label: '投递链接', href })),
-    ...f.emails.slice(0, 2).map((e) => ({ label: e, href: `mailto:${e}` })),
+  const links = [
+    ...f.links.slice(0, 2).map((href) => ({ kind: 'url' as const, label: '投递链接', href })),
+    ...f.emails.slice(0, 2).map((e) => ({ kind: 'email' as const, label: e, href: `mailto:${e}` })),
   ];
   // Every text here comes from what someone typed in a group: drop control characters once, here.
   return {
@@ -80,7 +86,7 @@ function itemView(n: number, post: Post, why: string | undefined, opts: RenderOp
     title: noControls(truncate(title, 60)),
     meta: noControls(meta),
     excerpt: noControls(truncate(oneLine, EXCERPT_CHARS)),
-    links: links.map((l) => ({ label: noControls(l.label), href: noControls(l.href) })),
+    links: links.map((l): Link => ({ kind: l.kind, label: noControls(l.label), href: noControls(l.href), shown: noControls(l.href) })),
     referralCode: f.referralCode === undefined ? undefined : noControls(f.referralCode),
     source: noControls(`来源：${groups.slice(0, 3).join('、')}${groups.length > 3 ? ` 等${groups.length}个群` : ''}${who ? ` · ${who}` : ''}`),
     why: why === undefined ? undefined : noControls(why),
@@ -88,8 +94,41 @@ function itemView(n: number, post: Post, why: string | undefined, opts: RenderOp
 }
 
 function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
   const chars = [...s];
   return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * How far an item is shortened when it does not fit in one message on its own (a 5,000-character
+ * apply link, a huge email, a wall of text in a group name): every shown text is cut to `cap`
+ * characters with an ellipsis, and at the last step link targets longer than `hrefMax` are dropped
+ * (Lark counts them; Telegram does not, so HTML keeps them whole until then).
+ */
+const SHORTEN_STEPS: { cap: number; hrefMax?: number }[] = [{ cap: 200 }, { cap: 80 }, { cap: 40 }, { cap: 16 }, { cap: 16, hrefMax: 300 }];
+
+function shortened(v: ItemView, cap: number, hrefMax = Infinity): ItemView {
+  const t = (s: string) => truncate(s, cap);
+  return {
+    ...v,
+    title: t(v.title),
+    meta: t(v.meta),
+    excerpt: t(v.excerpt),
+    links: v.links.map((l) => ({ kind: l.kind, label: t(l.label), href: l.href !== undefined && l.href.length <= hrefMax ? l.href : undefined, shown: t(l.shown) })),
+    referralCode: v.referralCode === undefined ? undefined : t(v.referralCode),
+    source: t(v.source),
+    why: v.why === undefined ? undefined : t(v.why),
+  };
+}
+
+/** The item as laid out, shortened step by step until it fits `budget` (or as short as it gets). */
+function fitItem<I>(v: ItemView, layout: Layout<I>, budget: number): I {
+  let item = layout.item(v);
+  for (const step of SHORTEN_STEPS) {
+    if (layout.itemSize(item) <= budget) return item;
+    item = layout.item(shortened(v, step.cap, step.hrefMax));
+  }
+  return item;
 }
 
 interface Frame {
@@ -113,7 +152,7 @@ function plainItem(v: ItemView): string {
   const lines = [`${v.n}. ${v.title}`];
   if (v.meta) lines.push(`   ${v.meta}`);
   lines.push(`   ${v.excerpt}`);
-  const apply = [...v.links.map((l) => (l.href.startsWith('mailto:') ? `✉ ${l.label}` : `🔗 ${l.href}`)), v.referralCode ? `内推码 ${v.referralCode}` : '']
+  const apply = [...v.links.map((l) => (l.kind === 'email' ? `✉ ${l.label}` : `🔗 ${l.shown}`)), v.referralCode ? `内推码 ${v.referralCode}` : '']
     .filter(Boolean)
     .join(' ｜ ');
   if (apply) lines.push(`   ${apply}`);
@@ -128,8 +167,8 @@ function plainPart(f: Frame, items: string[]): string {
 
 export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function safeHref(href: string): string | undefined {
-  return /^(https?:\/\/|mailto:)/i.test(href) ? href : undefined;
+function safeHref(href: string | undefined): string | undefined {
+  return href !== undefined && /^(https?:\/\/|mailto:)/i.test(href) ? href : undefined;
 }
 
 function htmlItem(v: ItemView): string {
@@ -197,9 +236,10 @@ interface Layout<I> {
 }
 
 const textLength = (s: string) => s.length;
+const htmlLength = (s: string) => htmlVisibleText(s).length;
 // plain/html: items.join('\n\n') replaces an empty line of the frame.
 const plainLayout: Layout<string> = { item: plainItem, part: plainPart, measure: textLength, itemSize: textLength, sep: 2 };
-const htmlLayout: Layout<string> = { item: htmlItem, part: htmlPart, measure: textLength, itemSize: textLength, sep: 2 };
+const htmlLayout: Layout<string> = { item: htmlItem, part: htmlPart, measure: htmlLength, itemSize: htmlLength, sep: 2 };
 // lark: an item's lines are spliced into the content array: its JSON minus the brackets, plus a comma.
 const larkLayout: Layout<LarkElement[][]> = { item: larkItem, part: larkPart, measure: utf8Bytes, itemSize: (i) => utf8Bytes(JSON.stringify(i)) - 1, sep: 0 };
 const LAYOUTS: Record<OutboundMessage['format'], Layout<unknown>> = {
@@ -238,9 +278,11 @@ export function renderDigest(digest: Digest, platform: Platform, opts: RenderOpt
   const layout = LAYOUTS[format];
   const limit = opts.limit ?? PLATFORM_LIMITS[platform];
   const today = localDate(opts.now, opts.timeZone);
-  const items = digest.items.map((it, i) => layout.item(itemView(i + 1, it.post, it.why, opts, today)));
-  const sizes = items.map((it) => layout.itemSize(it));
   const baseSize = (f: Frame) => layout.measure(layout.part(f, []));
+  // Each item must fit in a part of its own under the widest header packing assumes.
+  const budget = limit - baseSize(frame(digest, today, 99, 99));
+  const items = digest.items.map((it, i) => fitItem(itemView(i + 1, it.post, it.why, opts, today), layout, budget));
+  const sizes = items.map((it) => layout.itemSize(it));
   const render = (groups: number[][]) =>
     groups.map((g, i) => layout.part(frame(digest, today, i + 1, groups.length), g.map((k) => items[k])));
 
@@ -259,7 +301,8 @@ export function renderDigest(digest: Digest, platform: Platform, opts: RenderOpt
 
   return bodies.flatMap((body) => {
     if (layout.measure(body) <= limit || format === 'lark-post') return [{ format, body }];
-    // One item alone over the limit (only with a tiny test limit): fall back to line splitting.
-    return splitOnLines(body, limit).map((b) => ({ format, body: b }));
+    // One item alone over the limit even when shortened (only with a tiny test limit): split its lines,
+    // HTML outside tags and balanced.
+    return (format === 'html' ? splitHtml(body, limit) : splitOnLines(body, limit)).map((b) => ({ format, body: b }));
   });
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDigest, daysLeft, explainRouting, selectPosts } from '../../src/digest/build.ts';
 import { attribute, maskContacts } from '../../src/digest/privacy.ts';
 import { PLATFORM_LIMITS, renderDigest, type RenderOptions } from '../../src/digest/render.ts';
+import { htmlVisibleText } from '../../src/plain-text.ts';
 import { post } from '../helpers/posts.ts';
 
 // 2026-11-21 10:00 in Shanghai.
@@ -38,6 +39,10 @@ describe('selectPosts', () => {
     expect(daysLeft(post({ fields: { deadline: '2026-11-22' } }), new Date('2026-11-21T16:30:00Z'), tz)).toBe(0);
   });
 });
+
+/** What each platform counts against its limit: UTF-8 bytes of a Lark post, Telegram's text after entity parsing, characters of plain text. */
+const measure = (platform: 'telegram' | 'wechat' | 'lark', body: string) =>
+  platform === 'lark' ? Buffer.byteLength(body) : platform === 'telegram' ? htmlVisibleText(body).length : body.length;
 
 describe('renderDigest', () => {
   const items = [
@@ -92,7 +97,7 @@ describe('renderDigest', () => {
     for (const platform of ['telegram', 'wechat', 'lark'] as const) {
       const parts = renderDigest(d, platform, render);
       expect(parts.length).toBeGreaterThan(1);
-      const size = (b: string) => (platform === 'lark' ? Buffer.byteLength(b) : b.length);
+      const size = (b: string) => measure(platform, b);
       for (const p of parts) expect(size(p.body)).toBeLessThanOrEqual(PLATFORM_LIMITS[platform]);
       expect(parts[0]!.body).toContain(`（1/${parts.length}）`);
       // every item appears exactly once, whole
@@ -109,7 +114,7 @@ describe('renderDigest', () => {
     );
     const d = buildDigest(college, varied, { ...opts, id: 'dg-4' });
     for (const platform of ['telegram', 'wechat', 'lark'] as const) {
-      const size = (b: string) => (platform === 'lark' ? Buffer.byteLength(b) : b.length);
+      const size = (b: string) => measure(platform, b);
       for (const limit of [900, 1500, 2600, 5000]) {
         const parts = renderDigest(d, platform, { ...render, limit });
         for (const p of parts) expect(size(p.body)).toBeLessThanOrEqual(limit);
