@@ -5,8 +5,10 @@ import type { Catalog } from '../catalog.ts';
 import type { ClassScore, Evidence } from '../domain.ts';
 import { AhoCorasick, TermTables, type Match, type TermScan } from './aho-corasick.ts';
 import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
+import { contextOf, inNameList, isSentenceEnd, majorContexts } from './major-contexts.ts';
 import { foldWidth } from './normalize.ts';
 import { ROLE_TERMS } from './role-terms.ts';
+import { againstWords, inOrgName, isBoilerplate, isLandmark, isVerbOrTool, mayStraddle } from './term-context.ts';
 
 interface NameEntry {
   kind: 'major-name' | 'class-name' | 'alias' | 'blocker';
@@ -28,53 +30,31 @@ export interface MajorResult {
   named: string[];
 }
 
-/**
- * A sentence that states a major requirement: '专业要求：', '…等相关专业优先', '英语专业', not
- * '专业视频软件' or '专业技能'.
- */
-const MAJOR_CONTEXT_RE =
-  /专业(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]|专业\s*(?:优先|毕业|背景|本科|学历|及以上|以上|者|均可|或|和|及|的?(?:学生|毕业生|应届生?|本科生?|研究生)|应届|出身|不限|[，,、。；;)）]|$)|(?:相关|等|类|对口)专业|学科背景/;
-/**
- * Sentence ends: 。 ; ； \n ! ！ ? ？. Tested by UTF-16 unit (no one-character string and Set lookup
- * per unit): the context scan below walks every unit of each sentence that names 专业.
- */
-function isSentenceEnd(c: number): boolean {
-  return c === 0x3002 || c === 0x3b || c === 0xff1b || c === 0x0a || c === 0x21 || c === 0xff01 || c === 0x3f || c === 0xff1f;
-}
-
 const EXPLICIT_IN_CONTEXT = 0.97;
 const EXPLICIT_ELSEWHERE = 0.9;
 /** Implicit classes below this many points are not reported. */
 const MIN_IMPLICIT_SCORE = 2.5;
-/** A second implicit class must be this close to the first. */
-const RELATIVE_CUTOFF = 0.6;
+/** Another implicit class must be this close to the first. */
+const RELATIVE_CUTOFF = Number(process.env.TUNE_RC ?? 0.5);
+const CUTOFF_STEP = Number(process.env.TUNE_STEP ?? 0.1);
+/** Weight of a term inside an employer's or department's name, of boilerplate, of a repeat. */
+const ORG_WEIGHT = 0.3;
+const BOILERPLATE_WEIGHT = 0.2;
+const REPEAT_WEIGHT = 0.25;
+/** A role term this strong names the work of its class (3 = the role itself, 2.5 = a defining duty). */
+const SPECIFIC_WEIGHT = Number(process.env.TUNE_SPEC ?? 2.5);
 /** Title weighting: the head noun of the title, the rest of the title, the body is 1. */
 const HEAD_BOOST = 3;
 const TITLE_BOOST = 1.5;
 /** A preferred major ('…专业优先') votes with this weight instead of dominating. */
 const PREFERRED_WEIGHT = 3;
 /** At most this many classes are inferred from duties alone. */
-const MAX_IMPLICIT = 2;
+const MAX_IMPLICIT = 4;
 
 /** Where jieba's words start, ascending. */
 export interface WordSpans {
   starts: Int32Array;
   length: number;
-}
-
-/** A short term inside a longer word is not that term: '编辑' in '基因编辑'. Crossing words is fine ('招聘会|计'). */
-function insideLongerWord(m: Match<unknown>, words: WordSpans): boolean {
-  const { starts } = words;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= m.start) lo = mid;
-    else hi = mid - 1;
-  }
-  const s = starts[lo] ?? 0;
-  const e = lo + 1 < starts.length ? starts[lo + 1]! : words.length;
-  return s <= m.start && e >= m.end && e - s > m.end - m.start;
 }
 
 export type MajorClassifier = (folded: string, words: () => WordSpans | undefined, scan?: TermScan) => MajorResult;
@@ -117,93 +97,136 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
   const roleVotes = (
     text: string,
     words: () => WordSpans | undefined,
-    aliasHints: Map<string, Evidence[]>,
-  ): { scores: Map<string, number>; evidence: Map<string, Evidence[]> } => {
+    aliasHints: Map<string, AliasHint[]>,
+  ): { scores: Map<string, number>; evidence: Map<string, Evidence[]>; specific: Set<string> } => {
     const titleEnd = firstSentenceEnd(text);
     const scores = new Map<string, number>();
     const evidence = new Map<string, Evidence[]>();
     const seen = new Set<string>();
-    const roleHits = roleAc
-      .findLongest(text)
-      .filter((m) => {
-        if (m.term.length > 2) return true;
-        const w = words();
-        return !w || !insideLongerWord(m, w);
-      });
+    const specific = new Set<string>();
+    const roleHits = roleAc.findLongest(text).filter((m) => {
+      if (m.term.length > 2) return true;
+      const w = words();
+      return !w || !againstWords(m, w);
+    });
     // The title's head noun names the job ('数学编辑' is an editor); what comes before it qualifies it.
     let head = -1;
-    for (let i = 0; i < roleHits.length && roleHits[i]!.end <= titleEnd; i++) head = i;
+    for (let i = 0; i < roleHits.length && roleHits[i]!.end <= titleEnd; i++) if (!inOrgName(text, roleHits[i]!)) head = i;
+    const roleSpans: Match<unknown>[] = [];
     for (let i = 0; i < roleHits.length; i++) {
       const m = roleHits[i]!;
+      if (isVerbOrTool(text, m) || isLandmark(text, m)) continue;
+      // An employer or department name ('XX电机公司', '电气事业部') says little about the job itself.
+      const where = inOrgName(text, m) ? ORG_WEIGHT : isBoilerplate(text, m) ? BOILERPLATE_WEIGHT : 1;
       const boost = i === head ? HEAD_BOOST : m.end <= titleEnd ? TITLE_BOOST : 1;
-      const repeat = seen.has(m.term) ? 0.25 : 1;
+      const repeat = seen.has(m.term) ? REPEAT_WEIGHT : 1;
       seen.add(m.term);
-      const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat;
+      roleSpans.push(m);
+      const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat * where;
       for (const v of m.value.votes) {
         const w = v.weight * scale;
+        if (v.weight >= SPECIFIC_WEIGHT && where === 1 && m.value.kind === 'role-term') specific.add(v.code);
         scores.set(v.code, (scores.get(v.code) ?? 0) + w);
         if (repeat === 1) push(evidence, v.code, { term: m.term, weight: round(w), kind: m.value.kind });
       }
     }
-    for (const [code, ev] of aliasHints) {
-      for (const e of ev) scores.set(code, (scores.get(code) ?? 0) + e.weight);
-      for (const e of ev) push(evidence, code, e);
+    // A name the role table also matched at the same place is one word, counted once.
+    for (const [code, hints] of aliasHints) {
+      for (const h of hints) {
+        if (roleSpans.some((r) => r.start < h.end && h.start < r.end)) continue;
+        scores.set(code, (scores.get(code) ?? 0) + h.e.weight);
+        if (h.e.weight >= PREFERRED_WEIGHT) specific.add(code);
+        push(evidence, code, h.e);
+      }
     }
-    return { scores, evidence };
+    return { scores, evidence, specific };
   };
 
-  return (text, words, scan = terms.scan(text)) => {
+  return (text, wordsOf, scan = terms.scan(text)) => {
     const contexts = majorContexts(text);
+    let cut: WordSpans | undefined | null = null;
+    const words = (): WordSpans | undefined => (cut === null ? (cut = wordsOf()) : cut);
 
     // Explicit names.
     const ctxHits = new Map<string, Evidence[]>();
     const elsewhereHits = new Map<string, Evidence[]>();
-    const aliasHints = new Map<string, Evidence[]>();
+    const aliasHints = new Map<string, AliasHint[]>();
     const majorCodes = new Set<string>();
     const named = new Set<string>();
-    for (const m of scan.longest(nameTable)) {
+    const hits = scan.longest(nameTable).filter((m) => m.value.kind !== 'blocker');
+    const listed = inNameList(text, hits);
+    const seenName = new Map<string, number>();
+    for (let i = 0; i < hits.length; i++) {
+      const m = hits[i]!;
       const e = m.value;
-      if (e.kind === 'blocker') continue;
+      if (mayStraddle(text, m)) {
+        const w = words();
+        if (w && againstWords(m, w)) continue; // '化工' in '优化|工具'
+      }
       const context = contextOf(contexts, m);
+      if (!context && (inOrgName(text, m) || isBoilerplate(text, m) || isVerbOrTool(text, m))) continue;
       // A required major is explicit; a preferred one ('…专业优先') is a strong hint the duties can outvote.
       const ctx = context !== undefined && !context.preferred;
-      // Outside a requirement sentence only unmistakable names are explicit: class names and long
-      // major names. '摄影', '漫画', '市场营销' there describe the work, so they vote like role terms.
-      const unmistakable = !context && (e.kind === 'class-name' || (e.kind === 'major-name' && m.term.length >= 5));
-      const target = ctx ? ctxHits : unmistakable ? elsewhereHits : aliasHints;
-      const weight = ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2;
-      for (const code of e.classes) push(target, code, { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind });
+      // Outside a requirement sentence only unmistakable names are explicit: class names, long
+      // major names, and names listed together ('计算机/通信/电子'). '摄影', '漫画', '市场营销' alone
+      // there describe the work, so they vote like role terms.
+      const unmistakable =
+        !context && (e.kind === 'class-name' || (e.kind === 'major-name' && m.term.length >= 5) || listed[i] === true);
+      const n = seenName.get(m.term) ?? 0;
+      seenName.set(m.term, n + 1);
+      const weight = (ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2) * (n > 0 ? REPEAT_WEIGHT : 1);
+      const ev: Evidence = { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind };
+      for (const code of e.classes) {
+        if (ctx) push(ctxHits, code, ev);
+        else if (unmistakable) push(elsewhereHits, code, ev);
+        else push(aliasHints, code, { start: m.start, end: m.end, e: ev });
+      }
       if (e.majorCode && (context || unmistakable)) majorCodes.add(e.majorCode);
       if (context || unmistakable) for (const code of e.classes) named.add(code);
     }
-    const explicit = ctxHits.size > 0 ? ctxHits : elsewhereHits;
-    // Named majors dominate: role votes only break ties between named classes with as much
-    // evidence each, so a post naming one major (most referrals) skips the role pass, and with it
-    // the jieba cut the short role terms need.
-    const explicitList = [...explicit];
-    const needSupport = explicitList.some(([, a], i) => explicitList.some(([, b], k) => k !== i && a.length === b.length));
-    const { scores, evidence } = explicit.size > 0 && !needSupport ? { scores: undefined, evidence: undefined } : roleVotes(text, words, aliasHints);
-    if (explicit.size > 0) {
-      const conf = ctxHits.size > 0 ? EXPLICIT_IN_CONTEXT : EXPLICIT_ELSEWHERE;
-      const classes = explicitList
-        .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: conf, evidence: ev, support: scores?.get(code) ?? 0 }))
+    if (ctxHits.size > 0) {
+      // A stated requirement dominates: role votes only break ties between required classes with as
+      // much evidence each, so a post naming one major (most referrals) skips the role pass, and with
+      // it the jieba cut the short role terms need.
+      const list = [...ctxHits];
+      const needSupport = list.some(([, a], i) => list.some(([, b], k) => k !== i && a.length === b.length));
+      const scores = needSupport ? roleVotes(text, words, aliasHints).scores : undefined;
+      const classes = list
+        .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: EXPLICIT_IN_CONTEXT, evidence: ev, support: scores?.get(code) ?? 0 }))
         .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
         .map(({ support: _support, ...c }) => c);
       return { classes, majorCodes: [...majorCodes], explicit: true, named: [...named] };
     }
-    const ranked = [...scores!].sort((a, b) => b[1] - a[1]);
+    const { scores, evidence, specific } = roleVotes(text, words, aliasHints);
+    // Names the post states outside a requirement add to what the duties say, rather than replace it:
+    // '电气类' in a post about embedded work still leaves room for 电子信息 and 计算机.
+    for (const [code, ev] of elsewhereHits) {
+      for (const e of ev) scores.set(code, (scores.get(code) ?? 0) + e.weight);
+      for (const e of ev) push(evidence, code, e);
+    }
+    const ranked = [...scores].sort((a, b) => b[1] - a[1]);
     const top = ranked[0]?.[1] ?? 0;
     const classes: ClassScore[] = [];
     if (top >= MIN_IMPLICIT_SCORE) {
       for (const [code, s] of ranked) {
-        if (s < top * RELATIVE_CUTOFF) break;
-        const confidence = round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
-        classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence!.get(code) ?? [] });
-        if (classes.length >= MAX_IMPLICIT) break;
+        const stated = elsewhereHits.has(code);
+        if (!stated && classes.length > 0) {
+          // A further class needs its own evidence: a term that names its work, not only words that
+          // also describe the leader's ('营销' in an e-commerce post).
+          if (s < top * (RELATIVE_CUTOFF + CUTOFF_STEP * (classes.length - 1)) || classes.length >= MAX_IMPLICIT || !specific.has(code)) continue;
+        }
+        const confidence = stated ? EXPLICIT_ELSEWHERE : round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
+        classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence.get(code) ?? [] });
       }
     }
-    return { classes, majorCodes: [...majorCodes], explicit: false, named: [...named] };
+    return { classes, majorCodes: [...majorCodes], explicit: elsewhereHits.size > 0, named: [...named] };
   };
+}
+
+interface AliasHint {
+  start: number;
+  end: number;
+  e: Evidence;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -231,56 +254,6 @@ function firstSentenceEnd(text: string): number {
     if (isSentenceEnd(c) || isTitleEnd(c)) return i;
   }
   return Math.min(text.length, 30);
-}
-
-interface MajorContext {
-  start: number;
-  end: number;
-  /** '…相关专业优先': a preference, not a requirement. */
-  preferred: boolean;
-}
-
-const PREFERRED_RE = /优先|更好|为佳|最佳|加分/;
-const REQUIRED_RE = /专业要求|要求专业|专业限|限专业|专业须|专业必须/;
-
-/** The major-requirement span containing a match, if any. */
-function contextOf(contexts: MajorContext[], m: Match<unknown>): MajorContext | undefined {
-  for (const c of contexts) if (m.start >= c.start && m.end <= c.end) return c;
-  return undefined;
-}
-
-/** Sentences that state a major requirement or preference. */
-const LIST_FOLLOWS_RE = /^(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]/;
-
-/** Clause ends: , ， ; ；. */
-function isClauseEnd(c: number): boolean {
-  return c === 0x2c || c === 0xff0c || c === 0x3b || c === 0xff1b;
-}
-
-/**
- * Spans that name required or preferred majors: after '专业要求：' to the end of the sentence (the
- * list may use commas), otherwise only the clause around '专业' ('…电子信息相关专业'), so duties in
- * the same sentence ('负责功率电路设计') are not read as majors.
- */
-function majorContexts(text: string): MajorContext[] {
-  const spans: MajorContext[] = [];
-  // The sentence end found for one 专业 serves the next ones in the same sentence ('专业要求：…相关专业').
-  let e = -1;
-  for (let from = text.indexOf('专业'); from >= 0; from = text.indexOf('专业', from + 2)) {
-    if (e < from) for (e = from; e < text.length && !isSentenceEnd(text.charCodeAt(e)); e++);
-    if (LIST_FOLLOWS_RE.test(text.slice(from + 2, from + 12))) {
-      const span = text.slice(from, e);
-      spans.push({ start: from, end: e, preferred: PREFERRED_RE.test(span) && !REQUIRED_RE.test(span) });
-      continue;
-    }
-    let cs = from;
-    while (cs > 0 && !isSentenceEnd(text.charCodeAt(cs - 1)) && !isClauseEnd(text.charCodeAt(cs - 1))) cs--;
-    let ce = from;
-    while (ce < e && !isClauseEnd(text.charCodeAt(ce))) ce++;
-    const clause = text.slice(cs, ce);
-    if (MAJOR_CONTEXT_RE.test(clause)) spans.push({ start: cs, end: ce, preferred: PREFERRED_RE.test(clause) && !REQUIRED_RE.test(clause) });
-  }
-  return spans;
 }
 
 /**
