@@ -133,7 +133,8 @@ export type FakeFault =
   /** Any other platform error, e.g. { status: 400, code: 230002, msg: 'bot not in chat' }. */
   | { kind: 'error'; status: number; code: number; msg?: string };
 
-export type FakeRoute = 'messages' | 'token' | 'bot-info' | 'contact' | 'ws-endpoint';
+/** 'ws' is the WebSocket handshake itself: any fault queued for it refuses the upgrade with 403. */
+export type FakeRoute = 'messages' | 'token' | 'bot-info' | 'contact' | 'ws-endpoint' | 'ws';
 
 export interface SentLarkMessage {
   receiveId: string;
@@ -463,6 +464,11 @@ export class FakeLarkServer {
     const key = req.headers['sec-websocket-key'];
     if (url.pathname !== '/ws' || typeof key !== 'string') {
       socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+      return;
+    }
+    if (this.faults.get('ws')?.shift()) {
+      this.calls.push({ method: 'GET', path: '/ws', route: 'ws', at: Date.now() });
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     this.calls.push({ method: 'GET', path: '/ws', at: Date.now() });
