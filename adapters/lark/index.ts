@@ -259,7 +259,7 @@ class LarkChatAdapter implements LarkAdapter {
           settle();
         },
         onError: (err) => {
-          const m = /code=(-?\d+), msg=(.*)$/.exec(err.message);
+          const m = /code=(-?\d+), msg=(.*)$/s.exec(err.message);
           const why = m ? `code ${m[1]} ${m[2]}` : err.message;
           settle(
             new AdapterError('lark', 'start', redactAll(`飞书/Lark: the long connection was refused (${why.slice(0, 160)}): check LARK_APP_ID / LARK_APP_SECRET and that the app receives events through the long connection (长连接)`, this.config), {

@@ -374,7 +374,8 @@ export class FakeLarkServer {
         case 'server-error':
           return json(fault.status ?? 500, { code: 1, msg: 'internal error' });
         case 'error':
-          return json(fault.status, { code: fault.code, msg: fault.msg ?? 'error' });
+          // The long-connection endpoint's answers always carry `data` (the SDK destructures it).
+          return json(fault.status, { code: fault.code, msg: fault.msg ?? 'error', ...(route === 'ws-endpoint' ? { data: {} } : {}) });
       }
     }
 
