@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { toPlainText } from '../../src/plain-text.ts';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { silentLogger } from '../../src/log.ts';
 import { AdapterError } from '../../src/ports.ts';
 import { WechatMock, wechat4uFrequencyError, type WechatMockOptions } from '../fakes/wechat-mock.ts';
 import { adapterContract } from './contract.ts';
+import { hostileRecord, revokedProxy, throwingProxy, withThrowingGetter } from './hostile-values.ts';
 
 const GROUP = '东电校友会·北京分会';
 const GROUP2 = '东电校友会·上海分会';
@@ -155,6 +157,68 @@ describe('wechat normalize', () => {
   it('names a renamed group by the old topic the alias table maps to it', () => {
     const m = normalize(raw({ roomTopic: '东电校友会·北京分会2026' }), { aliases: { [GROUP]: '东电校友会·北京分会2026' } });
     expect(m).toMatchObject({ chatId: GROUP, chatTitle: '东电校友会·北京分会2026' });
+  });
+});
+
+describe('wechat normalize is total', () => {
+  it('skips hostile payloads instead of throwing', () => {
+    for (const key of Object.keys(raw())) {
+      const m = normalize(withThrowingGetter(raw(), key));
+      if (['talkerName', 'url', 'text'].includes(key)) continue; // optional for a text, or the text itself (null)
+      expect(m).toBeNull();
+    }
+    expect(normalize(withThrowingGetter(raw(), 'talkerName'))).toMatchObject({ senderName: 'wxid_a' });
+    expect(normalize(throwingProxy() as never)).toBeNull();
+    expect(normalize(revokedProxy() as never)).toBeNull();
+    expect(normalize(raw({ date: Object.create(Date.prototype) }))).toBeNull();
+    expect(normalize(raw({ date: new Proxy(new Date(), {}) }))).toBeNull();
+    expect(normalize(raw({ text: { toString: () => '内推' } as never }))).toBeNull();
+    expect(normalize(raw(), { aliases: throwingProxy() as never })).toMatchObject({ chatId: GROUP });
+    expect(normalize(raw(), throwingProxy() as never)).toMatchObject({ chatId: GROUP });
+  });
+
+  /** Fields as wechaty gives them. */
+  const good = {
+    id: fc.string({ minLength: 1, maxLength: 16 }),
+    type: fc.constantFrom(7, 14, 6, 0),
+    text: fc.string({ unit: 'grapheme', maxLength: 80 }),
+    self: fc.boolean(),
+    roomId: fc.string({ maxLength: 20 }).map((s) => `${s}@chatroom`),
+    roomTopic: fc.string({ maxLength: 20 }),
+    talkerId: fc.string({ minLength: 1, maxLength: 16 }),
+    talkerName: fc.string({ maxLength: 12 }),
+    date: fc.date(),
+    url: fc.record({ title: fc.string({ maxLength: 20 }), description: fc.string({ maxLength: 20 }), url: fc.webUrl() }, { requiredKeys: [] }),
+  };
+  const aliases = fc.option(fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })), { nil: undefined });
+
+  it('never throws, and returns null or a well-formed message, whatever it is handed', () => {
+    fc.assert(
+      fc.property(hostileRecord(good), aliases, (make, a) => {
+        const m = normalize(make() as WechatRawMessage, { aliases: a });
+        if (m === null) return;
+        expect(m.platform).toBe('wechat');
+        for (const k of ['id', 'chatId', 'chatTitle', 'senderId', 'senderName', 'text', 'sentAt'] as const) {
+          expect(typeof m[k]).toBe('string');
+          expect(m[k]!.trim()).not.toBe('');
+        }
+        expect(m.text).toBe(m.text.trim());
+        expect(new Date(m.sentAt).toISOString()).toBe(m.sentAt);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('keeps every group text from someone else, trimmed, under its topic', () => {
+    const usable = fc
+      .record({ ...good, type: fc.constant(7), self: fc.constant(false), date: fc.date({ noInvalidDate: true }) })
+      .filter((r) => r.text.trim() !== '' && r.roomTopic.trim() !== '' && r.id.trim() !== '' && r.talkerId.trim() !== '');
+    fc.assert(
+      fc.property(usable, (r) => {
+        expect(normalize(r)).toMatchObject({ platform: 'wechat', id: r.id, chatId: r.roomTopic.trim(), text: r.text.trim(), sentAt: r.date.toISOString() });
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -359,6 +423,49 @@ describe('wechat adapter on wechaty + PuppetMock', () => {
     rig_.wx.room(CHANNEL);
     await rig_.adapter.send(CHANNEL, { format: 'plain', body: 'back' });
     expect(rig_.wx.sentTexts(CHANNEL)).toEqual(['back']);
+  });
+
+  it('reports its status: the login QR while waiting for a scan, up once logged in, down after a logout', async () => {
+    const wx = new WechatMock({ autoLogin: false });
+    const adapter = createWechatAdapter({ puppet: 'wechaty-puppet-mock', dataDir: tmpDataDir(), sendSpacingMs: [0, 5] }, { logger: silentLogger, puppet: wx.puppet, print: () => {} });
+    r = { dataDir: '', wx, adapter, received: [], printed: [], close: () => adapter.stop() };
+    const seen: { state: string; loginQr?: string; error?: string }[] = [];
+    adapter.onStatusChange((st) => seen.push(st));
+    await adapter.start(async () => {});
+    expect(adapter.status()).toEqual({ state: 'connecting' });
+    await vWait(20); // the mock puppet starts its mocker in setImmediate
+    wx.mocker.scan('https://login.weixin.qq.com/l/qr1', types.ScanStatus.Waiting);
+    await waitFor(() => (adapter.status().loginQr ? true : undefined));
+    expect(adapter.status()).toEqual({ state: 'connecting', loginQr: 'https://login.weixin.qq.com/l/qr1' });
+    wx.mocker.login(wx.self);
+    await waitFor(() => (adapter.status().state === 'up' ? true : undefined));
+    expect(adapter.status().loginQr).toBeUndefined();
+    await wx.puppet.logout('kicked by the phone');
+    await waitFor(() => (adapter.status().state === 'down' ? true : undefined));
+    expect(adapter.status().error).toMatch(/logged the account out \(kicked by the phone\); scan/);
+    // A fresh code after a logout keeps the account down (with its reason) until it is scanned.
+    wx.mocker.scan('https://login.weixin.qq.com/l/qr2', types.ScanStatus.Waiting);
+    await waitFor(() => (adapter.status().loginQr === 'https://login.weixin.qq.com/l/qr2' ? true : undefined));
+    expect(adapter.status().state).toBe('down');
+    expect(seen.map((x) => x.state)).toEqual(['connecting', 'connecting', 'up', 'down', 'down']); // start, QR, login, logout, new QR
+  });
+
+  it('logs a message it has no room for when the inbound queue is full, and handles the rest in order', async () => {
+    const { logger, lines } = captureLogger();
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    const seen: string[] = [];
+    r = await rig({ ingestConcurrency: 1, maxQueuedMessages: 1 }, {}, logger, async (m) => {
+      await gate;
+      seen.push(m.text);
+    });
+    const rig_ = r;
+    for (const t of ['one', 'two', 'three']) await rig_.wx.say(GROUP, '王磊', t);
+    const full = await waitFor(() => lines.find((l) => /queue full/.test(l.msg)));
+    expect(full).toMatchObject({ level: 50, platform: 'wechat' });
+    release();
+    await waitFor(() => (seen.length === 2 ? true : undefined));
+    expect(seen).toEqual(['one', 'two']);
   });
 
   it('builds the puppet by name when no instance is given, keeping the session dir', async () => {
