@@ -5,7 +5,7 @@
 // after a power cut ext4/xfs may persist the rename before the data and leave an empty file; and it
 // serialises the whole document into one string per write (hundreds of MB for a big history). This
 // adapter keeps lowdb's contract (`read(): Promise<T | null>`, `write(data): Promise<void>`) and:
-//   - writes temp file → fdatasync → rename → fsync(dir), streaming the arrays named in `lines` one element
+//   - writes through atomic-write.ts (temp file → fdatasync → rename → fsync(dir)), streaming the arrays named in `lines` one element
 //     per line and yielding to the event loop between chunks, so a big write neither blocks message
 //     handling nor holds the whole JSON text in memory;
 //   - reads such a file line by line, 1 MB at a time, so neither the JSON text nor the file's bytes ever
@@ -13,10 +13,11 @@
 //     big string and the big malloc both outlive the parse). Any other JSON file (a lowdb-era
 //     relay.db.json, a hand-edited one) is read whole.
 // The file is still one plain JSON document; `JSON.parse(readFileSync(file))` reads it.
-import { closeSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Low, type Adapter } from 'lowdb';
+import { writeFileAtomic } from './atomic-write.ts';
+import { lineAt, parsePosition, parseReason, shownPath, StoreError } from './errors.ts';
+import { jsonErrorOffset } from './json-error-position.ts';
 
 export interface DurableJsonFileOptions {
   /** fdatasync the file and fsync its directory (default true). */
@@ -124,7 +125,8 @@ export function forEachLine(file: string, fn: (line: string, complete: boolean) 
 
 /**
  * Reads a JSON document written as `serialise` writes it, one line at a time; anything else (or a line
- * that does not fit the layout) is parsed whole, so any valid JSON file reads.
+ * that does not fit the layout) is parsed whole, so any valid JSON file reads. A file that is not valid
+ * JSON throws a StoreError naming the file and the line (never a bare SyntaxError).
  */
 export function readJsonLines(file: string): unknown {
   let obj: Record<string, unknown> | undefined;
@@ -140,85 +142,65 @@ export function readJsonLines(file: string): unknown {
         state = 'other';
         return false;
       }
-      if (state === 'start') {
-        if (!line.endsWith('[')) {
-          state = 'other';
-          return false;
+      try {
+        if (state === 'start') {
+          if (!line.endsWith('[')) {
+            state = 'other';
+            return false;
+          }
+          obj = JSON.parse(`${line}]}`) as Record<string, unknown>;
+          arr = obj[Object.keys(obj).at(-1)!] as unknown[];
+          state = 'items';
+        } else if (line.startsWith(']')) {
+          const rest = line.slice(1).trim();
+          if (rest === '}') state = 'done';
+          else if (rest.startsWith(',') && rest.endsWith('[')) {
+            const more = JSON.parse(`{${rest.slice(1)}]}`) as Record<string, unknown>;
+            Object.assign(obj!, more);
+            arr = obj![Object.keys(more).at(-1)!] as unknown[];
+          } else {
+            state = 'other';
+            return false;
+          }
+        } else if (line !== '') {
+          arr.push(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line));
         }
-        obj = JSON.parse(`${line}]}`) as Record<string, unknown>;
-        arr = obj[Object.keys(obj).at(-1)!] as unknown[];
-        state = 'items';
-      } else if (line.startsWith(']')) {
-        const rest = line.slice(1).trim();
-        if (rest === '}') state = 'done';
-        else if (rest.startsWith(',') && rest.endsWith('[')) {
-          const more = JSON.parse(`{${rest.slice(1)}]}`) as Record<string, unknown>;
-          Object.assign(obj!, more);
-          arr = obj![Object.keys(more).at(-1)!] as unknown[];
-        } else {
-          state = 'other';
-          return false;
-        }
-      } else if (line !== '') {
-        arr.push(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line));
+      } catch {
+        state = 'other'; // the whole parse below says where
+        return false;
       }
       return true;
     });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code) throw unreadable(file, err);
     state = 'other';
   }
-  // Not our layout, or truncated (then the whole parse reports it).
-  return (state as string) === 'done' ? obj : (JSON.parse(readFileSync(file, 'utf8')) as unknown);
+  if ((state as string) === 'done') return obj;
+  // Not our layout, or truncated or damaged (then the whole parse says where).
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const pos = parsePosition(err) ?? (/end of JSON input/.test(parseReason(err)) ? undefined : jsonErrorOffset(text));
+    const reason = parseReason(err);
+    let where: string;
+    if (pos !== undefined) where = ` at line ${lineAt(text, pos).line} (${reason})`;
+    else if (/end of JSON input/.test(reason)) where = `: it ends at line ${lineAt(text, text.length).line} before the JSON does (the file was cut short)`;
+    else where = ` (${reason})`;
+    throw new StoreError(file, `${shownPath(file)} is not valid JSON${where}`, { cause: err });
+  }
 }
 
-/**
- * Writes `chunks` to `file` so that after a crash or a power loss the file holds either the old
- * content or the whole new one: temp file → write → fdatasync → rename → fsync the directory.
- */
-export async function writeFileAtomic(file: string, chunks: Iterable<string> | AsyncIterable<string>, opts: { fsync: boolean }): Promise<number> {
-  const tmp = join(dirname(file), `.${basename(file)}.tmp`);
-  const fh = await open(tmp, 'w');
-  let bytes = 0;
-  try {
-    let buf: string[] = [];
-    let size = 0;
-    for await (const c of chunks) {
-      buf.push(c);
-      size += c.length;
-      if (size >= 1 << 20) {
-        const b = Buffer.from(buf.join(''), 'utf8');
-        bytes += b.length;
-        await fh.write(b);
-        buf = [];
-        size = 0;
-      }
-    }
-    if (buf.length) {
-      const b = Buffer.from(buf.join(''), 'utf8');
-      bytes += b.length;
-      await fh.write(b);
-    }
-    if (opts.fsync) await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  if (opts.fsync) fsyncDir(dirname(file));
-  return bytes;
-}
-
-/** Makes a directory's entries (a created, renamed or removed file) durable. */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the data itself is already synced.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+/** An I/O error (ENOENT passes through: callers treat a missing file as empty). */
+function unreadable(file: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return err;
+  return new StoreError(file, `${shownPath(file)} cannot be read (${code ?? parseReason(err)})`, { cause: err });
 }
 
 /** Yields to the event loop, so a long serialisation does not stall message handling. */

@@ -8,7 +8,9 @@
 import { close, fdatasync, open, readdirSync, unlinkSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { forEachLine, fsyncDir } from './files.ts';
+import { fsyncDir } from './atomic-write.ts';
+import { parseReason } from './errors.ts';
+import { forEachLine } from './files.ts';
 
 export interface JournalRecord {
   /** Sequence number, increasing across segments. */
@@ -63,38 +65,57 @@ export function listSegments(dir: string): { file: string; firstSeq: number }[] 
     .sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
+/** A journal line that could not be read. */
+export interface UnreadableLine {
+  file: string;
+  /** 1-based line number in the segment. */
+  line: number;
+  /** torn: the last line, cut off by a crash (never acknowledged, expected after a kill); corrupt: anything else. */
+  kind: 'torn' | 'corrupt';
+  reason: string;
+}
+
 /**
  * The records of one segment. A last line without its newline, or one that does not parse, is a write
- * the process died in the middle of: it was never acknowledged, so it is skipped. A bad line elsewhere
- * is counted in `corrupt` and skipped.
+ * the process died in the middle of: it was never acknowledged, so it is skipped (kind "torn"). A bad
+ * line elsewhere is skipped and reported as "corrupt" (`corrupt` counts them). `onRecord` may return a
+ * reason to report a line that parsed but is not a record it can use.
  */
-export function readSegment(file: string, onRecord?: (r: JournalRecord) => void): { records: JournalRecord[]; corrupt: number; tornTail: boolean } {
+export function readSegment(
+  file: string,
+  onRecord?: (r: JournalRecord, line: number) => string | void,
+): { records: JournalRecord[]; corrupt: number; tornTail: boolean; unreadable: UnreadableLine[] } {
   // Line by line, 1 MB at a time (a segment can be megabytes). With `onRecord`, each record is handed
   // over as it is read and not collected (`records` stays empty), so a replay never holds them all.
   const records: JournalRecord[] = [];
   const take = onRecord ?? ((r: JournalRecord) => void records.push(r));
-  let corrupt = 0;
-  let lastBad = false; // the previous complete line did not parse
+  const unreadable: UnreadableLine[] = [];
+  let lastBad: UnreadableLine | undefined; // the previous complete line did not parse
   let tornTail = false;
+  let lineNo = 0;
   forEachLine(file, (line, complete) => {
+    lineNo++;
     if (!complete) {
       tornTail = true;
+      unreadable.push({ file, line: lineNo, kind: 'torn', reason: 'last line cut off by a crash (never acknowledged)' });
       return;
     }
-    if (lastBad) corrupt++; // a bad line with a complete line after it is not the torn end of a write
-    lastBad = false;
+    if (lastBad) unreadable.push(lastBad); // a bad line with a complete line after it is not the torn end of a write
+    lastBad = undefined;
     if (!line) return;
     let r: JournalRecord;
     try {
       r = JSON.parse(line) as JournalRecord;
-    } catch {
+    } catch (err) {
       // The final complete line may still be torn if the tail after it was zero-filled by the file system.
-      lastBad = true;
+      lastBad = { file, line: lineNo, kind: 'corrupt', reason: `not valid JSON (${parseReason(err)})` };
       return;
     }
-    take(r);
+    const why = take(r, lineNo);
+    if (why) unreadable.push({ file, line: lineNo, kind: 'corrupt', reason: why });
   });
-  return { records, corrupt, tornTail };
+  if (lastBad) unreadable.push({ ...lastBad, kind: 'torn', reason: `last complete line unreadable, a write cut off by a crash (${lastBad.reason})` });
+  return { records, corrupt: unreadable.filter((u) => u.kind === 'corrupt').length, tornTail, unreadable };
 }
 
 export class Journal {
@@ -108,8 +129,9 @@ export class Journal {
   /** Resolves the flush loop's wait for the next append while fdatasyncs run. */
   private wake: (() => void) | undefined;
   private readonly segments: Segment[] = [];
-  /** Bytes appended since the last `resetBytes()` (the compaction trigger). */
+  /** Bytes appended since the last compaction started (the compaction trigger). */
   bytes = 0;
+  private readonly taps = new Set<(line: string, durable: Promise<void>) => void>();
 
   constructor(
     private readonly dir: string,
@@ -134,11 +156,19 @@ export class Journal {
     // copying the record into a new object first.
     const body = JSON.stringify(record);
     const line = body.length > 2 ? `{"s":${seq},${body.slice(1)}\n` : `{"s":${seq}}\n`;
-    return new Promise<void>((resolve, reject) => {
+    const durable = new Promise<void>((resolve, reject) => {
       this.queue.push({ seq, line, resolve, reject });
       this.wake?.();
       this.kick();
     });
+    for (const tap of this.taps) tap(line, durable);
+    return durable;
+  }
+
+  /** Calls `fn` with each line appended from now on and its durability (a running backup copies them). */
+  tap(fn: (line: string, durable: Promise<void>) => void): () => void {
+    this.taps.add(fn);
+    return () => this.taps.delete(fn);
   }
 
   /** Resolves once everything appended so far is durable (or failed). */

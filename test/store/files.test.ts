@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/store/errors.ts';
 import { DurableJsonFile, forEachLine, lowFile, readJsonLines } from '../../src/store/files.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -33,7 +34,8 @@ describe('DurableJsonFile (lowdb adapter)', () => {
   it('reports a truncated file instead of reading part of it', () => {
     const file = join(tempDir(), 't.json');
     writeFileSync(file, '{"version":2,"posts":[\n{"id":"a"},\n{"id":"b"},\n');
-    expect(() => readJsonLines(file)).toThrow(SyntaxError);
+    expect(() => readJsonLines(file)).toThrow(StoreError);
+    expect(() => readJsonLines(file)).toThrow(/t\.json is not valid JSON: it ends at line 4 before the JSON does \(the file was cut short\)/);
   });
 
   it('reads lines across 1 MB chunk boundaries, long lines and a last line without newline', () => {
