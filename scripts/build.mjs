@@ -5,8 +5,12 @@
 // ≈ 166 MB compiled, and reaches "listening" ≈ 0.3 s sooner. Dependencies stay in node_modules
 // (packages: 'external'): nodejieba is native and the SDKs are resolved as installed.
 // Plain JavaScript so that it runs before anything is compiled. Takes ≈ 0.5 s.
-import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+//
+// Built once at install (`npm ci` runs `prepare`). `npm start` / `npm run cli` run it with --if-stale: a few
+// hundred stat() calls, and a rebuild only when dist/ is missing or older than a source and the folder is
+// writable. A read-only install (a container image, a package owned by root) starts from the build it has.
+import { accessSync, constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Options shared with the bench, which compiles its cold-start harness the same way. */
@@ -24,8 +28,65 @@ export const bundleOptions = {
   logLevel: 'warning',
 };
 
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const entry = join(dist, 'cli.js');
+/** What the bundle is made from: a change to any of these makes dist/ stale. */
+const SOURCES = ['src', 'adapters', 'scripts/build.mjs'];
+
+/** Newest modification time (ms) under `path`; 0 when it does not exist. */
+export function newestMtime(path) {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs; // a deleted file shows as the directory's change
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+/** 'fresh' | 'stale' | 'missing': whether dist/cli.js is at least as new as every source. */
+export function buildState(projectRoot = root) {
+  const built = newestMtime(join(projectRoot, 'dist', 'cli.js'));
+  if (!built) return 'missing';
+  const sources = Math.max(...SOURCES.map((s) => newestMtime(join(projectRoot, s))));
+  return sources > built ? 'stale' : 'fresh';
+}
+
+function writable(path) {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds into dist/ and removes chunks of earlier builds that this one no longer references. */
+export async function buildDist() {
+  const { build } = await import('esbuild');
+  const result = await build({ ...bundleOptions, entryPoints: { cli: join(root, 'src', 'cli.ts') }, outdir: dist, metafile: true });
+  const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => join(root, f)));
+  const chunks = join(dist, 'chunks');
+  if (existsSync(chunks)) for (const f of readdirSync(chunks)) if (!outputs.has(join(chunks, f))) rmSync(join(chunks, f), { force: true });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-    const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-  rmSync(dist, { recursive: true, force: true }); // no chunks left over from an earlier build
-  await build({ ...bundleOptions, entryPoints: { cli: fileURLToPath(new URL('../src/cli.ts', import.meta.url)) }, outdir: dist });
+  if (process.argv.includes('--if-stale')) {
+    const state = buildState();
+    if (state === 'fresh') process.exit(0);
+    // dist/ itself when it exists, else the project folder it would be created in.
+    if (!writable(existsSync(dist) ? dist : root)) {
+      if (state === 'missing') {
+        console.error(`alumni-relay: ${relative(process.cwd(), entry) || entry} 不存在，而且这个目录不可写：请在安装时构建（npm ci 或 npm run build）。`);
+        process.exit(1);
+      }
+      console.error('alumni-relay: dist/ 比源码旧，但目录不可写；使用现有的构建。');
+      process.exit(0);
+    }
+  }
+  await buildDist();
 }

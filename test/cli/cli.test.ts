@@ -1,7 +1,7 @@
 // The CLI as an admin runs it: a real child process, real files, real signals.
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalAdapter } from '../../adapters/local/index.ts';
 import { createRelay } from '../../src/app.ts';
@@ -12,9 +12,31 @@ import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 // What ships: the compiled dist/cli.js that `npm start` and bin/alumni-relay.js run, built fresh here.
-const CLI = ['--enable-source-maps', 'dist/cli.js'];
-const cli = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
-  spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', input: opts.input, env: { ...process.env, ...opts.env }, timeout: 60_000 });
+const ROOT = resolve('.');
+const CLI = ['--enable-source-maps', join(ROOT, 'dist/cli.js')];
+// No relay HTTP server answers on port 1: `health` falls back to the data directory's lock.
+const BASE_ENV = { RELAY_RULES: '', RELAY_DATA_DIR: '', RELAY_HTTP_PORT: '1' };
+const cli = (args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
+  spawnSync(process.execPath, [...CLI, ...args], {
+    encoding: 'utf8',
+    input: opts.input,
+    cwd: opts.cwd,
+    env: { ...process.env, ...BASE_ENV, ...opts.env },
+    timeout: 60_000,
+  });
+
+/** A data directory holding one referral for electrical and one chat message, as a stopped relay leaves it. */
+async function storeWithOneReferral(): Promise<string> {
+  const dataDir = tempDir();
+  const local = new LocalAdapter({ print: () => {} });
+  const adapters = new Map<Platform, ChatAdapter>((['local', 'wechat', 'lark', 'telegram'] as const).map((p) => [p, local]));
+  const relay = await createRelay({ rulesFile: 'rules/routing.yaml', dataDir, adapters, logger: silentLogger, watchRules: false });
+  await relay.start();
+  await local.post({ platform: 'wechat', group: '东电校友会·北京分会', senderId: 'u1', senderName: '王磊', text: '国网江苏电力2026届校园招聘，电气工程及其自动化专业本科/硕士，南京，网申 https://zhaopin.sgcc.com.cn/x' });
+  await local.post({ platform: 'wechat', group: '东电校友会·北京分会', senderId: 'u2', senderName: '张婷', text: '今天好冷' });
+  await relay.stop();
+  return dataDir;
+}
 
 describe('alumni-relay CLI', () => {
   beforeAll(() => {
@@ -49,12 +71,61 @@ colleges:
     expect(r.stderr).toContain(`${file}:2:3 defaults.timezon: 未知的键 "timezon"。提示：是不是 "timezone"？`);
     expect(r.stderr).toMatch(new RegExp(`${file}:9:23 colleges\\[0\\]\\.classes\\[1\\]: 2026 年专业目录里没有专业类代码 "0899"`));
     expect(r.stderr).toMatch(new RegExp(`${file}:10:13 colleges\\[0\\]\\.digest: "0 9 \\* \\* 8" 不是有效的 cron 表达式`));
+    expect(r.stderr).toContain(`${file} 中有 7 个问题；什么都没有改动。`);
   });
 
-  it('rules check: accepts the shipped example', () => {
-    const r = cli(['rules', 'check']);
+  it('rules check: accepts the shipped example, also when run from another directory', () => {
+    for (const cwd of [ROOT, tempDir()]) {
+      const r = cli(['rules', 'check'], { cwd });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`${join(ROOT, 'rules/routing.yaml')}：没有问题 — 5 个校友群，11 个学院`);
+    }
+  });
+
+  it('rules schema: prints the committed JSON Schema', () => {
+    const r = cli(['rules', 'schema']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('OK — 5 sources, 11 colleges');
+    expect(r.stdout).toBe(readFileSync('rules/routing.schema.json', 'utf8'));
+  });
+
+  it('--version prints the version in package.json; --help is in Chinese', () => {
+    expect(cli(['--version']).stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    const help = cli(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('用法： alumni-relay [options] [command]');
+    expect(help.stdout).toMatch(/命令：[\s\S]*stats \[options\] +统计/);
+    expect(help.stdout).not.toMatch(/display help|Usage:|Options:/);
+  });
+
+  it('a usage error shows that subcommand’s help, not the root help, in Chinese', () => {
+    const bad = cli(['review', 'frob']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('错误：review 后面只能跟 approve ID 或 reject ID，不能是 "frob"');
+    expect(bad.stderr).toContain('用法： alumni-relay review [options] [action] [id]');
+    expect(bad.stderr).not.toContain('命令：');
+    const unknown = cli(['stats', '--jsno']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("错误：未知选项 '--jsno'");
+    expect(unknown.stderr).toContain('（是不是 --json？）');
+    expect(unknown.stderr).toContain('用法： alumni-relay stats [options]');
+    const choice = cli(['digest', 'preview', '--platform', 'qq']);
+    expect(choice.stderr).toContain("错误：选项 '--platform <name>' 的取值 'qq' 无效；可选：local, telegram, lark, wechat");
+    expect(choice.stderr).toContain('用法： alumni-relay digest preview [options]');
+  });
+
+  it('read-only commands warn about a missing --data-dir and never create it', () => {
+    const missing = join(tempDir(), 'dat');
+    for (const args of [['stats'], ['digest', 'preview'], ['review']]) {
+      const r = cli([...args, '--data-dir', missing]);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`数据目录 ${missing} 不存在（路径写错了？）；没有创建它。`);
+    }
+    for (const args of [['rules', 'check'], ['classify', '今晚一起吃饭吗']]) {
+      const r = cli([...args, '--data-dir', missing]);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stderr).toContain(`注意：数据目录 ${missing} 不存在`);
+    }
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('classify --jsonl: one JSON line per input line, most likely class first', () => {
@@ -64,7 +135,7 @@ colleges:
     ]
       .map((r) => JSON.stringify(r))
       .join('\n');
-    const r = cli(['classify', '--jsonl'], { input: `${input}\nnot json\n` });
+    const r = cli(['classify', '--jsonl'], { input: `${input}\nnot json\nnull\n` });
     expect(r.status).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows).toHaveLength(2);
@@ -72,45 +143,70 @@ colleges:
     expect(rows[0].colleges).toContain('electrical');
     expect(rows[0].evidence.classes['0806'].length).toBeGreaterThan(0);
     expect(rows[1]).toMatchObject({ id: 'b', isJob: false, majorClasses: [] });
-    expect(r.stderr).toContain('line 3: not JSON');
+    expect(r.stderr).toContain('第 3 行不是 JSON，已跳过');
+    expect(r.stderr).toContain('第 4 行不是 {"id","text"} 对象，已跳过');
   });
 
-  it('classify "<text>": explains the decision in Chinese', () => {
+  it('classify "<text>": explains the decision in Chinese, evidence kinds included', () => {
     const r = cli(['classify', '华为2026届校招：嵌入式软件开发工程师，通信工程、电子信息工程专业，深圳']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('判定：内推/招聘');
-    expect(r.stdout).toContain('0807 电子信息类');
+    expect(r.stdout).toMatch(/0807 电子信息类 .*通信工程\(\+[\d.]+ 专业名称\)/);
+    expect(r.stdout).toMatch(/校招\(\+[\d.]+ 招聘词\)/);
     expect(r.stdout).toContain('推送学院：');
+    // Every evidence label is Chinese: no "(+1 major-name)" left.
+    expect(r.stdout).not.toMatch(/\([+-][\d.]+ [a-z-]+\)/);
+  });
+
+  it('digest preview --college with an unknown id lists the valid ones', () => {
+    const r = cli(['digest', 'preview', '--college', 'electric']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('错误：规则里没有学院 "electric"。可用的学院 id：electrical（电气与电子工程学院）、energy（');
   });
 
   it('digest preview and stats: show the pending digest and counts without sending or recording anything', async () => {
-    const dataDir = tempDir();
-    const local = new LocalAdapter({ print: () => {} });
-    const adapters = new Map<Platform, ChatAdapter>((['local', 'wechat', 'lark', 'telegram'] as const).map((p) => [p, local]));
-    const relay = await createRelay({ rulesFile: 'rules/routing.yaml', dataDir, adapters, logger: silentLogger, watchRules: false });
-    await relay.start();
-    await local.post({ platform: 'wechat', group: '东电校友会·北京分会', senderId: 'u1', senderName: '王磊', text: '国网江苏电力2026届校园招聘，电气工程及其自动化专业本科/硕士，南京，网申 https://zhaopin.sgcc.com.cn/x' });
-    await local.post({ platform: 'wechat', group: '东电校友会·北京分会', senderId: 'u2', senderName: '张婷', text: '今天好冷' });
-    await relay.stop();
-
+    const dataDir = await storeWithOneReferral();
     const preview = cli(['digest', 'preview', '--college', 'electrical', '--platform', 'telegram', '--data-dir', dataDir]);
     expect(preview.status).toBe(0);
     expect(preview.stdout).toContain('📮 电气与电子工程学院｜校友内推速递');
     expect(preview.stdout).toContain('国网江苏电力');
     expect(preview.stdout).toContain('投递链接 https://zhaopin.sgcc.com.cn/x');
+
     const stats = cli(['stats', '--data-dir', dataDir]);
-    expect(stats.stdout).toContain('received 2');
-    expect(stats.stdout).toContain('referrals stored 1');
-    expect(stats.stdout).toMatch(/电气与电子工程学院\(electrical\): 1 条，待推送 1/);
+    expect(stats.status).toBe(0);
+    expect(stats.stdout).not.toMatch(/[{}]/); // no raw JSON
+    const lines = stats.stdout.split('\n');
+    expect(lines).toContain(`数据目录  ${dataDir}`);
+    // Labels padded to one width (a CJK character is two cells), numbers right-aligned in one column.
+    const section = lines.slice(lines.indexOf('消息') + 1, lines.indexOf('消息') + 8);
+    expect(section.map((l) => l.replace(/ +\d+$/, ''))).toEqual(['  收到', '  不在来源群（忽略）', '  不是内推', '  疑似诈骗（待审核）', '  存为内推', '  多群重复、已合并', '  处理出错']);
+    const cells = (s: string) => [...s].reduce((w, ch) => w + (/[\u3000-\u9fff\uff00-\uff60]/.test(ch) ? 2 : 1), 0);
+    expect(new Set(section.map(cells)).size).toBe(1);
+    expect(section[0]).toMatch(/收到 +2$/);
+    expect(section[4]).toMatch(/存为内推 +1$/);
+    expect(stats.stdout).toMatch(/\n {2}电气与电子工程学院 +electrical +1 +1\n/);
+    expect(stats.stdout).toMatch(/\n {2}水利与水电工程学院 +water +0 +0\n/);
+
+    const json = JSON.parse(cli(['stats', '--json', '--data-dir', dataDir]).stdout);
+    expect(json.messages).toMatchObject({ received: 2, stored: 1, notJob: 1 });
+    expect(json.colleges.find((c: { id: string }) => c.id === 'electrical')).toEqual({ id: 'electrical', name: '电气与电子工程学院', recentPosts: 1, backlog: 1 });
+
     const store = await Store.open(dataDir);
     expect(store.data.digests).toHaveLength(0);
     await store.close();
   });
 
-  it('start: runs on the local platform, prints digests for several colleges, exits 0 on SIGINT', async () => {
+  it('health: exit 1 when no relay holds the data directory', () => {
+    const dataDir = tempDir();
+    const r = cli(['health', '--data-dir', dataDir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`没有 relay 在使用 ${dataDir}`);
+  });
+
+  it('start: runs on the local platform, prints digests for several colleges, is healthy, exits 0 on SIGINT saying where its store is', async () => {
     const dataDir = tempDir();
     const child = spawn(process.execPath, [...CLI, 'start', '--demo-every', '3'], {
-      env: { ...process.env, RELAY_DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: '', LARK_APP_ID: '', WECHATY_PUPPET: '', RELAY_WECHAT: '' },
+      env: { ...process.env, ...BASE_ENV, RELAY_DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: '', LARK_APP_ID: '', WECHATY_PUPPET: '', RELAY_WECHAT: '' },
     });
     let out = '';
     let err = '';
@@ -120,13 +216,17 @@ colleges:
     const until = Date.now() + 30_000;
     while (headers().size < 3 && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     expect(out).toContain('alumni-relay is running on: local');
-    expect(out).toMatch(/next \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(out).toMatch(/下一期 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(headers().size).toBeGreaterThanOrEqual(3);
+    const health = cli(['health', '--data-dir', dataDir]);
+    expect(health.status).toBe(0);
+    expect(health.stdout).toContain(`正常：pid ${child.pid} 正在使用 ${dataDir}`);
     const code = await new Promise<number | null>((resolve) => {
       child.on('exit', (c) => resolve(c));
       child.kill('SIGINT');
     });
     expect(code).toBe(0);
+    expect(out).toContain(`alumni-relay 已停止。数据在 ${dataDir}；查看统计：npm run cli -- stats --data-dir ${dataDir}`);
     expect(err).not.toMatch(/"level":(50|60)/);
     expect(out).not.toContain('打字员');
   }, 45_000);

@@ -1,0 +1,104 @@
+// `stats`: what the relay has received, stored and delivered, as aligned Chinese text or (--json) for machines.
+import type { Command } from 'commander';
+import type { DeliveryStatus, PostStatus } from '../domain.ts';
+import type { Rules } from '../rules/index.ts';
+import type { Store } from '../store/store.ts';
+import type { Context } from './context.ts';
+import { table } from './format.ts';
+
+export interface StatsReport {
+  dataDir: string;
+  messages: { received: number; ignored: number; notJob: number; scams: number; stored: number; merged: number; errors: number };
+  posts: { total: number; recent: Record<PostStatus, number>; archived: { month: string; posts: number }[] };
+  colleges: { id: string; name: string; recentPosts: number; backlog: number }[];
+  digests: number;
+  deliveries: Record<DeliveryStatus, number>;
+  deadLetters: { id: string; channel: string; attempts: number; lastError: string }[];
+  /** Journal lines that could not be read at open (skipped; not a torn last line). */
+  unreadableJournalLines: number;
+}
+
+export function buildStats(store: Store, rules: Rules): StatsReport {
+  const posts = store.posts();
+  const deliveries = store.deliveries();
+  const recent: Record<PostStatus, number> = { active: 0, review: 0, rejected: 0 };
+  for (const p of posts) recent[p.status] += 1;
+  const byStatus: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, dead: 0 };
+  for (const d of deliveries) byStatus[d.status] += 1;
+  return {
+    dataDir: store.dir,
+    messages: { ...store.data.counters },
+    posts: { total: store.postCount(), recent, archived: store.archivedMonths() },
+    colleges: rules.colleges.map((c) => ({
+      id: c.id,
+      name: c.name,
+      recentPosts: posts.filter((p) => p.status === 'active' && p.classification.colleges.includes(c.id)).length,
+      backlog: store.undigestedFor(c.id).length,
+    })),
+    digests: store.data.digests.length,
+    deliveries: byStatus,
+    deadLetters: deliveries
+      .filter((d) => d.status === 'dead')
+      .map((d) => ({ id: d.id, channel: `${d.channel.platform}:${d.channel.chat}`, attempts: d.attempts, lastError: d.lastError ?? '' })),
+    unreadableJournalLines: store.corruptLines,
+  };
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function renderStats(s: StatsReport): string {
+  const m = s.messages;
+  const section = (title: string, rows: string[][]) => [title, ...table(rows, ['l', 'r', 'l'], '  '), ''];
+  const archived = s.posts.archived.reduce((a, x) => a + x.posts, 0);
+  const lines = [
+    `数据目录  ${s.dataDir}`,
+    '',
+    ...section('消息', [
+      ['收到', n(m.received)],
+      ['不在来源群（忽略）', n(m.ignored)],
+      ['不是内推', n(m.notJob)],
+      ['疑似诈骗（待审核）', n(m.scams)],
+      ['存为内推', n(m.stored)],
+      ['多群重复、已合并', n(m.merged)],
+      ['处理出错', n(m.errors)],
+    ]),
+    ...section('内推', [
+      ['共存储', n(s.posts.total), archived ? `其中已归档 ${n(archived)}` : ''],
+      ['近期有效', n(s.posts.recent.active)],
+      ['待审核', n(s.posts.recent.review), s.posts.recent.review ? 'alumni-relay review 查看' : ''],
+      ['已拒绝', n(s.posts.recent.rejected)],
+      ...s.posts.archived.map((a) => [`归档 ${a.month}`, n(a.posts)]),
+    ]),
+    '各学院（近期有效内推 / 待推送）',
+    ...table(
+      s.colleges.map((c) => [c.name, c.id, n(c.recentPosts), n(c.backlog)]),
+      ['l', 'l', 'r', 'r'],
+      '  ',
+    ),
+    '',
+    ...section('推送', [
+      ['已生成速递', n(s.digests)],
+      ['已送达', n(s.deliveries.delivered)],
+      ['等待发送', n(s.deliveries.pending)],
+      ['已放弃（死信）', n(s.deliveries.dead), s.deliveries.dead ? 'alumni-relay review 查看' : ''],
+    ]),
+  ];
+  if (s.deadLetters.length) {
+    lines.push('死信', ...table(s.deadLetters.map((d) => [d.id, `→ ${d.channel}`, `${d.attempts} 次`, d.lastError]), [], '  '), '');
+  }
+  if (s.unreadableJournalLines) lines.push(`注意：日志（journal）里有 ${n(s.unreadableJournalLines)} 行无法读取，已跳过。`, '');
+  return lines.join('\n').trimEnd();
+}
+
+export function registerStats(program: Command, ctx: Context): void {
+  program
+    .command('stats')
+    .description('统计：收到、存储、推送了多少（各学院待推送的积压）')
+    .option('--json', '输出 JSON（给脚本和监控用）')
+    .action(async (o: { json?: boolean }) => {
+      const rules = ctx.rules();
+      const store = await ctx.storeToRead();
+      const report = buildStats(store, rules);
+      console.log(o.json ? JSON.stringify(report, null, 2) : renderStats(report));
+    });
+}
