@@ -41,12 +41,13 @@ export function lineDiff(before: string, after: string): DiffLine[] {
         out.push({ op: ' ', text: am[i]!, line: head + i + 1 });
         i++;
         j++;
-      } else if (j < bm.length && (i >= am.length || lcs[i * w + j + 1]! >= lcs[(i + 1) * w + j]!)) {
-        out.push({ op: '+', text: bm[j]!, line: head + j + 1 });
-        j++;
-      } else {
+      } else if (i < am.length && (j >= bm.length || lcs[(i + 1) * w + j]! >= lcs[i * w + j + 1]!)) {
+        // Removals before additions, as diff(1) shows a changed line.
         out.push({ op: '-', text: am[i]!, line: head + i + 1 });
         i++;
+      } else {
+        out.push({ op: '+', text: bm[j]!, line: head + j + 1 });
+        j++;
       }
     }
   }

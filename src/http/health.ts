@@ -60,13 +60,14 @@ export function healthReport(input: HealthInput): { code: 200 | 503; body: Healt
 }
 
 /** Writes and removes a probe file in the data directory, at most once per `cacheMs`. */
-export function writeProbe(dataDir: string, cacheMs = 5000): () => { ok: boolean; error?: string } {
+export function writeProbe(dataDirOf: () => string, cacheMs = 5000): () => { ok: boolean; error?: string } {
   let last = 0;
   let result: { ok: boolean; error?: string } = { ok: true };
   return () => {
     const t = Date.now();
     if (t - last < cacheMs) return result;
     last = t;
+    const dataDir = dataDirOf();
     const file = join(dataDir, 'console', '.write-probe');
     try {
       mkdirSync(join(dataDir, 'console'), { recursive: true });

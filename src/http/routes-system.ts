@@ -12,7 +12,7 @@ export function safeNext(next: unknown): string {
 
 export function registerSystem(app: FastifyInstance, ctx: Ctx): void {
   const { deps } = ctx;
-  const probe = writeProbe(deps.dataDir);
+  const probe = writeProbe(() => deps.dataDir);
 
   app.get('/healthz', async (_req, reply) => {
     const t = ctx.tracker;
