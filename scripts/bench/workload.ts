@@ -1,7 +1,8 @@
-// A seeded, realistic alumni-group workload: ≈70% chit-chat, 25% referrals across many majors (built from
-// templates + the catalog's major names and job directions), 5% reposts and scam ads. Chit-chat and scams
-// come from ../shared/eval/not-jobs.jsonl when it is there, else from a small built-in list.
-import { existsSync, readFileSync } from 'node:fs';
+// A seeded, realistic alumni-group workload: ≈70% chit-chat, 20% generated referrals across many majors
+// (templates + the catalog's major names and job directions), 5% real job posts, 3% reposts, 2% scam ads.
+// Chit-chat, scams and the real job posts come from the shipped corpus (corpus/messages.jsonl; how it was
+// made: corpus/README.md), never from outside the clone.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog, type Major } from '../../src/catalog.ts';
 
@@ -72,49 +73,47 @@ export function referralText(rng: Rng, n: number): string {
   return lines.join('\n');
 }
 
-const FALLBACK_CHAT = [
-  '今晚谁去聚餐？', '哈哈哈哈', '收到', '这个周末北京降温了，大家注意保暖', '恭喜恭喜！', '有人知道学校图书馆现在对校友开放吗',
-  '群里有在深圳的吗，周六约球', '面试好紧张，明天二面', '[图片]', '谢谢学长！', '今年校庆大家回去吗', '早上好☀️', '转发：校友会年度大会通知',
-  '最近行情不太好啊，跳槽要谨慎', '有没有推荐的租房中介', '刚下班，累死了', '👍', '好的好的', '生日快乐🎂', '这家店不错，推荐',
-];
-const FALLBACK_SCAM = [
-  '在家就能做的兼职，日结300，手机打字即可，加V详聊', '刷单返利，动动手指日入500，无需押金', '招聘网络打字员，每天2小时，日结工资，名额有限',
-  '急招兼职点赞员，一单一结，学生宝妈均可', '高薪兼职，无需经验，先交198元培训费即可上岗',
-];
-
-export interface NotJobRows {
+export interface CorpusRows {
   chat: string[];
   scam: string[];
+  job: string[];
 }
 
-export function notJobTexts(): NotJobRows {
-  const file = fileURLToPath(new URL('../../../shared/eval/not-jobs.jsonl', import.meta.url));
-  if (!existsSync(file)) return { chat: FALLBACK_CHAT, scam: FALLBACK_SCAM };
-  const rows = readFileSync(file, 'utf8')
+let corpus: CorpusRows | undefined;
+
+/** The shipped corpus, by kind (read once). */
+export function corpusRows(): CorpusRows {
+  if (corpus) return corpus;
+  const rows = readFileSync(fileURLToPath(new URL('./corpus/messages.jsonl', import.meta.url)), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { text: string; source?: string });
-  const scam = rows.filter((r) => /scam/.test(r.source ?? '')).map((r) => r.text);
-  const chat = rows.filter((r) => !/scam/.test(r.source ?? '') && /chat/.test(r.source ?? '')).map((r) => r.text);
-  return { chat: chat.length ? chat : FALLBACK_CHAT, scam: scam.length ? scam : FALLBACK_SCAM };
+    .map((l) => JSON.parse(l) as { kind: keyof CorpusRows; text: string });
+  const out: CorpusRows = { chat: [], scam: [], job: [] };
+  for (const r of rows) out[r.kind].push(r.text);
+  if (!out.chat.length || !out.scam.length || !out.job.length) throw new Error('scripts/bench/corpus/messages.jsonl lacks chat, scam or job rows; rebuild it (see its README)');
+  return (corpus = out);
 }
 
-export type Kind = 'chat' | 'referral' | 'repost' | 'scam';
+export type Kind = 'chat' | 'referral' | 'job' | 'repost' | 'scam';
 
 export interface WorkItem {
   kind: Kind;
   text: string;
 }
 
-/** `n` messages: ≈70% chat, 25% referrals, 3% reposts of an earlier referral (lightly edited), 2% scam ads. */
+/** Kinds a relay should keep (the referral side of the "stored referrals vs chit-chat" split). */
+export const REFERRAL_KINDS: ReadonlySet<Kind> = new Set(['referral', 'job', 'repost']);
+
+/** `n` messages: ≈70% chat, 20% generated referrals, 5% real job posts, 3% reposts of an earlier referral (lightly edited), 2% scam ads. */
 export function workload(n: number, seed: number): WorkItem[] {
   const rng = seeded(seed);
-  const { chat, scam } = notJobTexts();
+  const { chat, scam, job } = corpusRows();
   const out: WorkItem[] = [];
   const referrals: string[] = [];
   for (let i = 0; i < n; i++) {
     const r = rng();
     if (r < 0.7) out.push({ kind: 'chat', text: pick(rng, chat) });
+    else if (r < 0.75) out.push({ kind: 'job', text: pick(rng, job) });
     else if (r < 0.95 || referrals.length === 0) {
       const text = referralText(rng, i);
       referrals.push(text);

@@ -1,0 +1,131 @@
+// Fan-out: the real relay (createRelay) with the real Telegram adapter (grammY, its throttler and
+// auto-retry) against a loopback Bot API that enforces Telegram's send limits at arrival. 30 colleges,
+// each with its own Telegram group, build their digests at the same moment (one cron minute), sized
+// so that college i's digest is 1 + i mod 3 messages (60 in all). Measured: from the digests being
+// built to the last message arriving, against the least time the limits allow; and how many sends
+// the fake refused with 429.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTelegramAdapter, type TelegramAdapterOptions } from '../../adapters/telegram/index.ts';
+import { createRelay } from '../../src/app.ts';
+import { composeDigest } from '../../src/digest/compose.ts';
+import type { Classification, Post } from '../../src/domain.ts';
+import { silentLogger } from '../../src/log.ts';
+import { minimumMakespanMs, TelegramLimitsFake } from './telegram-limits-fake.ts';
+
+export const COLLEGES = 30;
+const CHAT = (i: number) => `-100300000${String(i).padStart(4, '0')}`;
+
+function rulesYaml(): string {
+  const colleges = Array.from({ length: COLLEGES }, (_, i) =>
+    [
+      `  - id: c${i}`,
+      `    name: 第${i + 1}学院`,
+      `    classes: ["0806"]`,
+      '    channels:',
+      '      - platform: telegram',
+      `        chat: "${CHAT(i)}"`,
+    ].join('\n'),
+  );
+  // The cron never fires during the bench (1 January, 00:00): digests are built by hand, all at once.
+  return `version: 1\ndefaults:\n  timezone: Asia/Shanghai\n  digest: "0 0 1 1 *"\n  maxItemsPerDigest: 200\n  explain: false\n  maxSendAttempts: 8\nsources:\n  - platform: telegram\n    group: "-1003000009999"\ncolleges:\n${colleges.join('\n')}\n`;
+}
+
+/** A post for college `i`; ≈ 500 characters rendered, so a 4096-character message holds ≈ 7. */
+function post(i: number, k: number, classification: Classification): Post {
+  const at = new Date().toISOString();
+  const text = `【内推】第${i + 1}学院专场 ${k + 1}：国网某省电力公司2026届校园招聘，电气工程及其自动化、智能电网信息工程专业，本科/硕士。岗位职责：${'参与变电站运行维护、继电保护整定与调试，配网自动化系统运维。'.repeat(3)}投递 https://jobs.example.com/c${i}/${k}`;
+  return {
+    id: randomUUID(),
+    text,
+    fingerprint: randomUUID().replace(/-/g, '').slice(0, 16),
+    sources: [{ platform: 'telegram', chatId: '-1003000009999', messageId: `f-${i}-${k}-${randomUUID().slice(0, 8)}`, senderId: 'u1', senderName: '王磊（2012级电气）', sentAt: at }],
+    receivedAt: at,
+    status: 'active',
+    classification: { ...classification, colleges: [`c${i}`], fields: { ...classification.fields, company: `国网第${i + 1}分公司${k + 1}`, links: [`https://jobs.example.com/c${i}/${k}`] } },
+    digestedFor: [],
+  };
+}
+
+export interface FanoutResult {
+  messages: number;
+  totalMs: number;
+  minimumMs: number;
+  overMinimum: number;
+  refused429: number;
+  refusedBy: TelegramLimitsFake['refusedBy'];
+  /** Median and largest shortfall of the refused sends (ms too early). */
+  earlyByMs: { p50: number; max: number };
+  deliveries: { delivered: number; pending: number; dead: number };
+}
+
+/**
+ * One fan-out run. `classification` is a real classifier output for a referral (the bench has one);
+ * `throttler` is passed to the adapter when its options take one (see TelegramAdapterOptions).
+ */
+export async function runFanout(classification: Classification, adapterOptions: Partial<TelegramAdapterOptions> = {}): Promise<FanoutResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'alumni-relay-fanout-'));
+  const fake = new TelegramLimitsFake();
+  const apiRoot = await fake.start();
+  const rulesFile = join(dir, 'routing.yaml');
+  writeFileSync(rulesFile, rulesYaml());
+  const telegram = createTelegramAdapter({ token: fake.token, apiRoot }, { logger: silentLogger, pollTimeoutSeconds: 5, ...adapterOptions });
+  const relay = await createRelay({ rulesFile, dataDir: join(dir, 'data'), adapters: new Map([['telegram', telegram]]), logger: silentLogger, watchRules: false });
+  try {
+    await relay.start();
+    // Posts per college: the fewest that render into 1 + i mod 3 Telegram messages.
+    const rules = relay.rules();
+    for (let i = 0; i < COLLEGES; i++) {
+      const want = 1 + (i % 3);
+      const posts: Post[] = [];
+      const parts = () => composeDigest(rules, rules.colleges[i]!, posts, new Date(), 'probe')?.render('telegram').length ?? 0;
+      while (parts() < want) posts.push(post(i, posts.length, classification));
+      for (const p of posts) await relay.store.addPost(p);
+    }
+    const expected = new Map<string, number>();
+    let lastArrival = 0;
+    let arrived = 0;
+    let total = Infinity;
+    let done!: () => void;
+    const allIn = new Promise<void>((r) => (done = r));
+    fake.onAccepted = (a) => {
+      lastArrival = a.at;
+      if (++arrived >= total) done();
+    };
+    const t0 = performance.now();
+    // Every college's cron fires in the same minute: the scheduler starts them together.
+    const digests = await Promise.all(Array.from({ length: COLLEGES }, (_, i) => relay.runDigest(`c${i}`)));
+    if (digests.some((d) => !d)) throw new Error('fan-out: a college built no digest');
+    for (const d of relay.store.pendingDeliveries()) expected.set(d.channel.chat, (expected.get(d.channel.chat) ?? 0) + d.parts.length);
+    total = [...expected.values()].reduce((a, b) => a + b, 0);
+    if (arrived >= total) done();
+    const timeout = setTimeout(done, 60_000);
+    await allIn;
+    clearTimeout(timeout);
+    // The last marks become durable just after the last arrival; let them, so the counts below are final.
+    for (let i = 0; i < 100 && relay.store.pendingDeliveries().length; i++) await new Promise((r) => setTimeout(r, 20));
+    const minimumMs = minimumMakespanMs([...expected.values()]);
+    const totalMs = lastArrival - t0;
+    const ds = relay.store.deliveries();
+    return {
+      messages: total,
+      totalMs: Math.round(totalMs),
+      minimumMs,
+      overMinimum: Math.round((totalMs / minimumMs - 1) * 1000) / 1000,
+      refused429: fake.refused,
+      refusedBy: { ...fake.refusedBy },
+      earlyByMs: { p50: [...fake.earlyByMs].sort((a, b) => a - b)[Math.floor(fake.earlyByMs.length / 2)] ?? 0, max: Math.max(0, ...fake.earlyByMs) },
+      deliveries: {
+        delivered: ds.filter((d) => d.status === 'delivered').length,
+        pending: ds.filter((d) => d.status === 'pending').length,
+        dead: ds.filter((d) => d.status === 'dead').length,
+      },
+    };
+  } finally {
+    await relay.stop();
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

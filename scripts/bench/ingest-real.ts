@@ -1,0 +1,85 @@
+// Ingest as users run it: alumni messages from 20 Telegram groups reach the real relay (createRelay)
+// through the real Telegram adapter (grammY long polling, at whatever concurrency the adapter feeds the
+// relay) from a loopback Bot API serving batches of up to 100 updates, and count once the relay's handler
+// resolved (the post durably stored, or the message dropped). The Lark and WeChat adapter modules (and
+// with them their SDKs) are loaded too, as in a relay running all three platforms.
+// Measured in rounds interleaved with raw jieba cuts of the same texts (see throughputRounds in bench.ts).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { createTelegramAdapter } from '../../adapters/telegram/index.ts';
+import { createRelay } from '../../src/app.ts';
+import type { InboundMessage } from '../../src/domain.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { ChatAdapter, MessageHandler } from '../../src/ports.ts';
+import { TelegramLimitsFake } from './telegram-limits-fake.ts';
+
+export const GROUPS = 20;
+const groupId = (g: number) => -1004000000000 - g;
+
+/** The shipped rules with 20 more Telegram alumni groups as sources. */
+function rulesWithGroups(rulesFile: string, dir: string): string {
+  const doc = parseDocument(readFileSync(rulesFile, 'utf8'));
+  for (let g = 0; g < GROUPS; g++) doc.addIn(['sources'], doc.createNode({ platform: 'telegram', group: String(groupId(g)), name: `海外校友群${g + 1}` }));
+  const out = join(dir, 'routing-bench.yaml');
+  writeFileSync(out, doc.toString());
+  return out;
+}
+
+export interface RealIngest {
+  /** Sends `texts` as alumni messages spread over the groups; resolves when the relay has handled every one. */
+  ingest(texts: string[]): Promise<void>;
+  outcomes(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export async function openRealIngest(rulesFile: string): Promise<RealIngest> {
+  await Promise.all([import('../../adapters/lark/index.ts'), import('../../adapters/wechat/index.ts')]);
+  const dir = mkdtempSync(join(tmpdir(), 'alumni-relay-ingest-'));
+  const fake = new TelegramLimitsFake();
+  const apiRoot = await fake.start();
+  const telegram = createTelegramAdapter({ token: fake.token, apiRoot }, { logger: silentLogger, pollTimeoutSeconds: 10 });
+  let handled = 0;
+  let want = 0;
+  let wake: (() => void) | undefined;
+  // Counts the relay's handler resolving, around the adapter the relay is given.
+  const counted: ChatAdapter = {
+    platform: 'telegram',
+    start: (onMessage: MessageHandler) =>
+      telegram.start(async (m: InboundMessage) => {
+        try {
+          await onMessage(m);
+        } finally {
+          if (++handled >= want) wake?.();
+        }
+      }),
+    send: (chat, message, opts) => telegram.send(chat, message, opts),
+    stop: () => telegram.stop(),
+  };
+  const relay = await createRelay({
+    rulesFile: rulesWithGroups(rulesFile, dir),
+    dataDir: join(dir, 'data'),
+    adapters: new Map([['telegram', counted]]),
+    logger: silentLogger,
+    watchRules: false,
+  });
+  await relay.start();
+  let sender = 0;
+  return {
+    async ingest(texts) {
+      want = handled + texts.length;
+      const done = new Promise<void>((r) => (wake = r));
+      fake.push(texts.map((text, i) => ({ chatId: groupId((sender + i) % GROUPS), title: '海外校友群', senderId: 5000 + ((sender + i) % 997), text })));
+      sender += texts.length;
+      if (handled >= want) wake?.();
+      await done;
+    },
+    outcomes: () => ({ ...relay.store.data.counters }),
+    async close() {
+      await relay.stop();
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
