@@ -33,7 +33,7 @@ const PREFERRED_RE = /优先|更好|为佳|最佳|加分/;
 const REQUIRED_RE = /专业要求|要求专业|专业限|限专业|专业须|专业必须/;
 const LIST_FOLLOWS_RE = /^(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]/;
 /** A clause of a company introduction, where majors describe the company or its staff, not the job. */
-const INTRO_RE = /成立于|致力于|专注于?|我司|本公司|公司(?:是|为|现有|拥有|主营)|是一家|旗下|拥有.{0,12}(?:团队|员工|人才)|员工中|团队(?:由|成员|中)|占比|涵盖.{0,6}(?:学科|专业)/;
+const INTRO_RE = /成立于|致力于|专注于?|我司|本公司|公司(?:是|为|现有|拥有|主营)|是一家|旗下|拥有.{0,12}(?:团队|员工|人才)|员工中|团队(?:由|成员|中|多为|大多|主要)|多为|出身|占比|涵盖.{0,6}(?:学科|专业)/;
 const ASKS_RE = /要求|优先|欢迎|招|限|需|应届|毕业生|本科|硕士|博士|学历|背景|方向|均可|以上/;
 
 /** The major-requirement span containing a match, if any. */
@@ -55,7 +55,10 @@ export function majorContexts(text: string): MajorContext[] {
   const spans: MajorContext[] = [];
   const push = (start: number, end: number): void => {
     const clause = text.slice(start, end);
-    if (INTRO_RE.test(clause) && !ASKS_RE.test(clause)) return;
+    // The introduction may name the company in one clause and its staff's majors in the next.
+    let ss = start;
+    while (ss > 0 && !isSentenceEnd(text.charCodeAt(ss - 1))) ss--;
+    if (INTRO_RE.test(text.slice(ss, end)) && !ASKS_RE.test(clause)) return;
     spans.push({ start, end, preferred: PREFERRED_RE.test(clause) && !REQUIRED_RE.test(clause) });
   };
   // The sentence end found for one 专业 serves the next ones in the same sentence ('专业要求：…相关专业').

@@ -68,6 +68,11 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
   const names = new Map<string, NameEntry>();
   for (const [code, cls] of catalog.classes) names.set(foldWidth(cls.name), { kind: 'class-name', classes: [code] });
   for (const m of catalog.majors) names.set(foldWidth(m.name), { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
+  // '建筑环境与能源应用' for 建筑环境与能源应用工程: a long major name without its last word is still that major.
+  for (const m of catalog.majors) {
+    const stem = foldWidth(m.name).replace(/(?:科学与工程|工程|技术|科学)$/, '');
+    if (stem.length >= 6 && !names.has(stem)) names.set(stem, { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
+  }
   for (const [alias, classes] of Object.entries(MAJOR_ALIASES)) {
     const key = foldWidth(alias);
     if (!names.has(key)) names.set(key, { kind: classes.length ? 'alias' : 'blocker', classes });
