@@ -71,9 +71,25 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Flood limits enforced on sendMessage as requests arrive, like Telegram (2026-11,
+ * https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): a send over a
+ * limit is answered 429 with retry_after. Counted in sliding windows, strictly (Telegram tolerates
+ * short bursts; a fake that does not makes a throttler prove itself).
+ */
+export interface FakeFloodLimits {
+  /** Least time between two sends to one chat; default 1000 ms. */
+  perChatMs?: number;
+  /** Most sends to one group (chat id below 0) in any 60 s; default 20. */
+  groupPerMinute?: number;
+  /** Most sends in all in any 1 s; default 30. */
+  globalPerSecond?: number;
+}
+
 export interface TelegramFakeOptions {
   token?: string;
   bot?: Partial<FakeUser> & { canReadAllGroupMessages?: boolean };
+  floodLimits?: FakeFloodLimits;
 }
 
 export const TELEGRAM_MAX_TEXT = 4096;
@@ -96,26 +112,32 @@ export class TelegramFakeServer {
   private waiters: Waiter[] = [];
   private faults: PendingFault[] = [];
   private hung = new Set<ServerResponse>();
+  private readonly flood: Required<FakeFloodLimits> | undefined;
+  /** Arrival times of accepted sends: per chat, and in all. */
+  private arrivals = new Map<string, number[]>();
+  private allArrivals: number[] = [];
+  /** sendMessage calls answered 429 because of `floodLimits`. */
+  floodRejections = 0;
 
   constructor(opts: TelegramFakeOptions = {}) {
+    this.flood = opts.floodLimits ? { perChatMs: 1000, groupPerMinute: 20, globalPerSecond: 30, ...opts.floodLimits } : undefined;
     this.token = opts.token ?? '123456789:TEST-fake-token_abcdefghijklmnopqrstu';
     const { canReadAllGroupMessages, ...bot } = opts.bot ?? {};
     this.botUser = { id: Number(this.token.split(':')[0]) || 123456789, is_bot: true, first_name: 'Alumni Relay', username: 'alumni_relay_bot', ...bot };
     this.canReadAllGroupMessages = canReadAllGroupMessages ?? true;
   }
 
-  /** Starts listening on 127.0.0.1 (free port); resolves with the apiRoot to give grammY. */
-  async start(): Promise<string> {
+  /** Starts listening on 127.0.0.1 (a free port unless `port` is given); resolves with the apiRoot to give grammY. */
+  async start(port = 0): Promise<string> {
     if (this.baseUrl) return this.baseUrl;
     const server = createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
     this.server = server;
-    const { port } = server.address() as AddressInfo;
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 
@@ -353,6 +375,12 @@ export class TelegramFakeServer {
     if (!visible.trim()) return bad('message text is empty');
     // 2026-11: the 4096 limit counts characters after entity parsing, https://core.telegram.org/bots/api#sendmessage
     if (visible.length > TELEGRAM_MAX_TEXT) return bad('message is too long');
+    const wait = this.floodWait(String(chatId), Date.now());
+    if (wait !== undefined) {
+      this.floodRejections++;
+      const retryAfter = Math.max(1, Math.ceil(wait / 1000));
+      return answer(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
+    }
     const preview = payload.link_preview_options as { is_disabled?: boolean } | undefined;
     const messageId = this.nextMessageId++;
     const date = Math.floor(Date.now() / 1000);
@@ -360,6 +388,25 @@ export class TelegramFakeServer {
     const id = Number(chatId);
     const chat = Number.isFinite(id) ? { id, type: id < 0 ? 'supergroup' : 'private', title: 'fake chat' } : { id: -1000000000001, type: 'channel', username: String(chatId).replace(/^@/, '') };
     answer(200, { ok: true, result: { message_id: messageId, date, chat, from: { ...this.botUser, is_bot: true }, text: visible } });
+  }
+
+  /** Milliseconds until a send to `chat` arriving at `now` would be within the flood limits; undefined when it is (and it is counted). */
+  private floodWait(chat: string, now: number): number | undefined {
+    const f = this.flood;
+    if (!f) return undefined;
+    const mine = this.arrivals.get(chat) ?? [];
+    const waits: number[] = [];
+    const last = mine.at(-1);
+    if (last !== undefined && now - last < f.perChatMs) waits.push(last + f.perChatMs - now);
+    const inMinute = mine.filter((t) => now - t < 60_000);
+    if (Number(chat) < 0 && inMinute.length >= f.groupPerMinute) waits.push(inMinute[0]! + 60_000 - now);
+    this.allArrivals = this.allArrivals.filter((t) => now - t < 1000);
+    if (this.allArrivals.length >= f.globalPerSecond) waits.push(this.allArrivals[0]! + 1000 - now);
+    if (waits.length) return Math.max(...waits);
+    inMinute.push(now);
+    this.arrivals.set(chat, inMinute);
+    this.allArrivals.push(now);
+    return undefined;
   }
 
   private reply(res: ServerResponse, status: number, body: unknown): void {
@@ -388,16 +435,21 @@ function toInt(v: unknown, fallback: number): number {
   return Number.isFinite(n) ? Math.trunc(n) : fallback;
 }
 
+/** Zero or more `name`, `name="…"`, `name='…'` or `name=bare`; no `<` inside a value. */
+const ATTRIBUTES = /^(?:\s+[a-zA-Z][\w-]*(?:\s*=\s*(?:"[^"<]*"|'[^'<]*'|[^\s"'<>=`]+))?)*\s*$/;
+
 /** The visible text of Telegram HTML, or why Telegram would refuse it (unknown/unbalanced tags, bare `&`). */
 export function parseTelegramHtml(html: string): { text: string } | { error: string } {
   const stack: string[] = [];
   let text = '';
-  const re = /<(\/?)([a-zA-Z][\w-]*)([^>]*)>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]|[^<>&]+/g;
+  const re = /<(\/?)([a-zA-Z][\w-]*)([^<>]*)>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]|[^<>&]+/g;
   for (const m of html.matchAll(re)) {
-    const [whole, closing, tag, , entity] = m;
+    const [whole, closing, tag, attrs, entity] = m;
     if (tag) {
       const name = tag.toLowerCase();
       if (!TELEGRAM_HTML_TAGS.has(name)) return { error: `unsupported start tag "${name}" at byte offset ${m.index}` };
+      if (!ATTRIBUTES.test(attrs ?? '') || (closing && attrs?.trim())) return { error: `malformed tag "${name}" at byte offset ${m.index}` };
+      if (!closing && name === 'a' && !/\shref\s*=/.test(attrs ?? '')) return { error: `a link without href at byte offset ${m.index}` };
       if (closing) {
         if (stack.pop() !== name) return { error: `unmatched end tag at byte offset ${m.index}, expected "</${stack.at(-1) ?? ''}>", found "</${name}>"` };
       } else stack.push(name);
