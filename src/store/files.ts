@@ -189,8 +189,8 @@ export function readJsonLines(file: string): unknown {
     const pos = parsePosition(err) ?? (/end of JSON input/.test(parseReason(err)) ? undefined : jsonErrorOffset(text));
     const reason = parseReason(err);
     let where: string;
-    if (pos !== undefined) where = ` at line ${lineAt(text, pos).line} (${reason})`;
-    else if (/end of JSON input/.test(reason)) where = `: it ends at line ${lineAt(text, text.length).line} before the JSON does (the file was cut short)`;
+    if (pos !== undefined && text.slice(pos).trim() !== '') where = ` at line ${lineAt(text, pos).line} (${reason})`;
+    else if (pos !== undefined || /end of JSON input/.test(reason)) where = `: it ends at line ${lineAt(text, text.length).line} before the JSON does (the file was cut short)`;
     else where = ` (${reason})`;
     throw new StoreError(file, `${shownPath(file)} is not valid JSON${where}`, { cause: err });
   }

@@ -31,10 +31,25 @@ export function jsonErrorOffset(text: string): number {
       } else i++;
     }
   };
+  const digits = (): boolean => {
+    const from = i;
+    while (i < text.length && text[i]! >= '0' && text[i]! <= '9') i++;
+    return i > from;
+  };
+  // Fails where V8 does: at the character that should have been a digit.
   const number = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === '-') fail();
-    i += m![0].length;
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else if (!digits()) fail();
+    if (text[i] === '.') {
+      i++;
+      if (!digits()) fail();
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      if (!digits()) fail();
+    }
   };
   const value = (): void => {
     ws();

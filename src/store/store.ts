@@ -108,9 +108,10 @@ export class Store {
   private readonly logger: StoreLogger;
   private journal!: Journal;
   private readonly unreadable: UnreadableLine[] = [];
-  /** The format version on disk; the first write records FORMAT_VERSION (opening never writes). */
-  private diskVersion = FORMAT_VERSION;
-  private hasSnapshot = false;
+  /** The version relay.meta.json records (0: none); the first write records FORMAT_VERSION (opening never writes). */
+  private metaVersion = FORMAT_VERSION;
+  /** The snapshot on disk is of an older version: rewrite it after the first write. */
+  private snapshotOld = false;
   private readonly core: StoreCore;
 
   private constructor(
@@ -160,8 +161,8 @@ export class Store {
     const metaVersion = readMeta(this.dir); // first: a newer store is refused before anything is parsed
     const segments = listSegments(this.dir);
     const { snap, storedVersion, exists } = await readSnapshot(this.dir, metaVersion);
-    this.diskVersion = exists || segments.length ? storedVersion : FORMAT_VERSION;
-    this.hasSnapshot = exists;
+    this.metaVersion = metaVersion;
+    this.snapshotOld = exists && storedVersion < FORMAT_VERSION;
     this.snapshotBytes = fileSize(this.file);
     const { state } = this;
     const base = snap.seq ?? 0;
@@ -201,7 +202,7 @@ export class Store {
 
   /** Appends a change to the journal (the in-memory change is already made) and resolves once durable. */
   private async commit(record: { op: string; [k: string]: unknown }): Promise<void> {
-    if (this.diskVersion !== FORMAT_VERSION) this.recordFormat();
+    if (this.metaVersion !== FORMAT_VERSION) this.recordFormat();
     this.countersDirty = false;
     record.c = this.state.counters; // callers pass a fresh literal: no copy
     const done = this.journal.append(record);
@@ -212,8 +213,8 @@ export class Store {
   /** The migration's write: the meta file now, the snapshot (with formatVersion) at once in the background. */
   private recordFormat(): void {
     writeMeta(this.dir, this.fsync);
-    this.diskVersion = FORMAT_VERSION;
-    if (this.hasSnapshot) queueMicrotask(() => void this.compact().catch(() => {}));
+    this.metaVersion = FORMAT_VERSION;
+    if (this.snapshotOld) queueMicrotask(() => void this.compact().catch(() => {}));
   }
 
   // ---- what the relay, the CLI and the console read -----------------------------------------------
@@ -469,7 +470,7 @@ export class Store {
       posts: [...state.posts.values()],
     };
     await db.write();
-    this.hasSnapshot = true;
+    this.snapshotOld = false;
     this.snapshotBytes = fileSize(this.file);
     this.journal.dropThrough(seq);
   }
