@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import dotenv from 'dotenv';
 import { PROJECT_ROOT, projectPath } from '../paths.ts';
 import { formatProblem, RulesError } from '../rules/index.ts';
+import { registerBackup } from './backup.ts';
 import { registerClassify } from './classify.ts';
 import { Context } from './context.ts';
 import { registerDigest } from './digest.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerReview(program, ctx);
   registerForget(program, ctx);
   registerStats(program, ctx);
+  registerBackup(program, ctx);
   registerHealth(program, ctx);
   return program;
 }
@@ -40,7 +42,7 @@ export function buildProgram(): Command {
  * Errors the admin can act on (bad rules, a platform refusing the credentials, a bad setting) are printed as
  * their message, one line each, without a stack; anything else is a bug and keeps its stack.
  */
-const EXPECTED = new Set(['AdapterError', 'ConfigError', 'RulesError']);
+const EXPECTED = new Set(['AdapterError', 'ConfigError', 'RulesError', 'StoreError', 'LockError']);
 
 export function describeFailure(err: unknown): { lines: string[]; expected: boolean } {
   if (err instanceof RulesError) return { lines: err.problems.map(formatProblem), expected: true };

@@ -14,8 +14,8 @@ export interface StatsReport {
   digests: number;
   deliveries: Record<DeliveryStatus, number>;
   deadLetters: { id: string; channel: string; attempts: number; lastError: string }[];
-  /** Journal lines that could not be read at open (skipped; not a torn last line). */
-  unreadableJournalLines: number;
+  /** Journal lines that could not be read at open and were skipped (not torn last lines, which a kill leaves). */
+  unreadableJournalLines: { file: string; line: number; reason: string }[];
 }
 
 export function buildStats(store: Store, rules: Rules): StatsReport {
@@ -40,7 +40,10 @@ export function buildStats(store: Store, rules: Rules): StatsReport {
     deadLetters: deliveries
       .filter((d) => d.status === 'dead')
       .map((d) => ({ id: d.id, channel: `${d.channel.platform}:${d.channel.chat}`, attempts: d.attempts, lastError: d.lastError ?? '' })),
-    unreadableJournalLines: store.corruptLines,
+    unreadableJournalLines: store
+      .unreadableJournalLines()
+      .filter((u) => u.kind === 'corrupt')
+      .map((u) => ({ file: u.file, line: u.line, reason: u.reason })),
   };
 }
 
@@ -86,7 +89,12 @@ export function renderStats(s: StatsReport): string {
   if (s.deadLetters.length) {
     lines.push('死信', ...table(s.deadLetters.map((d) => [d.id, `→ ${d.channel}`, `${d.attempts} 次`, d.lastError]), [], '  '), '');
   }
-  if (s.unreadableJournalLines) lines.push(`注意：日志（journal）里有 ${n(s.unreadableJournalLines)} 行无法读取，已跳过。`, '');
+  const bad = s.unreadableJournalLines;
+  if (bad.length) {
+    lines.push(`注意：日志（journal）里有 ${n(bad.length)} 行无法读取，已跳过：`, ...bad.slice(0, 20).map((u) => `  ${u.file}:${u.line}  ${u.reason}`));
+    if (bad.length > 20) lines.push(`  …另有 ${n(bad.length - 20)} 行（stats --json 列出全部）`);
+    lines.push('');
+  }
   return lines.join('\n').trimEnd();
 }
 

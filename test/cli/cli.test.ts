@@ -1,6 +1,6 @@
 // The CLI as an admin runs it: a real child process, real files, real signals.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalAdapter } from '../../adapters/local/index.ts';
@@ -194,6 +194,57 @@ colleges:
     const store = await Store.open(dataDir);
     expect(store.data.digests).toHaveLength(0);
     await store.close();
+  });
+
+  it('backup and restore: the store round-trips through one file; restore refuses a non-empty store without --force', async () => {
+    const dataDir = await storeWithOneReferral();
+    const file = join(tempDir(), 'relay-backup.jsonl.gz');
+    const backup = cli(['backup', file, '--data-dir', dataDir]);
+    expect(backup.status, backup.stderr).toBe(0);
+    expect(backup.stdout).toContain(`已备份 ${dataDir} → ${file}`);
+    expect(backup.stdout).toContain('1 条内推');
+    const check = cli(['restore', file, '--check']);
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/：完整 — \d+ 行/);
+
+    const target = join(tempDir(), 'restored');
+    const restore = cli(['restore', file, '--data-dir', target]);
+    expect(restore.status, restore.stderr).toBe(0);
+    expect(restore.stdout).toContain(`恢复到 ${target}：1 条内推`);
+    const stats = (dir: string) => JSON.parse(cli(['stats', '--json', '--data-dir', dir]).stdout);
+    const { dataDir: _a, ...before } = stats(dataDir);
+    const { dataDir: _b, ...after } = stats(target);
+    expect(after).toEqual(before);
+
+    // Over an existing store: refused in one line (no stack), nothing moved.
+    const again = cli(['restore', file, '--data-dir', target]);
+    expect(again.status).toBe(1);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    expect(again.stderr).toContain('--force');
+    expect(again.stderr).not.toMatch(/\n\s+at /);
+    const forced = cli(['restore', file, '--force', '--data-dir', target]);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/原有的文件移到了 .*before-restore-/);
+
+    // A damaged backup: one line naming the file.
+    const damaged = join(tempDir(), 'damaged.gz');
+    writeFileSync(damaged, readFileSync(file).subarray(0, 40));
+    const bad = cli(['restore', damaged, '--check']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^alumni-relay 无法继续：.*damaged\.gz/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('stats lists journal lines it could not read', async () => {
+    const dataDir = await storeWithOneReferral();
+    const segment = readdirSync(dataDir).find((f) => /^relay\.wal\..*\.jsonl$/.test(f));
+    expect(segment).toBeDefined();
+    const path = join(dataDir, segment!);
+    writeFileSync(path, `{"s":0,"op":\n${readFileSync(path, 'utf8')}`);
+    const stats = cli(['stats', '--data-dir', dataDir]);
+    expect(stats.status).toBe(0);
+    expect(stats.stdout).toMatch(new RegExp(`注意：日志（journal）里有 1 行无法读取，已跳过：\\n  .*${segment!.replace(/\./g, '\\.')}:1 `));
+    expect(JSON.parse(cli(['stats', '--json', '--data-dir', dataDir]).stdout).unreadableJournalLines).toMatchObject([{ line: 1 }]);
   });
 
   it('health: exit 1 when no relay holds the data directory', () => {
