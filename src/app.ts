@@ -12,10 +12,11 @@ import type { Delivery, Digest, InboundMessage, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { Outbox } from './outbox.ts';
 import { createPipeline } from './pipeline.ts';
-import type { ChatAdapter } from './ports.ts';
+import type { ChatAdapter, PlatformHealth } from './ports.ts';
 import { describeRulesChange, formatProblem, loadRulesFile, watchRules, type Rules } from './rules/index.ts';
 import { DigestScheduler, schedulesOf } from './scheduler.ts';
 import { Store } from './store/store.ts';
+import { PlatformSupervisor, secretsFromEnv, type SupervisorOptions } from './supervisor.ts';
 
 export interface RelayOptions {
   rulesFile: string;
@@ -30,6 +31,10 @@ export interface RelayOptions {
   now?: () => Date;
   outboxIntervalMs?: number;
   retryBaseDelayMs?: number;
+  /** Values never to log (default: credential-like variables of process.env). */
+  secrets?: readonly string[];
+  /** Platform start retries (tests shorten them); default 5 s doubling to 5 min. */
+  restart?: Pick<SupervisorOptions, 'minDelayMs' | 'maxDelayMs' | 'random'>;
 }
 
 export function routingConfig(rules: Rules): RoutingConfig {
@@ -62,17 +67,25 @@ export async function createRelay(opts: RelayOptions) {
   let classifier = classifierFor(rules, catalog);
   const store = await Store.open(opts.dataDir);
   const releaseLock = acquireLock(opts.dataDir);
-  const adapters = [...new Set(opts.adapters.values())];
+  // Every adapter runs under a supervisor (one per adapter: the local one stands in for every
+  // platform), so a platform that cannot start or goes down never stops the others.
+  const secrets = opts.secrets ?? secretsFromEnv(process.env);
+  const supervisors = new Map<ChatAdapter, PlatformSupervisor>();
+  for (const adapter of new Set(opts.adapters.values())) {
+    supervisors.set(adapter, new PlatformSupervisor(adapter, { logger: log, secrets, now, ...opts.restart }));
+  }
+  const byPlatform = new Map<Platform, PlatformSupervisor>([...opts.adapters].map(([p, a]) => [p, supervisors.get(a)!]));
+  const adapters = [...supervisors.values()];
 
   const notifyAdmins = async (text: string) => {
     for (const admin of rules.admins) {
-      const adapter = opts.adapters.get(admin.platform);
+      const adapter = byPlatform.get(admin.platform);
       if (!adapter) continue;
       await adapter.send(admin.user, { format: 'plain', body: text }).catch((err) => log.warn({ err: String(err), admin: admin.user }, 'could not notify an admin'));
     }
   };
 
-  const outbox = new Outbox(store, (p) => opts.adapters.get(p), log.child({ stage: 'outbox' }), {
+  const outbox = new Outbox(store, (p) => byPlatform.get(p), log.child({ stage: 'outbox' }), {
     maxAttempts: () => rules.defaults.maxSendAttempts,
     baseDelayMs: opts.retryBaseDelayMs,
     now,
@@ -143,7 +156,7 @@ export async function createRelay(opts: RelayOptions) {
     try {
       const admin = await handleAdminCommand(m, { store, rules: () => rules, now, nextRuns: () => scheduler.nextRuns(), startedAt });
       if (admin.command) {
-        if (admin.reply) await opts.adapters.get(m.platform)?.send(m.chatId, { format: 'plain', body: admin.reply });
+        if (admin.reply) await byPlatform.get(m.platform)?.send(m.chatId, { format: 'plain', body: admin.reply });
         log.info({ platform: m.platform, chat: m.chatId, sender: m.senderId, answered: Boolean(admin.reply) }, 'admin command');
         return;
       }
@@ -162,8 +175,13 @@ export async function createRelay(opts: RelayOptions) {
     scheduler,
     runDigest,
     rules: () => rules,
+    /** How each platform connection is doing (one entry per adapter), for /healthz and the console. */
+    health(): PlatformHealth[] {
+      return adapters.map((a) => a.health());
+    },
     async start() {
-      for (const adapter of adapters) await adapter.start(onMessage);
+      // In parallel, and never rejecting: a platform that cannot start is logged and retried in the background.
+      await Promise.all(adapters.map((adapter) => adapter.start(onMessage)));
       scheduler.apply(schedulesOf(rules, opts.scheduleOverride));
       outbox.start(opts.outboxIntervalMs ?? 1000);
       await prune();

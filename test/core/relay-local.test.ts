@@ -6,7 +6,8 @@ import { LocalAdapter, readSamples } from '../../adapters/local/index.ts';
 import { createRelay, type Relay } from '../../src/app.ts';
 import type { Platform } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
-import type { ChatAdapter } from '../../src/ports.ts';
+import type { ChatAdapter, MessageHandler, SendResult } from '../../src/ports.ts';
+import type { OutboundMessage } from '../../src/domain.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 let relay: Relay | undefined;
@@ -15,13 +16,23 @@ afterEach(async () => {
   relay = undefined;
 });
 
-async function startLocal(opts: { scheduleOverride?: string; watchRules?: boolean; now?: () => Date } = {}) {
+async function startLocal(opts: { scheduleOverride?: string; watchRules?: boolean; now?: () => Date; telegram?: ChatAdapter } = {}) {
   const dir = tempDir();
   const rulesFile = join(dir, 'routing.yaml');
   copyFileSync('rules/routing.yaml', rulesFile);
   const local = new LocalAdapter({ print: () => {} });
   const adapters = new Map<Platform, ChatAdapter>((['local', 'wechat', 'lark', 'telegram'] as const).map((p) => [p, local]));
-  relay = await createRelay({ rulesFile, dataDir: join(dir, 'data'), adapters, logger: silentLogger, outboxIntervalMs: 50, watchRules: opts.watchRules ?? false, ...opts });
+  if (opts.telegram) adapters.set('telegram', opts.telegram);
+  relay = await createRelay({
+    rulesFile,
+    dataDir: join(dir, 'data'),
+    adapters,
+    logger: silentLogger,
+    outboxIntervalMs: 50,
+    watchRules: opts.watchRules ?? false,
+    restart: { minDelayMs: 40, maxDelayMs: 80 },
+    ...opts,
+  });
   await relay.start();
   return { local, relay, rulesFile };
 }
@@ -38,6 +49,23 @@ async function until(probe: () => boolean, ms = 5000) {
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A Telegram stand-in whose start fails (as with a dead network) until `reachable` is set. */
+class FlakyTelegram implements ChatAdapter {
+  readonly platform = 'telegram' as const;
+  reachable = false;
+  starts = 0;
+  readonly sent: { chat: string; body: string }[] = [];
+  async start(_onMessage: MessageHandler): Promise<void> {
+    this.starts += 1;
+    if (!this.reachable) throw new Error('telegram start: Network request for getMe failed (ECONNREFUSED)');
+  }
+  async send(chat: string, message: OutboundMessage): Promise<SendResult> {
+    this.sent.push({ chat, body: message.body });
+    return {};
+  }
+  async stop(): Promise<void> {}
 }
 
 describe('relay on the local platform', () => {
@@ -69,6 +97,31 @@ describe('relay on the local platform', () => {
     const before = local.sent.length;
     for (const c of relay.rules().colleges) expect(await relay.runDigest(c.id)).toBeUndefined();
     expect(local.sent.length).toBe(before);
+  });
+
+  it('runs the other platforms while one cannot start, and delivers its digest once it is up', async () => {
+    const telegram = new FlakyTelegram();
+    const { local, relay } = await startLocal({ telegram });
+    const health = () => Object.fromEntries(relay.health().map((h) => [h.platform, h]));
+    expect(health().telegram).toMatchObject({ state: 'down' });
+    expect(health().telegram!.lastError).toContain('ECONNREFUSED');
+    expect(health().local).toMatchObject({ state: 'up' });
+
+    await replaySamples(local);
+    expect(relay.store.posts().length).toBeGreaterThan(0);
+    expect(health().local!.lastMessageAt).toBeTruthy();
+    await relay.runDigest('electrical'); // channels: a WeChat group (local here) and a Telegram channel
+    await until(() => local.sent.some((s) => s.chat === '电气学院2026届就业信息群'));
+    const toTelegram = () => relay.store.deliveries().find((d) => d.channel.platform === 'telegram')!;
+    await until(() => toTelegram().attempts > 0);
+    expect(toTelegram()).toMatchObject({ status: 'pending' }); // kept, not dropped
+    expect(toTelegram().lastError).toMatch(/telegram is not connected/);
+    expect(telegram.starts).toBeGreaterThan(1); // retried in the background meanwhile
+
+    telegram.reachable = true;
+    await until(() => health().telegram!.state === 'up');
+    await until(() => telegram.sent.some((s) => s.chat === '-1001987650101'), 5000);
+    expect(toTelegram().status).toBe('delivered');
   });
 
   it('delivers on the cron schedule', async () => {
