@@ -10,8 +10,8 @@
 // anything into place.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
 
 export const BACKUP_TAG = 'alumniRelayBackup';
@@ -54,12 +54,14 @@ export function gzipped(text: AsyncIterable<string>): AsyncIterable<Buffer> {
 export async function* gunzippedLines(file: string): AsyncGenerator<string> {
   const gunzip = createGunzip();
   pipeline(createReadStream(file), gunzip, () => {});
+  const utf8 = new StringDecoder('utf8'); // a chunk may end inside a character
   let carry = '';
   for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-    const text = carry + chunk.toString('utf8');
+    const text = carry + utf8.write(chunk);
     const parts = text.split('\n');
     carry = parts.pop()!;
     yield* parts;
   }
+  carry += utf8.end();
   if (carry) yield carry;
 }

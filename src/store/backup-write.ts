@@ -93,8 +93,8 @@ export async function writeBackup(src: BackupSource, file: string, fsync: boolea
       yield JSON.stringify({ t: 'file', name, month: a.month });
       yield* each('item', items);
     }
-    // Changes made meanwhile: up to now, each once durable (a write that failed was not acknowledged).
-    await src.core.flushed();
+    // Changes made meanwhile: those appended up to now, each once durable (a write that failed was not
+    // acknowledged). Not `flushed()`: under a steady stream of writes the journal is never idle.
     stop();
     for (const { line, durable } of later) {
       const ok = await durable.then(
