@@ -278,7 +278,7 @@ describe('normalize never throws and returns null or a well-formed InboundMessag
       }),
       {
         ...RUNS,
-        // Found by this property (fixed in adapters/lark/index.ts): a null mention or a mention name that is an
+        // Found by this property (fixed in adapters/lark/normalize.ts): a null mention or a mention name that is an
         // object threw, a create_time past the Date range or an object threw, a non-string open_id
         // became the sender id, an empty message_id passed.
         examples: [
@@ -337,6 +337,183 @@ describe('normalize never throws and returns null or a well-formed InboundMessag
     fc.assert(
       fc.property(localRaw, (raw) => expectWellFormed(localNormalize(raw as LocalRawMessage, new Date('2026-11-18T02:00:00Z')), 'any')),
       { ...RUNS, examples: [[{ group: 'g', text: '内推' }], [{ group: 'g', senderId: 'u', text: 'x', at: 'yesterday' }]] },
+    );
+  });
+});
+
+// ───────────────────────────── lark: hostile values are skipped, the rest kept ─────────────────────────────
+// Issue 10.3: one malformed post element (an `at` whose user_name is an object with its own toString,
+// a number for text, a null paragraph, a getter that throws) once dropped the whole message, or threw.
+
+const boom = (): never => {
+  throw new Error('hostile getter');
+};
+const throwingTraps: ProxyHandler<object> = { get: boom, has: boom, ownKeys: boom, getOwnPropertyDescriptor: boom, getPrototypeOf: boom };
+const FIELDS = ['tag', 'text', 'href', 'user_id', 'user_name', 'key', 'name', 'id', 'open_id', 'content', 'title'];
+/** A nested array or object `depth` levels deep. */
+const deep = (depth: number, arrays: boolean): unknown => {
+  let v: unknown = arrays ? ['内推'] : { text: '内推' };
+  for (let i = 0; i < depth; i++) v = arrays ? [v] : { tag: 'text', text: v, content: v };
+  return v;
+};
+
+/**
+ * JS values no JSON carries: own toString/valueOf (throwing or not primitive), throwing getters,
+ * prototype junk, proxies, deep nesting. Built inside the property from a recipe, since fast-check
+ * itself inspects (and would trip over) the values it generates.
+ */
+const HOSTILE_KINDS = ['toString-throws', 'toString-object', 'getters-throw', 'prototype-junk', 'proxy-throws', 'array-proxy-throws', 'revoked', 'deep-200', 'deep-5000', 'deep-obj-5000', 'symbol', 'bigint', 'function', 'NaN', 'array-bad-iterator', 'null', 'number'] as const;
+type HostileKind = (typeof HOSTILE_KINDS)[number];
+function hostile(kind: HostileKind): unknown {
+  switch (kind) {
+    case 'toString-throws':
+      return { toString: boom, valueOf: boom, [Symbol.toPrimitive]: boom };
+    case 'toString-object':
+      return { toString: () => ({}), valueOf: () => ({}) };
+    case 'getters-throw':
+      return Object.defineProperties({}, Object.fromEntries(FIELDS.map((k) => [k, { get: boom, enumerable: true }])));
+    case 'prototype-junk':
+      return Object.create({ tag: 'text', text: 'INHERITED', key: '@_user_1', name: 'INHERITED', user_name: 'INHERITED' }) as unknown;
+    case 'proxy-throws':
+      return new Proxy({}, throwingTraps);
+    case 'array-proxy-throws':
+      return new Proxy([], throwingTraps);
+    case 'revoked': {
+      const { proxy, revoke } = Proxy.revocable([], {});
+      revoke();
+      return proxy;
+    }
+    case 'deep-200':
+      return deep(200, true);
+    case 'deep-5000':
+      return deep(5000, true);
+    case 'deep-obj-5000':
+      return deep(5000, false);
+    case 'symbol':
+      return Symbol('s');
+    case 'bigint':
+      return 10n;
+    case 'function':
+      return () => '内推';
+    case 'NaN':
+      return Number.NaN;
+    case 'array-bad-iterator':
+      return Object.assign(['内推'], { [Symbol.iterator]: boom });
+    case 'null':
+      return null;
+    case 'number':
+      return 42;
+  }
+}
+const hostileKind = fc.constantFrom(...HOSTILE_KINDS);
+
+/** JSON text of a value no template literal can print: what a post element may carry inside `content`. */
+const hostileJson: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    'null',
+    '7',
+    '"bare string"',
+    '{"toString":1,"valueOf":2}',
+    '{"tag":"at","user_id":"ou_x","user_name":{"toString":1,"valueOf":2}}',
+    '{"tag":"at","user_id":{"toString":1},"user_name":["a"]}',
+    '{"tag":"text","text":42}',
+    '{"tag":"text","text":{"toString":"x"}}',
+    '{"tag":"a","text":null,"href":{"valueOf":1}}',
+    '{"tag":{"toString":1},"text":"TAGJUNK"}',
+    '{"__proto__":{"tag":"text","text":"PROTOJUNK"}}',
+    '{"tag":"text","__proto__":{"text":"PROTOJUNK"}}',
+    '[null,[],{}]',
+  ),
+  fc.constantFrom(50, 3000).map((d) => `${'['.repeat(d)}"内推"${']'.repeat(d)}`),
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+);
+
+/** A post whose good text elements carry unique markers; hostile elements and paragraphs among them. */
+const hostilePost = fc
+  .array(
+    fc.array(fc.oneof({ arbitrary: fc.constant<'good'>('good'), weight: 2 }, { arbitrary: hostileJson, weight: 1 }), { minLength: 0, maxLength: 5 }).map((els) => ({ els })),
+    { minLength: 1, maxLength: 5 },
+  )
+  .chain((paras) =>
+    fc.array(fc.tuple(fc.constantFrom('null', '7', '{"toString":1}', '"text"', '[[[[]]]]'), fc.nat()), { maxLength: 3 }).map((junkParas) => {
+      let n = 0;
+      const markers: string[] = [];
+      const body = paras.map(({ els }) =>
+        `[${els
+          .map((e) => {
+            if (e !== 'good') return e;
+            const m = `‹M${n++}›`;
+            markers.push(m);
+            return JSON.stringify({ tag: 'text', text: m });
+          })
+          .join(',')}]`,
+      );
+      const all = [...body];
+      for (const [junk, at] of junkParas) all.splice(at % (all.length + 1), 0, junk); // junk paragraphs anywhere, body order kept
+      return { content: `{"title":"内推","content":[${all.join(',')}]}`, markers };
+    }),
+  );
+
+const larkEvent2 = (message: Record<string, unknown>, sender: Record<string, unknown> = { sender_id: { open_id: 'ou_1' }, sender_type: 'user' }) => ({
+  sender,
+  message: { message_id: 'om_1', chat_id: 'oc_1', chat_type: 'group', create_time: '1795000000000', ...message },
+});
+
+describe('lark normalize is total: a hostile value is skipped, the rest of the message kept', { timeout: 60_000 }, () => {
+  it('hostile post elements and paragraphs cost only themselves', () => {
+    fc.assert(
+      fc.property(hostilePost, ({ content, markers }) => {
+        const m = larkNormalize(larkEvent2({ message_type: 'post', content }) as LarkMessageEvent, {});
+        expectWellFormed(m, 'lark');
+        expect(m, 'a post with a title is never dropped').not.toBeNull();
+        let at = 0;
+        for (const marker of markers) {
+          const i = m!.text.indexOf(marker, at);
+          expect(i, `${marker} kept, in order`).toBeGreaterThanOrEqual(0);
+          at = i + marker.length;
+        }
+        expect(m!.text).not.toMatch(/PROTOJUNK|TAGJUNK|\[object/);
+      }),
+      {
+        numRuns: 400,
+        examples: [
+          // The outside test's case: an `at` whose user_name is an object with its own toString.
+          [{ content: '{"content":[[{"tag":"text","text":"‹M0›"},{"tag":"at","user_id":"ou_x","user_name":{"toString":1,"valueOf":2}},{"tag":"text","text":"‹M1›"}]]}', markers: ['‹M0›', '‹M1›'] }],
+          [{ content: '{"content":[null,[{"tag":"text","text":42}],[{"tag":"text","text":"‹M0›"}]]}', markers: ['‹M0›'] }],
+        ],
+      },
+    );
+  });
+
+  it('hostile JS values anywhere in the event (mentions, sender, message fields) never throw; good mentions keep their names', () => {
+    const mention = (i: number) => ({ key: `@_user_${i}`, id: { open_id: `ou_${i}` }, name: `校友${i}` });
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.nat({ max: 3 }), hostileKind), { maxLength: 5 }),
+        fc.constantFrom(...FIELDS, 'message_id', 'chat_id', 'chat_type', 'message_type', 'create_time', 'sender_id', 'sender_type', 'mentions'),
+        hostileKind,
+        fc.boolean(),
+        (recipe, field, kind, hostileSender) => {
+          const mentions = recipe.map((r) => (typeof r === 'number' ? mention(r) : hostile(r)));
+          const text = '内推 @_user_0 @_user_1 @_user_2 @_user_3';
+          const base = larkEvent2({ message_type: 'text', content: JSON.stringify({ text }), mentions });
+          const m = larkNormalize(base as LarkMessageEvent, { botOpenId: 'ou_bot' });
+          expectWellFormed(m, 'lark');
+          expect(m).not.toBeNull();
+          // Every good mention shows its name (hostile mentions have no readable own key, so they never take one).
+          for (const r of recipe) if (typeof r === 'number') expect(m!.text).toContain(`@校友${r}`);
+          expect(m!.text).not.toContain('INHERITED');
+          // The same event with one field hostile: null or well-formed, never a throw.
+          const value = hostile(kind);
+          const broken = hostileSender ? larkEvent2({ ...base.message }, { ...base.sender, [field]: value }) : larkEvent2({ ...base.message, [field]: value });
+          expectWellFormed(larkNormalize(broken as LarkMessageEvent, { botOpenId: 'ou_bot', appId: 'cli_a1b2c3d4e5f60718' }), 'lark');
+          // …and the whole event, or its message, or its sender, hostile.
+          expectWellFormed(larkNormalize(hostile(kind) as LarkMessageEvent, {}), 'lark');
+          expectWellFormed(larkNormalize({ sender: base.sender, message: hostile(kind) } as LarkMessageEvent, {}), 'lark');
+          expectWellFormed(larkNormalize({ sender: hostile(kind), message: base.message } as LarkMessageEvent, {}), 'lark');
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 });
