@@ -31,7 +31,7 @@ export function layout(p: PageFrame): Safe {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${p.csrf}">
 <title>${p.title} · 校友内推中继 · 就业指导中心</title>
-<link rel="stylesheet" href="/assets/console.css">
+<link rel="stylesheet" href="/assets/console.css"><link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 ${p.charts ? html`<script src="/vendor/echarts.min.js" defer></script>` : ''}
 <script src="/assets/console.js" defer></script>
 </head>

@@ -3,6 +3,7 @@
 import { composeDigest } from '../digest/compose.ts';
 import type { Delivery, OutboundMessage, Platform, Post } from '../domain.ts';
 import type { ConsoleDeps } from '../http/deps.ts';
+import type { Rules } from '../rules/schema.ts';
 import { localDate, localDateTime } from '../time.ts';
 import { ALL, type RangeSummary } from './aggregate.ts';
 import type { ConsoleTracker } from './tracker.ts';
@@ -22,6 +23,13 @@ export interface Funnel {
   digested: number;
   delivered: number;
   scams: number;
+}
+
+export interface PreviewCollege {
+  id: string;
+  name: string;
+  items: number;
+  channels: { platform: Platform; chat: string; name?: string; parts: OutboundMessage[] }[];
 }
 
 export class ConsoleService {
@@ -108,9 +116,22 @@ export class ConsoleService {
   }
 
   /** The next digest of each college (or one), rendered for each of its channels' platforms. */
-  preview(collegeId?: string): { id: string; name: string; items: number; channels: { platform: Platform; chat: string; name?: string; parts: OutboundMessage[] }[] }[] {
+  preview(collegeId?: string): PreviewCollege[] {
+    // Composing walks each college's backlog and renders it: cached until a post changes, the rules are
+    // reloaded, or the minute turns (deadline flags and "today" depend on the clock).
     const rules = this.deps.rules();
     const now = this.deps.now();
+    const key = `${this.tracker().agg.version}|${Math.floor(now.getTime() / 60_000)}|${collegeId ?? ''}`;
+    const hit = this.previewCache;
+    if (hit && hit.key === key && hit.rules === rules) return hit.value;
+    const value = this.composePreview(rules, now, collegeId);
+    this.previewCache = { key, rules, value };
+    return value;
+  }
+
+  private previewCache: { key: string; rules: Rules; value: PreviewCollege[] } | undefined;
+
+  private composePreview(rules: Rules, now: Date, collegeId?: string): PreviewCollege[] {
     return rules.colleges
       .filter((c) => !collegeId || c.id === collegeId)
       .map((c) => {

@@ -2,7 +2,8 @@
 // and the place where tracked links and the Lark webhook are mounted by their owners (deps.extraRoutes).
 // Plugins do the HTTP work: helmet (headers, CSP), cookie (signed cookies), csrf-protection, rate-limit
 // (login attempts), formbody, static (assets; path traversal is refused by @fastify/send).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { TELEGRAM_FRAME_STYLE } from '../console/pages/preview.ts';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
@@ -56,6 +57,7 @@ function isPublic(url: string, metricsPublic: boolean): boolean {
     (metricsPublic && path === '/metrics') ||
     path === '/login' ||
     path.startsWith('/login/once/') ||
+    path === '/favicon.ico' ||
     path.startsWith('/assets/') ||
     path.startsWith('/vendor/') ||
     path.startsWith('/r/') ||
@@ -98,7 +100,8 @@ export async function buildServer(deps: ConsoleDeps, options: ServerOptions = {}
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
+        // The Telegram preview frame's fixed style (srcdoc frames inherit this policy) by its hash.
+        styleSrc: ["'self'", `'sha256-${createHash('sha256').update(TELEGRAM_FRAME_STYLE).digest('base64')}'`],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
@@ -152,6 +155,7 @@ export async function buildServer(deps: ConsoleDeps, options: ServerOptions = {}
     const message = code === 403 ? '缺少或无效的 CSRF 令牌，请刷新页面后重试' : code === 429 ? '尝试次数过多，请稍后再试' : code >= 500 ? '服务器内部错误' : err.message;
     reply.code(code).send({ error: err.code ?? 'error', message });
   });
+  app.get('/favicon.ico', (_req, reply) => reply.redirect('/assets/icon.svg', 301));
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found', message: '页面不存在' }));
 
   registerSystem(app, ctx);

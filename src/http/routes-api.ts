@@ -179,9 +179,16 @@ function textOf(body: unknown): string | undefined {
 
 /** True when the relay runs on what the file says (the watcher has applied the last save). */
 export function rulesApplied(ctx: Ctx, text: string): boolean {
+  // Parsing the file costs tens of ms: the answer is kept per (file text, rules the relay runs on).
+  const rules = ctx.deps.rules();
+  const hit = appliedCache.get(ctx);
+  if (hit && hit.text === text && hit.rules === rules) return hit.applied;
   const checked = ctx.rulesFile.check(text);
-  return checked.ok && JSON.stringify(checked.rules) === JSON.stringify(ctx.deps.rules());
+  const applied = checked.ok && JSON.stringify(checked.rules) === JSON.stringify(rules);
+  appliedCache.set(ctx, { text, rules, applied });
+  return applied;
 }
+const appliedCache = new WeakMap<Ctx, { text: string; rules: unknown; applied: boolean }>();
 
 async function saveRules(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, text: string | undefined, action: string, versionId?: string) {
   if (text === undefined) return reply.code(400).send({ error: 'bad_request', message: '缺少 text' });

@@ -81,7 +81,7 @@
         grid: { left: 8, right: 16, top: 16, bottom: 40, containLabel: true },
         xAxis: { type: 'category', data: days },
         yAxis: { type: 'value', minInterval: 1 },
-        series: (d.scope === '*' ? collegeIds : [d.scope]).map((id) => ({
+        series: (d.scope === '*' ? collegeIds.filter((id) => d.daily.some((x) => x.byCollege[id])) : [d.scope]).map((id) => ({
           name: names[id] || id,
           type: 'bar',
           stack: 'c',
@@ -184,6 +184,7 @@
         }
         problemsEl.appendChild(item);
       });
+      goTo(problems[0].line, problems[0].col);
     }
 
     function showDiff(diff) {

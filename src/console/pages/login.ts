@@ -3,7 +3,7 @@ import { html, type Safe } from '../html.ts';
 export function loginPage(p: { csrf: string; next: string; passwordSet: boolean; error?: string; name?: string }): Safe {
   return html`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>登录 · 校友内推中继</title><link rel="stylesheet" href="/assets/console.css"></head>
+<title>登录 · 校友内推中继</title><link rel="stylesheet" href="/assets/console.css"><link rel="icon" href="/assets/icon.svg" type="image/svg+xml"></head>
 <body class="login">
 <form method="post" action="/login" class="card login-card">
   <div class="brand"><span class="logo" aria-hidden="true">荐</span><span><b>校友内推中继</b><small>就业指导中心控制台</small></span></div>

@@ -21,8 +21,11 @@ export function larkPostHtml(body: string): Safe {
   return html`<div class="lark-post">${post?.title ? html`<h4>${post.title}</h4>` : ''}${(post?.content ?? []).map((line) => html`<p>${line.map(el)}</p>`)}</div>`;
 }
 
+/** The one inline style of the console (inside the Telegram preview frame); its hash is allowed by the CSP. */
+export const TELEGRAM_FRAME_STYLE = 'body{font:14px/1.5 system-ui,"WenQuanYi Micro Hei",sans-serif;margin:8px;white-space:pre-wrap;word-break:break-word}a{color:#2481cc}';
+
 function telegramFrame(body: string): Safe {
-  const doc = `<!doctype html><meta charset="utf-8"><style>body{font:14px/1.5 system-ui,"WenQuanYi Micro Hei",sans-serif;margin:8px;white-space:pre-wrap;word-break:break-word}a{color:#2481cc}</style>${body}`;
+  const doc = `<!doctype html><meta charset="utf-8"><style>${TELEGRAM_FRAME_STYLE}</style>${body}`;
   // srcdoc is an attribute: the whole document is escaped once more; sandbox="" runs no script in it.
   return new Safe(`<iframe class="tg-frame" sandbox="" referrerpolicy="no-referrer" title="Telegram 预览" srcdoc="${escapeHtml(doc)}"></iframe>`);
 }

@@ -11,7 +11,7 @@ export function reportPage(p: { s: RangeSummary; title: string; colleges: { id: 
   return html`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${p.title}</title>
-<link rel="stylesheet" href="/assets/console.css">
+<link rel="stylesheet" href="/assets/console.css"><link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 <script src="/vendor/echarts.min.js" defer></script><script src="/assets/console.js" defer></script>
 </head><body class="report">
 <div class="noprint report-bar"><a href="/analytics?from=${s.from}&to=${s.to}">← 返回分析</a><button class="primary" data-print>打印 / 存为 PDF</button></div>

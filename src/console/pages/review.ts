@@ -26,8 +26,7 @@ ${held.map((p) => {
 })}
 </section>
 <section class="card" id="dead"><h2>发送失败（死信） <span class="count">${dead.length}</span></h2>
-${dead.length === 0 ? html`<p class="empty">没有发送失败的投递。</p>` : ''}
-<table class="list"><thead><tr><th>学院 / 频道</th><th>原因</th><th class="num">次数</th><th></th></tr></thead><tbody>
+${dead.length === 0 ? html`<p class="empty">没有发送失败的投递。</p>` : html`<table class="list"><thead><tr><th>学院 / 频道</th><th>原因</th><th class="num">次数</th><th></th></tr></thead><tbody>
 ${dead.map((d) => html`<tr><td>${collegeName(d.collegeId)}<div class="small muted">${PLATFORM_NAMES[d.channel.platform] ?? d.channel.platform} · <bdi>${d.channel.chat}</bdi> · ${fmtTime(d.createdAt, fmt)}</div></td><td class="small">${d.lastError ?? '—'}</td><td class="num">${d.attempts}</td><td><button data-post="/api/deliveries/${d.id}/retry" data-ok="已重新排队">重试</button></td></tr>`)}
-</tbody></table></section>`;
+</tbody></table>`}</section>`;
 }

@@ -28,8 +28,9 @@ export function rulesBody(p: { text: string; hash: string; applied: boolean; ver
 </section>
 <section class="card"><h2>历史版本</h2>
 <p class="muted small">每次保存前的版本都会保留（最近 30 个），可查看改动或恢复。</p>
-${p.versions.length === 0 ? html`<p class="empty">暂无历史版本。</p>` : ''}
-<table class="list"><thead><tr><th>保存时间</th><th>保存人</th><th></th></tr></thead><tbody>
+${p.versions.length === 0
+  ? html`<p class="empty">暂无历史版本。</p>`
+  : html`<table class="list"><thead><tr><th>被替换于</th><th>替换人</th><th></th></tr></thead><tbody>
 ${p.versions.map((v) => html`<tr><td class="nowrap">${p.fmt(new Date(v.savedAt))}</td><td>${v.who}</td><td class="actions"><button data-version="${v.id}">对比</button><button data-restore="${v.id}">恢复</button></td></tr>`)}
-</tbody></table></section>`;
+</tbody></table>`}</section>`;
 }
