@@ -41,6 +41,8 @@ export interface TelegramAdapterOptions {
   busyPollMs?: number;
   /** Pauses before handing a message to a failed handler again; after the last it is logged and acknowledged. Default [500, 2000]. */
   handlerRetryDelaysMs?: number[];
+  /** stop() waits this long for running handlers before confirming what was handled; default 5000 ms. */
+  stopGraceMs?: number;
   retry?: {
     /** A 429 asking to wait at most this long is waited out in place; longer ones surface as AdapterError. Default 5. */
     maxDelaySeconds?: number;
@@ -299,7 +301,7 @@ class TelegramAdapter implements ChatAdapter {
       return;
     }
     // Handlers already running finish (and are confirmed); nothing new is handed over.
-    const stopping = poller.stop();
+    const stopping = poller.stop(this.opts.stopGraceMs ?? 5000);
     this.handler = undefined;
     await stopping;
     this.log.info('stopped');

@@ -1,0 +1,86 @@
+// Fan-out against a fake that enforces Telegram's flood limits as requests arrive (1 s between two
+// sends to a chat, 30 sends a second in all): the real adapter with its default throttling never
+// gets a 429, and different chats are not queued behind each other.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTelegramAdapter, DEFAULT_PER_CHAT_GAP_MS } from '../../adapters/telegram/index.ts';
+import { perChatGap } from '../../adapters/telegram/throttle.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { ChatAdapter } from '../../src/ports.ts';
+import { TelegramFakeServer } from '../fakes/telegram-server.ts';
+
+const fakes: TelegramFakeServer[] = [];
+const adapters: ChatAdapter[] = [];
+afterEach(async () => {
+  for (const a of adapters.splice(0)) await a.stop();
+  for (const f of fakes.splice(0)) await f.stop();
+});
+
+async function rig() {
+  const fake = new TelegramFakeServer({ floodLimits: {} });
+  fakes.push(fake);
+  const apiRoot = await fake.start();
+  // retry.attempts 0: a 429 would surface instead of being waited out, so none may happen.
+  const adapter = createTelegramAdapter({ token: fake.token, apiRoot }, { logger: silentLogger, retry: { attempts: 0, maxDelaySeconds: 0 } });
+  adapters.push(adapter);
+  return { fake, adapter };
+}
+
+describe('telegram throttling', () => {
+  it('fans a 3-part digest out to 6 chats with no 429: each chat ≥ 1 s apart at arrival, chats in parallel', async () => {
+    const { fake, adapter } = await rig();
+    const chats = Array.from({ length: 6 }, (_, i) => String(-1001987650100 - i));
+    const line = '国网江苏电力 2026届 电气工程及其自动化 内推 '.repeat(100);
+    const body = [line, line, line].join('\n');
+    const t0 = Date.now();
+    await Promise.all(chats.map((c) => adapter.send(c, { format: 'plain', body })));
+    const elapsed = Date.now() - t0;
+    expect(fake.floodRejections).toBe(0);
+    expect(fake.callsOf('sendMessage').every((c) => c.status === 200)).toBe(true);
+    for (const c of chats) {
+      const at = fake.sentTo(c).map((s) => s.at);
+      expect(at).toHaveLength(3);
+      for (let k = 1; k < at.length; k++) expect(at[k]! - at[k - 1]!).toBeGreaterThanOrEqual(1000);
+    }
+    // Parallel: every chat's first part within a fraction of a second, the whole fan-out in about
+    // the time of one chat's three parts (serialised it would take ≥ 17 s).
+    const firsts = chats.map((c) => fake.sentTo(c)[0]!.at);
+    expect(Math.max(...firsts) - Math.min(...firsts)).toBeLessThan(600);
+    expect(elapsed).toBeLessThan(2 * DEFAULT_PER_CHAT_GAP_MS + 2000);
+  }, 20_000);
+
+  it('keeps under 30 sends a second in all when 40 chats get two parts each', async () => {
+    const { fake, adapter } = await rig();
+    const chats = Array.from({ length: 40 }, (_, i) => String(-1001987650200 - i));
+    const line = '内推'.repeat(1500);
+    await Promise.all(chats.map((c) => adapter.send(c, { format: 'plain', body: `${line}\n${line}` })));
+    expect(fake.floodRejections).toBe(0);
+    expect(fake.sent).toHaveLength(80);
+    const at = fake.sent.map((s) => s.at).sort((a, b) => a - b);
+    for (let i = 30; i < at.length; i++) expect(at[i]! - at[i - 30]!).toBeGreaterThanOrEqual(1000);
+  }, 20_000);
+
+  it('perChatGap: a call starts at least the gap after the previous call to that chat ended, however long it took', async () => {
+    const log: { chat: string; start: number; end: number }[] = [];
+    const durations = [120, 5, 60, 1, 30];
+    let n = 0;
+    const prev = (async (_m: string, payload: { chat_id: string }) => {
+      const start = Date.now();
+      await new Promise((r) => setTimeout(r, durations[n++ % durations.length]));
+      log.push({ chat: payload.chat_id, start, end: Date.now() });
+      return { ok: true, result: true };
+    }) as never;
+    const t = perChatGap(100);
+    const calls = [];
+    for (let k = 0; k < 5; k++) for (const chat of ['a', 'b']) calls.push(t(prev, 'sendMessage', { chat_id: chat, text: 'x' } as never));
+    await Promise.all(calls);
+    for (const chat of ['a', 'b']) {
+      const mine = log.filter((l) => l.chat === chat);
+      expect(mine).toHaveLength(5);
+      for (let k = 1; k < mine.length; k++) expect(mine[k]!.start - mine[k - 1]!.end).toBeGreaterThanOrEqual(99);
+    }
+    // The two chats overlapped in time.
+    const a = log.filter((l) => l.chat === 'a');
+    const b = log.filter((l) => l.chat === 'b');
+    expect(b[0]!.start).toBeLessThan(a[1]!.start);
+  });
+});
