@@ -49,6 +49,6 @@ ${s.colleges().map((c) => html`<tr><td>${c.name}</td><td class="num">${c.backlog
 <section class="card"><h2>最近操作</h2>
 ${audit.length === 0 ? html`<p class="muted">暂无操作记录。</p>` : ''}
 <table class="list"><tbody>
-${audit.map((a) => html`<tr><td class="nowrap">${fmtTime(a.at, fmt)}</td><td>${a.who}</td><td>${ACTIONS[a.action] ?? a.action}</td><td class="small">${a.target ?? ''} ${a.detail ?? ''}</td></tr>`)}
+${audit.map((a) => html`<tr><td class="nowrap small">${fmtTime(a.at, fmt)}</td><td class="nowrap">${a.who}</td><td class="nowrap">${ACTIONS[a.action] ?? a.action}</td><td class="small break">${a.target ?? ''} ${a.detail ?? ''}</td></tr>`)}
 </tbody></table></section>`;
 }
