@@ -31,7 +31,7 @@ function isClauseEnd(c: number): boolean {
 
 const PREFERRED_RE = /优先|更好|为佳|最佳|加分/;
 const REQUIRED_RE = /专业要求|要求专业|专业限|限专业|专业须|专业必须/;
-const LIST_FOLLOWS_RE = /^(?:要求|限制|方向|背景|范围|类别|名称|条件)?\s*[:：]/;
+const LIST_FOLLOWS_RE = /^(?:要求|限制|方向|背景|范围|类别|名称|条件){0,2}\s*[:：]/;
 /** A clause of a company introduction, where majors describe the company or its staff, not the job. */
 const INTRO_RE = /成立于|致力于|专注于?|我司|本公司|公司(?:是|为|现有|拥有|主营)|是一家|旗下|拥有.{0,12}(?:团队|员工|人才)|员工中|团队(?:由|成员|中|多为|大多|主要)|多为|出身|占比|涵盖.{0,6}(?:学科|专业)/;
 const ASKS_RE = /要求|优先|欢迎|招|限|需|应届|毕业生|本科|硕士|博士|学历|背景|方向|均可|以上/;
@@ -107,9 +107,31 @@ const LIST_GAP_RE = /^[\s、/，,|｜和及或与以及]*$/;
  */
 export function inNameList(text: string, matches: Match<unknown>[]): boolean[] {
   const out = new Array<boolean>(matches.length).fill(false);
-  for (let i = 1; i < matches.length; i++) {
-    const gap = text.slice(matches[i - 1]!.end, matches[i]!.start);
-    if (gap.length > 0 && gap.length <= 3 && LIST_GAP_RE.test(gap)) out[i - 1] = out[i] = true;
+  let runStart = 0;
+  for (let i = 1; i <= matches.length; i++) {
+    const gap = i < matches.length ? text.slice(matches[i - 1]!.end, matches[i]!.start) : '';
+    if (i < matches.length && gap.length > 0 && gap.length <= 3 && LIST_GAP_RE.test(gap)) continue;
+    // The run matches[runStart..i-1] ended. Two or more names, not a list of school subjects or topics.
+    if (i - runStart >= 2 && asMajors(text, matches[runStart]!.start, matches[i - 1]!.end)) {
+      for (let k = runStart; k < i; k++) out[k] = true;
+    }
+    runStart = i;
   }
   return out;
 }
+
+/** Cues that a run of names lists majors: a degree or major word in its sentence, or a role column before it. */
+const MAJOR_CUE_RE = /本科|硕士|博士|研究生|大专|专科|学历|专业|背景|毕业|应届|届/;
+const ROLE_COLUMN_RE = /(?:工程师|专员|经理|助理|设计师|分析师|研究员|员|师|岗|主管|fae|实习生)\s*(?:[0-9一二三四五六七八九十]+\s*[人名]\s*)?[：:｜|\s]\s*$/;
+
+function asMajors(text: string, start: number, end: number): boolean {
+  if (TOPIC_AFTER_RE.test(text.slice(end, end + 8))) return false;
+  let ls = start;
+  while (ls > 0 && !isSentenceEnd(text.charCodeAt(ls - 1))) ls--;
+  let le = end;
+  while (le < text.length && !isSentenceEnd(text.charCodeAt(le))) le++;
+  return MAJOR_CUE_RE.test(text.slice(ls, le)) || ROLE_COLUMN_RE.test(text.slice(Math.max(ls, start - 24), start));
+}
+
+/** '数学、物理、化学等科目', '法律、金融领域': subjects and topics the work is about, not majors. */
+const TOPIC_AFTER_RE = /^[^，。,；;\n]{0,3}?(?:科目|学科|课程|教材|教辅|领域|行业|期刊|杂志|图书|资讯|知识|题材|板块|栏目|稿件|文章|内容|试题|考试|竞赛)/;

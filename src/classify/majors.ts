@@ -35,14 +35,17 @@ const EXPLICIT_ELSEWHERE = 0.9;
 /** Implicit classes below this many points are not reported. */
 const MIN_IMPLICIT_SCORE = 2.5;
 /** Another implicit class must be this close to the first. */
-const RELATIVE_CUTOFF = Number(process.env.TUNE_RC ?? 0.5);
-const CUTOFF_STEP = Number(process.env.TUNE_STEP ?? 0.1);
+const RELATIVE_CUTOFF = 0.5;
+/** ...and each class after the second this much closer again. */
+const CUTOFF_STEP = 0.1;
+/** A preferred major's class is reported from this share of the leader's score. */
+const PREFERRED_CUTOFF = 0.3;
 /** Weight of a term inside an employer's or department's name, of boilerplate, of a repeat. */
 const ORG_WEIGHT = 0.3;
 const BOILERPLATE_WEIGHT = 0.2;
 const REPEAT_WEIGHT = 0.25;
 /** A role term this strong names the work of its class (3 = the role itself, 2.5 = a defining duty). */
-const SPECIFIC_WEIGHT = Number(process.env.TUNE_SPEC ?? 2.5);
+const SPECIFIC_WEIGHT = 2.5;
 /** Title weighting: the head noun of the title, the rest of the title, the body is 1. */
 const HEAD_BOOST = 3;
 const TITLE_BOOST = 1.5;
@@ -117,7 +120,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     // The title's head noun names the job ('数学编辑' is an editor); what comes before it qualifies it.
     let head = -1;
     for (let i = 0; i < roleHits.length && roleHits[i]!.end <= titleEnd; i++) if (!inOrgName(text, roleHits[i]!)) head = i;
-    const roleSpans: Match<unknown>[] = [];
+    const roleSpans: { m: Match<unknown>; weights: Map<string, number> }[] = [];
     for (let i = 0; i < roleHits.length; i++) {
       const m = roleHits[i]!;
       if (isVerbOrTool(text, m) || isLandmark(text, m)) continue;
@@ -126,22 +129,29 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       const boost = i === head ? HEAD_BOOST : m.end <= titleEnd ? TITLE_BOOST : 1;
       const repeat = seen.has(m.term) ? REPEAT_WEIGHT : 1;
       seen.add(m.term);
-      roleSpans.push(m);
       const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat * where;
+      const weights = new Map<string, number>();
+      roleSpans.push({ m, weights });
       for (const v of m.value.votes) {
         const w = v.weight * scale;
+        weights.set(v.code, w);
         if (v.weight >= SPECIFIC_WEIGHT && where === 1 && m.value.kind === 'role-term') specific.add(v.code);
         scores.set(v.code, (scores.get(v.code) ?? 0) + w);
         if (repeat === 1) push(evidence, v.code, { term: m.term, weight: round(w), kind: m.value.kind });
       }
     }
-    // A name the role table also matched at the same place is one word, counted once.
+    // A name the role table also matched at the same place is one word, counted once (at its larger weight).
     for (const [code, hints] of aliasHints) {
       for (const h of hints) {
-        if (roleSpans.some((r) => r.start < h.end && h.start < r.end)) continue;
-        scores.set(code, (scores.get(code) ?? 0) + h.e.weight);
+        let already = 0;
+        for (const r of roleSpans) {
+          if (r.m.start < h.end && h.start < r.m.end) already = Math.max(already, r.weights.get(code) ?? 0);
+        }
+        const w = h.e.weight - already;
+        if (w <= 0) continue;
+        scores.set(code, (scores.get(code) ?? 0) + w);
         if (h.e.weight >= PREFERRED_WEIGHT) specific.add(code);
-        push(evidence, code, h.e);
+        push(evidence, code, already > 0 ? { ...h.e, weight: round(w) } : h.e);
       }
     }
     return { scores, evidence, specific };
@@ -161,6 +171,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     const hits = scan.longest(nameTable).filter((m) => m.value.kind !== 'blocker');
     const listed = inNameList(text, hits);
     const seenName = new Map<string, number>();
+    const preferred = new Set<string>();
     for (let i = 0; i < hits.length; i++) {
       const m = hits[i]!;
       const e = m.value;
@@ -181,6 +192,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       seenName.set(m.term, n + 1);
       const weight = (ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2) * (n > 0 ? REPEAT_WEIGHT : 1);
       const ev: Evidence = { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind };
+      if (context?.preferred) for (const code of e.classes) preferred.add(code);
       for (const code of e.classes) {
         if (ctx) push(ctxHits, code, ev);
         else if (unmistakable) push(elsewhereHits, code, ev);
@@ -215,12 +227,17 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     if (top >= MIN_IMPLICIT_SCORE) {
       for (const [code, s] of ranked) {
         const stated = elsewhereHits.has(code);
+        // A major the post prefers ('…专业优先') needs less support from the duties than a guess.
+        if (!stated && preferred.has(code) && classes.length > 0 && s >= top * PREFERRED_CUTOFF && classes.length < MAX_IMPLICIT) {
+          classes.push({ code, name: classNames.get(code) ?? code, confidence: round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9), evidence: evidence.get(code) ?? [] });
+          continue;
+        }
         if (!stated && classes.length > 0) {
           // A further class needs its own evidence: a term that names its work, not only words that
           // also describe the leader's ('营销' in an e-commerce post).
           if (s < top * (RELATIVE_CUTOFF + CUTOFF_STEP * (classes.length - 1)) || classes.length >= MAX_IMPLICIT || !specific.has(code)) continue;
         }
-        const confidence = stated ? EXPLICIT_ELSEWHERE : round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
+        const confidence = elsewhereHits.has(code) ? EXPLICIT_ELSEWHERE : round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
         classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence.get(code) ?? [] });
       }
     }

@@ -24,7 +24,7 @@
 //   20         80k     131 MB   0.2 s   79.12 / 76.49 / 86.67
 //   100        36k     107 MB   0.2 s   79.08 / 76.36 / 86.67   (集控运行值班员 → …/值班/员)
 // RELAY_JIEBA_MIN_FREQ overrides it (1 = the stock dictionary), for measuring.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,7 @@ import { projectPath } from '../paths.ts';
 import type { Tokenizer } from '../ports.ts';
 import { MAJOR_ALIASES } from './major-aliases.ts';
 import { ROLE_TERMS } from './role-terms.ts';
+import { writeFileAtomicSync } from '../store/atomic-write.ts';
 
 export const DEFAULT_MIN_FREQ = 10;
 
@@ -45,19 +46,8 @@ function stockDictionary(): string {
   return join(dirname(pkg), 'submodules/cppjieba/dict/jieba.dict.utf8');
 }
 
-/** Writes `text` to `file` atomically (temp → fsync → rename): a reader sees the whole file or none. */
-function writeAtomic(file: string, text: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const buf = typeof text === 'string' ? Buffer.from(text) : text;
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
+/** Writes `text` to `file` atomically (temp → fsync → rename → fsync dir): a reader sees the whole file or none. */
+const writeAtomic = (file: string, text: string | Buffer): void => writeFileAtomicSync(file, text);
 
 /**
  * The lines of a jieba dictionary (`word freq [tag]`) whose frequency is ≥ minFreq. Works on the bytes,
