@@ -106,7 +106,7 @@ describe('compose.yaml', () => {
     const relay = compose.services.relay;
     const env = envOf(runtime);
     expect(relay.volumes).toContain(`relay-data:${env.RELAY_DATA_DIR}`);
-    expect(relay.volumes).toContain(`./rules:${posix.dirname(env.RELAY_RULES)}:ro`);
+    expect(relay.volumes).toContain(`./rules:${posix.dirname(env.RELAY_RULES ?? "")}:ro`);
     expect(existsSync('rules/routing.yaml')).toBe(true);
     expect(relay.env_file[0].path).toBe('.env');
     expect(relay.restart).toBe('unless-stopped');
