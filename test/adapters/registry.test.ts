@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configuredPlatforms, createAdapters } from '../../adapters/index.ts';
 import { LocalAdapter } from '../../adapters/local/index.ts';
+import { ConfigError } from '../../src/config-error.ts';
 import { silentLogger } from '../../src/log.ts';
 
 const base = { logger: silentLogger, dataDir: '/tmp/alumni-relay-registry-test' };
@@ -34,8 +35,27 @@ describe('adapter registry', () => {
     expect(local.local).toBe(true);
   });
 
-  it('says what is missing or unknown', async () => {
-    await expect(createAdapters({ ...base, env: {}, platforms: ['telegram'] })).rejects.toThrow(/TELEGRAM_BOT_TOKEN/);
+  it('says what is missing or unknown, as a one-line ConfigError', async () => {
+    const missing = await createAdapters({ ...base, env: {}, platforms: ['telegram'] }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ConfigError);
+    expect((missing as ConfigError).message).toMatch(/^telegram: set TELEGRAM_BOT_TOKEN in the environment/);
+    expect((missing as ConfigError).variables).toEqual(['TELEGRAM_BOT_TOKEN']);
+    const lark = await createAdapters({ ...base, env: { LARK_APP_ID: 'cli_a' }, platforms: ['lark'] }).catch((e: unknown) => e);
+    expect((lark as ConfigError).variables).toEqual(['LARK_APP_ID', 'LARK_APP_SECRET']);
+    await expect(createAdapters({ ...base, env: {}, platforms: ['icq'] })).rejects.toThrow(ConfigError);
     await expect(createAdapters({ ...base, env: {}, platforms: ['icq'] })).rejects.toThrow(/unknown platform icq/);
+  });
+
+  it('reports a malformed setting as a ConfigError naming the platform and the variable, without its secrets', async () => {
+    const spacing = await createAdapters({ ...base, env: { RELAY_WECHAT: '1', RELAY_WECHAT_SEND_SPACING_MS: 'fast' } }).catch((e: unknown) => e);
+    expect(spacing).toBeInstanceOf(ConfigError);
+    expect((spacing as ConfigError).message).toMatch(/^wechat: RELAY_WECHAT_SEND_SPACING_MS must look like "1500-3000"/);
+    expect((spacing as ConfigError).message).not.toContain('\n');
+    expect((spacing as ConfigError).variables).toEqual(['RELAY_WECHAT_SEND_SPACING_MS']);
+    // A value echoed back in the message is redacted when it is also a credential.
+    const env = { RELAY_WECHAT: '1', WECHATY_PUPPET_TOKEN: 'puppet_token_0f9e8d7c', RELAY_WECHAT_SEND_SPACING_MS: 'puppet_token_0f9e8d7c' };
+    const echoed = await createAdapters({ ...base, env }).catch((e: unknown) => e);
+    expect((echoed as ConfigError).message).toContain('got "[redacted]"');
+    expect((echoed as ConfigError).message).not.toContain('puppet_token_0f9e8d7c');
   });
 });
