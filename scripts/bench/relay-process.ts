@@ -16,15 +16,21 @@ export type RelayMode = 'local' | 'all-sdks';
 export interface RelayRun {
   ms: number;
   rssMB: number;
+  /** At the RSS peak: anonymous memory (heaps, malloc) and file-backed pages (node's binary, native addons). */
+  anonMB: number;
+  fileMB: number;
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-export const rssOf = (pid: number): number => {
+/** RSS of a process and its anonymous / file-backed parts, in MB (Linux /proc). */
+export const rssOf = (pid: number): { rss: number; anon: number; file: number } => {
   try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
   } catch {
-    return NaN;
+    return { rss: NaN, anon: NaN, file: NaN };
   }
 };
 
@@ -43,6 +49,8 @@ export async function relayProcess(opts: {
   watchMs: number;
   /** Extra node flags (e.g. --max-semi-space-size=…), before the script. */
   nodeFlags?: string[];
+  /** all-sdks: leave these platforms out (to measure what one SDK costs). */
+  without?: ('telegram' | 'lark' | 'wechat')[];
 }): Promise<RelayRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, RELAY_DATA_DIR: opts.dataDir };
   for (const k of Object.keys(env)) if (/^(TELEGRAM_|LARK_|WECHATY_|RELAY_WECHAT)/.test(k)) delete env[k];
@@ -60,7 +68,7 @@ export async function relayProcess(opts: {
       LARK_DOMAIN: await lark.start(),
       RELAY_WECHAT: '1',
     });
-    args = ['start', '--platform', 'telegram', 'lark', 'wechat'];
+    args = ['start', '--platform', ...(['telegram', 'lark', 'wechat'] as const).filter((p) => !opts.without?.includes(p))];
   }
   const a = performance.now();
   const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--enable-source-maps', 'dist/cli.js', '--rules', opts.rulesFile, ...args], {
@@ -71,7 +79,7 @@ export async function relayProcess(opts: {
   let logTail = ''; // the relay logs at its default level, as in use; kept only to explain a failure
   child.stderr.on('data', (d: Buffer) => (logTail = (logTail + d.toString()).slice(-4000)));
   let ms = NaN;
-  let peak = 0;
+  let peak = { rss: 0, anon: 0, file: 0 };
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   try {
     for await (const line of createInterface({ input: child.stdout })) {
@@ -85,7 +93,8 @@ export async function relayProcess(opts: {
     const chatId = telegram ? telegramSource(opts.rulesFile) : 0;
     let fed = 0;
     for (const until = performance.now() + opts.watchMs; performance.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-      peak = Math.max(peak, rssOf(child.pid!));
+      const now = rssOf(child.pid!);
+      if (now.rss > peak.rss) peak = now;
       // ≈ 100 alumni messages a second through the Bot API fake, while RSS is watched.
       if (telegram && fed < messages.length) {
         const batch = messages.slice(fed, fed + 5);
@@ -101,5 +110,5 @@ export async function relayProcess(opts: {
     await telegram?.stop();
     await lark?.stop();
   }
-  return { ms: r2(ms), rssMB: r2(peak) };
+  return { ms: r2(ms), rssMB: r2(peak.rss), anonMB: r2(peak.anon), fileMB: r2(peak.file) };
 }
