@@ -83,7 +83,7 @@ export interface UnreadableLine {
  */
 export function readSegment(
   file: string,
-  onRecord?: (r: JournalRecord, line: number) => string | void,
+  onRecord?: (r: JournalRecord, line: number) => string | undefined,
 ): { records: JournalRecord[]; corrupt: number; tornTail: boolean; unreadable: UnreadableLine[] } {
   // Line by line, 1 MB at a time (a segment can be megabytes). With `onRecord`, each record is handed
   // over as it is read and not collected (`records` stays empty), so a replay never holds them all.

@@ -12,9 +12,9 @@ export function byMonth<T>(items: Iterable<T>, at: (x: T) => string): Map<string
   const out = new Map<string, T[]>();
   for (const x of items) {
     const m = monthOf(at(x));
-    let list = out.get(m);
-    if (!list) out.set(m, (list = []));
-    list.push(x);
+    const list = out.get(m);
+    if (list) list.push(x);
+    else out.set(m, [x]);
   }
   return out;
 }

@@ -43,7 +43,7 @@ describe('data-dir lock', () => {
     const dirs = Array.from({ length: ROUNDS }, () => tempDir());
     // Every other directory starts with a stale lock (a pid reused by an unrelated live process), so the
     // racers also race to take over a stale lock, the harder case.
-    dirs.forEach((d, i) => i % 2 && writeLock(d, 7, { pid: process.pid, start: '1' }));
+    for (const [i, d] of dirs.entries()) if (i % 2) writeLock(d, 7, { pid: process.pid, start: '1' });
     // Each racer loads, says "ready", gets the common start time on stdin, tries each directory at its
     // slot (spinning for the last 2 ms so they start together), reports, and stays alive (holding what it
     // won, so no lock goes stale) until stdin closes.
