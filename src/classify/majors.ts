@@ -8,7 +8,7 @@ import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
 import { contextOf, inNameList, isSentenceEnd, majorContexts } from './major-contexts.ts';
 import { foldWidth } from './normalize.ts';
 import { ROLE_TERMS } from './role-terms.ts';
-import { againstWords, inOrgName, isBoilerplate, isLandmark, isVerbOrTool, mayStraddle } from './term-context.ts';
+import { againstWords, gluedLatin, inOrgName, isBoilerplate, isLandmark, isVerbOrTool, mayStraddle } from './term-context.ts';
 
 interface NameEntry {
   kind: 'major-name' | 'class-name' | 'alias' | 'blocker';
@@ -40,6 +40,8 @@ const RELATIVE_CUTOFF = 0.5;
 const CUTOFF_STEP = 0.1;
 /** A preferred major's class is reported from this share of the leader's score. */
 const PREFERRED_CUTOFF = 0.3;
+/** A class with two or more defining terms of its own is reported from this share. */
+const SECOND_TERM_CUTOFF = 0.3;
 /** Weight of a term inside an employer's or department's name, of boilerplate, of a repeat. */
 const ORG_WEIGHT = 0.3;
 const BOILERPLATE_WEIGHT = 0.2;
@@ -106,12 +108,13 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     text: string,
     words: () => WordSpans | undefined,
     aliasHints: Map<string, AliasHint[]>,
-  ): { scores: Map<string, number>; evidence: Map<string, Evidence[]>; specific: Set<string> } => {
+  ): { scores: Map<string, number>; evidence: Map<string, Evidence[]>; specific: Set<string>; specificTerms: Map<string, number> } => {
     const titleEnd = firstSentenceEnd(text);
     const scores = new Map<string, number>();
     const evidence = new Map<string, Evidence[]>();
     const seen = new Set<string>();
     const specific = new Set<string>();
+    const specificTerms = new Map<string, number>();
     const roleHits = roleAc.findLongest(text).filter((m) => {
       if (m.term.length > 2) return true;
       const w = words();
@@ -123,7 +126,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     const roleSpans: { m: Match<unknown>; weights: Map<string, number> }[] = [];
     for (let i = 0; i < roleHits.length; i++) {
       const m = roleHits[i]!;
-      if (isVerbOrTool(text, m) || isLandmark(text, m)) continue;
+      if (isVerbOrTool(text, m) || isLandmark(text, m) || gluedLatin(text, m)) continue;
       // An employer or department name ('XX电机公司', '电气事业部') says little about the job itself.
       const where = inOrgName(text, m) ? ORG_WEIGHT : isBoilerplate(text, m) ? BOILERPLATE_WEIGHT : 1;
       const boost = i === head ? HEAD_BOOST : m.end <= titleEnd ? TITLE_BOOST : 1;
@@ -135,7 +138,10 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       for (const v of m.value.votes) {
         const w = v.weight * scale;
         weights.set(v.code, w);
-        if (v.weight >= SPECIFIC_WEIGHT && where === 1 && m.value.kind === 'role-term') specific.add(v.code);
+        if (v.weight >= SPECIFIC_WEIGHT && where === 1 && m.value.kind === 'role-term') {
+          specific.add(v.code);
+          if (repeat === 1) specificTerms.set(v.code, (specificTerms.get(v.code) ?? 0) + 1);
+        }
         scores.set(v.code, (scores.get(v.code) ?? 0) + w);
         if (repeat === 1) push(evidence, v.code, { term: m.term, weight: round(w), kind: m.value.kind });
       }
@@ -154,7 +160,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
         push(evidence, code, already > 0 ? { ...h.e, weight: round(w) } : h.e);
       }
     }
-    return { scores, evidence, specific };
+    return { scores, evidence, specific, specificTerms };
   };
 
   return (text, wordsOf, scan = terms.scan(text)) => {
@@ -214,7 +220,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
         .map(({ support: _support, ...c }) => c);
       return { classes, majorCodes: [...majorCodes], explicit: true, named: [...named] };
     }
-    const { scores, evidence, specific } = roleVotes(text, words, aliasHints);
+    const { scores, evidence, specific, specificTerms } = roleVotes(text, words, aliasHints);
     // Names the post states outside a requirement add to what the duties say, rather than replace it:
     // '电气类' in a post about embedded work still leaves room for 电子信息 and 计算机.
     for (const [code, ev] of elsewhereHits) {
@@ -235,7 +241,10 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
         if (!stated && classes.length > 0) {
           // A further class needs its own evidence: a term that names its work, not only words that
           // also describe the leader's ('营销' in an e-commerce post).
-          if (s < top * (RELATIVE_CUTOFF + CUTOFF_STEP * (classes.length - 1)) || classes.length >= MAX_IMPLICIT || !specific.has(code)) continue;
+          // Two or more defining terms of its own ('PLC', '运动控制') are enough from a lower share:
+          // the leader's score is inflated by the title.
+          const cutoff = (specificTerms.get(code) ?? 0) >= 2 ? SECOND_TERM_CUTOFF : RELATIVE_CUTOFF + CUTOFF_STEP * (classes.length - 1);
+          if (s < top * cutoff || classes.length >= MAX_IMPLICIT || !specific.has(code)) continue;
         }
         const confidence = elsewhereHits.has(code) ? EXPLICIT_ELSEWHERE : round((1 - Math.exp(-s / 4)) * Math.min(1, s / top) * 0.9);
         classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence.get(code) ?? [] });

@@ -91,3 +91,11 @@ export function mayStraddle(text: string, m: Match<unknown>): boolean {
   if (m.end - m.start > 2) return false;
   return m.start > 0 && !isDelimiter(text.charCodeAt(m.start - 1)) && m.end < text.length && !isDelimiter(text.charCodeAt(m.end));
 }
+
+/** A Latin term glued to letters, digits or address punctuation: 'hr' in 'hr@firm.com', 'it' in 'github'. */
+export function gluedLatin(text: string, m: Match<unknown>): boolean {
+  const first = m.term.charCodeAt(0);
+  if (first >= 0x80) return false;
+  const glue = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c === 0x40 || c === 0x2e || c === 0x5f || c === 0x25 || c === 0x2d;
+  return (m.start > 0 && glue(text.charCodeAt(m.start - 1))) || (m.end < text.length && glue(text.charCodeAt(m.end)));
+}
