@@ -186,6 +186,8 @@ export class FakeLarkServer {
   readonly calls: FakeCall[] = [];
   /** WS acks received, by the frame's message_id header: the JSON payload the SDK answered. */
   readonly wsAcks = new Map<string, unknown>();
+  /** Called the moment a WS ack frame arrives (crash tests kill the client right there). */
+  onWsAck: ((messageId: string, ack: unknown) => void) | undefined;
   private readonly tokens = new Set<string>();
   private readonly faults = new Map<FakeRoute, FakeFault[]>();
   private readonly byUuid = new Map<string, SentLarkMessage>();
@@ -496,7 +498,11 @@ export class FakeLarkServer {
     }
     if (frame.method === FRAME_DATA) {
       const id = frame.headers.find((h) => h.key === 'message_id')?.value;
-      if (id) this.wsAcks.set(id, parseJson(frame.payload.toString('utf8')) ?? {});
+      if (id) {
+        const ack = parseJson(frame.payload.toString('utf8')) ?? {};
+        this.wsAcks.set(id, ack);
+        this.onWsAck?.(id, ack);
+      }
     }
   }
 }
