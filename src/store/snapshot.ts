@@ -12,7 +12,7 @@ import type { Delivery, Post } from '../domain.ts';
 import { writeFileAtomicSync } from './atomic-write.ts';
 import { parseReason, shownPath, StoreError } from './errors.ts';
 import { lowFile } from './files.ts';
-import type { Counters, DigestRecord } from './hot-state.ts';
+import type { Counters, DigestRecord, HotState } from './hot-state.ts';
 
 export const FORMAT_VERSION = 1;
 export const SNAPSHOT_FILE = 'relay.db.json';
@@ -141,4 +141,23 @@ function snapshotError(file: string, what: string, cause?: unknown): StoreError 
       `To start from the journal alone instead, losing what only the snapshot held: mv ${f} ${f}.bad`,
     { cause },
   );
+}
+
+/**
+ * Writes the snapshot of `state` at journal position `seq`: the lists are copied now and written post by
+ * post while changes continue (those are in the journal after `seq`, and replay is idempotent).
+ */
+export async function writeSnapshot(dir: string, fsync: boolean, state: HotState, seq: number): Promise<void> {
+  const db = snapshotFile(dir, fsync);
+  db.data = {
+    version: 2,
+    formatVersion: FORMAT_VERSION,
+    seq,
+    counters: { ...state.counters },
+    archive: { ...state.archiveCounts },
+    digests: [...state.digests],
+    deliveries: [...state.deliveries.values()],
+    posts: [...state.posts.values()],
+  };
+  await db.write();
 }

@@ -32,54 +32,25 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NEAR_DUPLICATE_MAX_DISTANCE } from '../dedupe.ts';
 import type { Delivery, Digest, Platform, Post, PostSource, PostStatus } from '../domain.ts';
-import { ARCHIVE_DIR, Archives, checkArchiveEnd } from './archives.ts';
+import { ARCHIVE_DIR, Archives } from './archives.ts';
 import { removeStaleTemps } from './atomic-write.ts';
 import { type BackupSummary, writeBackup } from './backup-write.ts';
 import type { StoreCore } from './core.ts';
 import { shownPath } from './errors.ts';
-import { type Counters, type DigestRecord, DAY, emptyCounters, HotState, monthEnd, monthOf, sourceKey } from './hot-state.ts';
-import { Journal, listSegments, readSegment, type UnreadableLine } from './journal.ts';
+import { type Counters, type DigestRecord, DAY, HotState, monthEnd, sourceKey } from './hot-state.ts';
+import { Journal, listSegments, type UnreadableLine } from './journal.ts';
+import { loadStore } from './load.ts';
+import { type StoreData, type StoreLogger, type StoreOptions, stderrLogger } from './options.ts';
 import { forgetSender, prune, type ForgetResult, type PruneResult } from './retention.ts';
 import { archiveRolledMonths, importPosts } from './rollover.ts';
-import { FORMAT_VERSION, readMeta, readSnapshot, SNAPSHOT_FILE, snapshotFile, writeMeta } from './snapshot.ts';
+import { FORMAT_VERSION, SNAPSHOT_FILE, writeMeta, writeSnapshot } from './snapshot.ts';
 
 export type { Counters, DigestRecord } from './hot-state.ts';
 export type { ForgetResult, PruneResult } from './retention.ts';
 export type { UnreadableLine } from './journal.ts';
+export type { StoreData, StoreLogger, StoreOptions } from './options.ts';
 export { sourceKey } from './hot-state.ts';
 export { StoreError } from './errors.ts';
-
-export interface StoreData {
-  version: number;
-  posts: Post[];
-  digests: DigestRecord[];
-  deliveries: Delivery[];
-  counters: Counters;
-}
-
-/** Where the store reports what it skipped at open (pino's signature; a child logger fits). */
-export interface StoreLogger {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
-
-export interface StoreOptions {
-  nearDuplicateDistance?: number;
-  /** Posts stay in the hot state (memory, snapshot) until their whole month is older than this. Default 35. */
-  hotDays?: number;
-  /** fdatasync every acknowledged change (default true). */
-  fsync?: boolean;
-  /** Compaction starts once the journal holds this many bytes or as many as the last snapshot, whichever is more. */
-  compactMinBytes?: number;
-  now?: () => Date;
-  /** Default: corrupt journal lines are written to stderr; torn tails (expected after a kill) are not. */
-  logger?: StoreLogger;
-}
-
-const stderrLogger: StoreLogger = {
-  warn: (obj, msg) => void process.stderr.write(`alumni-relay store: ${msg} ${JSON.stringify(obj)}\n`),
-  info: () => {},
-};
 
 const fileSize = (f: string): number => {
   try {
@@ -158,46 +129,17 @@ export class Store {
   }
 
   private async load(): Promise<void> {
-    const metaVersion = readMeta(this.dir); // first: a newer store is refused before anything is parsed
-    const segments = listSegments(this.dir);
-    const { snap, storedVersion, exists } = await readSnapshot(this.dir, metaVersion);
-    this.metaVersion = metaVersion;
-    this.snapshotOld = exists && storedVersion < FORMAT_VERSION;
+    const loaded = await loadStore(this.dir, this.archiveDir, this.state);
+    this.metaVersion = loaded.metaVersion;
+    this.snapshotOld = loaded.snapshotOld;
     this.snapshotBytes = fileSize(this.file);
-    const { state } = this;
-    const base = snap.seq ?? 0;
-    for (const p of snap.posts ?? []) state.putPost(p);
-    state.digests = snap.digests ?? [];
-    for (const d of snap.deliveries ?? []) state.deliveries.set(d.id, d);
-    state.counters = { ...emptyCounters(), ...snap.counters };
-    state.archiveCounts = { ...snap.archive };
-    for (const month of Object.keys(state.archiveCounts)) checkArchiveEnd(this.archiveDir, `posts-${month}.json`);
-    let seq = base;
-    const existing = [];
-    for (const seg of segments) {
-      let maxSeq = 0;
-      const { unreadable } = readSegment(seg.file, (r, line) => {
-        const bad = HotState.invalid(r);
-        if (bad) return bad;
-        maxSeq = Math.max(maxSeq, r.s);
-        if (r.s <= base) return;
-        try {
-          state.apply(r);
-        } catch (err) {
-          return `cannot be applied (${(err as Error).message.slice(0, 120)}) at line ${line}`;
-        }
-        seq = Math.max(seq, r.s);
-      });
-      this.unreadable.push(...unreadable);
-      existing.push({ file: seg.file, firstSeq: seg.firstSeq, maxSeq: Math.max(maxSeq, seg.firstSeq) });
-    }
+    this.unreadable.push(...loaded.unreadable);
     for (const u of this.unreadable) {
       const at = { file: shownPath(u.file), line: u.line, reason: u.reason };
       if (u.kind === 'corrupt') this.logger.warn(at, 'journal line unreadable, skipped');
       else this.logger.info(at, 'torn journal line skipped (a write cut off by a crash; it was never acknowledged)');
     }
-    this.journal = new Journal(this.dir, seq, this.fsync, existing);
-    state.oldestMonth = state.computeOldestMonth();
+    this.journal = new Journal(this.dir, loaded.seq, this.fsync, loaded.segments);
   }
 
   /** Appends a change to the journal (the in-memory change is already made) and resolves once durable. */
@@ -452,28 +394,14 @@ export class Store {
   }
 
   private async runCompaction(): Promise<void> {
-    if (this.fsync) for (const d of [this.dir, this.archiveDir]) removeStaleTemps(d); // left by a killed compaction
+    for (const d of [this.dir, this.archiveDir]) removeStaleTemps(d); // left by a killed compaction
     await archiveRolledMonths(this.core);
     const seq = this.journal.seal();
     this.journal.bytes = 0;
-    const { state } = this;
-    // Taken now, written post by post while changes continue (they are in the journal after `seq`).
-    const db = snapshotFile(this.dir, this.fsync);
-    db.data = {
-      version: 2,
-      formatVersion: FORMAT_VERSION,
-      seq,
-      counters: { ...state.counters },
-      archive: { ...state.archiveCounts },
-      digests: [...state.digests],
-      deliveries: [...state.deliveries.values()],
-      posts: [...state.posts.values()],
-    };
-    await db.write();
+    await writeSnapshot(this.dir, this.fsync, this.state, seq);
     this.snapshotOld = false;
     this.snapshotBytes = fileSize(this.file);
     this.journal.dropThrough(seq);
   }
 }
 
-export { monthOf };
