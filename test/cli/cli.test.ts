@@ -247,6 +247,14 @@ colleges:
     expect(JSON.parse(cli(['stats', '--json', '--data-dir', dataDir]).stdout).unreadableJournalLines).toMatchObject([{ line: 1 }]);
   });
 
+  it('start: a setting to fix is one line without a stack, and nothing is created', () => {
+    const dataDir = join(tempDir(), 'store');
+    const r = cli(['start', '--platform', 'telegram'], { env: { TELEGRAM_BOT_TOKEN: '', RELAY_DATA_DIR: dataDir } });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^alumni-relay 无法继续：telegram: .*TELEGRAM_BOT_TOKEN/)]);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('health: exit 1 when no relay holds the data directory', () => {
     const dataDir = tempDir();
     const r = cli(['health', '--data-dir', dataDir]);

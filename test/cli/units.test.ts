@@ -10,6 +10,7 @@ import { displayWidth, table } from '../../src/cli/format.ts';
 import { translateCommanderError } from '../../src/cli/i18n.ts';
 import { describeFailure } from '../../src/cli/main.ts';
 import { farewell } from '../../src/cli/start.ts';
+import { ConfigError } from '../../src/config-error.ts';
 import { AdapterError } from '../../src/ports.ts';
 import { loadRulesFile, RulesError } from '../../src/rules/index.ts';
 
@@ -90,9 +91,6 @@ describe('failures', () => {
   it('prints an admin-fixable error as one line without a stack, a bug with its stack', () => {
     const adapter = describeFailure(new AdapterError('telegram', 'getMe', '401 Unauthorized:\n  check TELEGRAM_BOT_TOKEN'));
     expect(adapter).toEqual({ lines: ['telegram getMe: 401 Unauthorized: check TELEGRAM_BOT_TOKEN'], expected: true });
-    class ConfigError extends Error {
-      override name = 'ConfigError';
-    }
     expect(describeFailure(new ConfigError('RELAY_HTTP_PORT must be a port number')).lines).toEqual(['RELAY_HTTP_PORT must be a port number']);
     const rules = describeFailure(new RulesError([{ file: 'r.yaml', line: 3, col: 5, path: 'sources', message: '至少列出一个校友群', hint: '…' }]));
     expect(rules).toEqual({ lines: ['r.yaml:3:5 sources: 至少列出一个校友群。提示：…'], expected: true });
