@@ -1,13 +1,13 @@
 // WeChat through wechaty (default puppet: wechaty-puppet-wechat4u, the web/UOS protocol).
 // A person logs the bot's WeChat account in by scanning a QR code; the session is kept under
 // `${dataDir}/wechat/` so a restart resumes without a new scan until WeChat invalidates it.
-// The pieces: config.ts (env), normalize.ts (pure), rooms.ts (topic → room), send-queue.ts (pacing),
+// The pieces: config.ts (env), normalize.ts (pure), snapshot.ts (wechaty Message → plain data),
+// ingest.ts (arrival order, per-group queue), rooms.ts (topic → room), send-queue.ts (pacing),
 // errors.ts (wechat4u errors → AdapterError), login.ts (the QR banner). This file wires them to wechaty.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { WechatyBuilder, ScanStatus, qrcodeValueToImageUrl, types, type Contact, type Message, type Room, type Wechaty } from 'wechaty';
+import { WechatyBuilder, ScanStatus, qrcodeValueToImageUrl, type Contact, type Message, type Room, type Wechaty } from 'wechaty';
 import type { AdapterStatus, ObservableAdapter } from '../../src/adapter-status.ts';
-import { ChatQueue, QueueFullError } from '../../src/chat-queue.ts';
 import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
 import type { Logger } from '../../src/log.ts';
 import { toPlainText } from '../../src/plain-text.ts';
@@ -15,10 +15,12 @@ import { AdapterError, type MessageHandler, type SendResult } from '../../src/po
 import { splitOnLines } from '../../src/split.ts';
 import { DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './config.ts';
 import { DEFAULT_FREQUENCY_COOLDOWN_MS, toAdapterError } from './errors.ts';
+import { Ingest, safe } from './ingest.ts';
 import { drawQr, loginInstructions } from './login.ts';
-import { normalize, type WechatRawMessage } from './normalize.ts';
+import { normalize } from './normalize.ts';
 import { RoomDirectory } from './rooms.ts';
 import { SendQueue } from './send-queue.ts';
+import { snapshot } from './snapshot.ts';
 
 export { DEFAULT_PUPPET, DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, wechatConfigFromEnv, type WechatConfig } from './config.ts';
 export { DEFAULT_FREQUENCY_COOLDOWN_MS, RET_TOO_FREQUENT, toAdapterError } from './errors.ts';
@@ -55,8 +57,6 @@ export function createWechatAdapter(config: WechatConfig, opts: WechatAdapterOpt
  * long after login, whichever is first) an unknown topic is "not yet", not "never".
  */
 const NOT_READY_GRACE_MS = 2 * 60_000;
-/** A message whose payload takes longer than this to load is skipped (logged) so later ones are not held up. */
-const LOAD_TIMEOUT_MS = 30_000;
 /** How long stop() waits for messages being handled (store writes) before it goes on. */
 const STOP_DRAIN_MS = 5000;
 
@@ -71,7 +71,7 @@ class WechatyAdapter implements WechatAdapter {
   private readonly sessionDir: string;
   private readonly rooms: RoomDirectory<Room>;
   /** Inbound messages: one group's in order, groups in parallel, bounded. */
-  private readonly ingest: ChatQueue;
+  private readonly ingest: Ingest<Message>;
   private queue: SendQueue;
   private bot: Wechaty | undefined;
   private handler: MessageHandler | undefined;
@@ -85,8 +85,6 @@ class WechatyAdapter implements WechatAdapter {
   private restarts = 0;
   private readonly loginWaiters = new Set<() => void>();
   private current: AdapterStatus = { state: 'connecting' };
-  /** The tail of the arrival chain (see `arrived`). */
-  private arrivals: Promise<void> = Promise.resolve();
   private readonly statusListeners = new Set<(status: AdapterStatus) => void>();
 
   constructor(
@@ -101,7 +99,10 @@ class WechatyAdapter implements WechatAdapter {
     this.loginWaitMs = config.loginWaitMs ?? 10_000;
     this.reconnectDelayMs = config.reconnectDelayMs ?? 30_000;
     this.sessionDir = resolve(config.dataDir, 'wechat');
-    this.ingest = new ChatQueue({ concurrency: config.ingestConcurrency ?? 8, maxQueued: config.maxQueuedMessages ?? 10_000 });
+    this.ingest = new Ingest<Message>(this.log, (m) => this.onMessage(m), () => Boolean(this.handler) && !this.stopped, {
+      concurrency: config.ingestConcurrency ?? 8,
+      maxQueued: config.maxQueuedMessages ?? 10_000,
+    });
     this.queue = new SendQueue(config.sendSpacingMs ?? DEFAULT_SEND_SPACING_MS, opts.random);
   }
 
@@ -138,7 +139,8 @@ class WechatyAdapter implements WechatAdapter {
     this.queue = new SendQueue(this.config.sendSpacingMs ?? DEFAULT_SEND_SPACING_MS, this.opts.random);
     // One Wechaty per adapter, started and stopped as often as needed: a puppet instance takes its
     // memory card only once (wechaty-puppet memory-mixin "Puppet memory can be only set once").
-    const bot = (this.bot ??= this.build());
+    if (!this.bot) this.bot = this.build();
+    const bot = this.bot;
     try {
       await bot.start();
     } catch (e) {
@@ -198,31 +200,10 @@ class WechatyAdapter implements WechatAdapter {
       }
       this.scheduleHealthCheck();
     });
-    // Messages are taken off the puppet, not off wechaty's 'message' event: wechaty loads each
-    // message's payload (and its room's and sender's) before emitting it, so a first message from a new
-    // member can come out after that member's second one (puppet-mixin.ts __setupPuppetEvents, wechaty
-    // 1.20, 2026-11: https://github.com/wechaty/wechaty/blob/main/src/wechaty-mixins/puppet-mixin.ts).
-    // wechaty announces its puppet with the private 'puppet' event in init(), before starting it.
+    // Messages are taken off the puppet, in arrival order (see ingest.ts); wechaty announces its puppet
+    // with the private 'puppet' event in init(), before starting it.
     (bot as unknown as { on(event: 'puppet', listener: (puppet: PuppetEvents) => void): void }).on('puppet', (puppet) => {
-      puppet.on('message', (payload) => this.arrived(bot, payload.messageId));
-    });
-  }
-
-  /**
-   * A message arrived: load it now (loads run in parallel) but queue it only after every message that
-   * arrived before it, so the per-group queue sees the platform's order.
-   */
-  private arrived(bot: Wechaty, messageId: string): void {
-    if (!this.handler || this.stopped) return;
-    const loading = withTimeout(bot.Message.find({ id: messageId }), LOAD_TIMEOUT_MS, 'loading the message timed out');
-    this.arrivals = this.arrivals.then(async () => {
-      try {
-        const m = await loading;
-        if (m) this.enqueue(m);
-        else this.log.warn({ messageId }, 'wechat message not found after it arrived; skipped');
-      } catch (e) {
-        this.log.warn({ err: e, messageId }, 'wechat message could not be read; skipped');
-      }
+      puppet.on('message', (payload) => this.ingest.arrived(payload.messageId, () => bot.Message.find({ id: payload.messageId })));
     });
   }
 
@@ -245,27 +226,12 @@ class WechatyAdapter implements WechatAdapter {
     this.setStatus({ state, error: state === 'down' ? this.current.error : undefined, loginQr: qrcode });
   }
 
-  /**
-   * Queues a message behind the earlier ones of its group, keyed by room id (stable within a login).
-   * The key is taken at arrival, before any await, so "posted second" never overtakes "posted first".
-   * (wechaty 1.20 loads each message's payload before emitting 'message', puppet-mixin.js.)
-   */
-  private enqueue(m: Message): void {
-    if (!this.handler || this.stopped) return;
-    const key = safe(() => m.room()?.id) ?? `direct:${safe(() => m.talker().id) ?? ''}`;
-    this.ingest.push(key, () => this.onMessage(m)).catch((e: unknown) => {
-      // onMessage never rejects; only a full queue lands here. WeChat does not deliver it again.
-      const waiting = e instanceof QueueFullError ? e.limit : this.ingest.size;
-      this.log.error({ messageId: safe(() => m.id), room: key, waiting }, 'wechat inbound queue full; message dropped (the store is too slow or stuck)');
-    });
-  }
-
   private async onMessage(m: Message): Promise<void> {
     const handler = this.handler;
     if (!handler || this.stopped) return;
     let message: InboundMessage | null = null;
     try {
-      message = normalize(await this.snapshot(m), { aliases: this.rooms.aliases });
+      message = normalize(await snapshot(m), { aliases: this.rooms.aliases });
     } catch (e) {
       this.log.warn({ err: e, messageId: safe(() => m.id) }, 'wechat message could not be read; skipped');
       return;
@@ -279,38 +245,6 @@ class WechatyAdapter implements WechatAdapter {
     } catch (e) {
       this.log.error({ err: e, messageId: message.id, chatId: message.chatId }, 'message handler failed; going on');
     }
-  }
-
-  private async snapshot(m: Message): Promise<WechatRawMessage> {
-    const type = m.type();
-    const room = m.room();
-    const self = m.self();
-    const talker = m.talker();
-    const wanted = !self && room !== undefined && (type === types.Message.Text || type === types.Message.Url);
-    let talkerName = talker.name();
-    let roomTopic: string | undefined;
-    let url: WechatRawMessage['url'];
-    if (wanted && room) {
-      roomTopic = await room.topic();
-      talkerName = (await room.alias(talker).catch(() => undefined)) || talkerName;
-      if (type === types.Message.Url) {
-        const link = await m.toUrlLink();
-        url = { title: link.title(), description: link.description(), url: link.url() };
-      }
-    }
-    const date = m.date();
-    return {
-      id: m.id,
-      type,
-      text: m.text(),
-      self,
-      roomId: room?.id,
-      roomTopic,
-      talkerId: talker.id,
-      talkerName,
-      date: Number.isNaN(date.getTime()) ? new Date() : date,
-      url,
-    };
   }
 
   async waitForLogin(timeoutMs = this.loginWaitMs): Promise<void> {
@@ -419,7 +353,7 @@ class WechatyAdapter implements WechatAdapter {
       }
     }
     // Messages being handled finish their store writes before the relay closes the store.
-    await settleWithin(this.ingest.onIdle(), STOP_DRAIN_MS);
+    await settleWithin(this.ingest.idle(), STOP_DRAIN_MS);
   }
 }
 
@@ -428,20 +362,7 @@ interface PuppetEvents {
   on(event: 'message', listener: (payload: { messageId: string }) => void): unknown;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)))]).finally(() => clearTimeout(timer));
-}
-
 function settleWithin(p: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
-}
-
-function safe<T>(f: () => T): T | undefined {
-  try {
-    return f();
-  } catch {
-    return undefined;
-  }
 }

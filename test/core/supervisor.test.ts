@@ -52,7 +52,11 @@ class FakePlatform implements ObservableAdapter {
 function captureLogger() {
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const raw: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (s: string) => void (raw.push(s), lines.push(JSON.parse(s))) });
+  const write = (s: string) => {
+    raw.push(s);
+    lines.push(JSON.parse(s));
+  };
+  const logger = pino({ level: 'debug' }, { write });
   return { logger, lines, raw };
 }
 
