@@ -4,15 +4,19 @@
 //
 // The throttler plugin (Bottleneck) spaces calls by when they *start*: a call that waits on the
 // global limiter or on a slow connection, followed by one that does not, reaches Telegram less than
-// a second after it. So the spacing per chat is measured here from the *end* of the previous call
-// (by then Telegram has received it) plus a gap slightly over a second; the plugin keeps the group
-// and global budgets, with settings that hold in any sliding window, not only in its refresh periods.
+// a second after it. So what must hold at arrival is measured here from the *end* of calls (by then
+// Telegram has received them): per chat, a gap slightly over a second after the previous call ended;
+// in all, a call starts only once the call 30 places before it ended more than a second ago. The
+// plugin keeps the group budget, with settings that hold in any sliding window.
 import { type APIThrottlerOptions, apiThrottler } from '@grammyjs/transformer-throttler';
 import type { Transformer } from 'grammy';
 
 export interface TelegramThrottleOptions {
   /** Least time from the end of one call to a chat to the start of the next; default 1050 ms. */
   perChatGapMs?: number;
+  /** At most this many calls reach Telegram in any `globalWindowMs`; default 30 in 1000 ms. */
+  globalLimit?: number;
+  globalWindowMs?: number;
   /** Bottleneck settings for the throttler plugin (`group`: chat ids below 0, `out`: the others, `global`: every call); each replaces the default below. */
   plugin?: APIThrottlerOptions;
 }
@@ -20,10 +24,11 @@ export interface TelegramThrottleOptions {
 export const DEFAULT_PER_CHAT_GAP_MS = 1050;
 
 export const DEFAULT_PLUGIN_LIMITS: Required<APIThrottlerOptions> = {
-  // One start every 40 ms: at most 25 in any second. Starts are not arrivals (a new connection, a busy
-  // event loop), and 36 ms let 31 arrive within a second at a strict fake (9 of 349 sends answered 429
-  // in 40 chats × 3 parts, 3 rounds); 40 ms: none of 480 in 4 rounds (2026-11, this repo's 2-core VM).
-  global: { minTime: 40 },
+  // None here: globalWindow below. Spacing starts (the plugin's minTime) is not spacing arrivals (a new
+  // connection, a busy event loop): 36 ms let 31 sends arrive within a second at a strict fake (9 of
+  // 349 answered 429, 40 chats × 3 parts), and 40 ms still did once under load 11 on 2 cores; with
+  // globalWindow: 0 of 480 in 4 rounds at load 11.8, 3.6 s a round (2026-11, this repo's 2-core VM).
+  global: {},
   // A bucket of 5, one more every 4.2 s: at most 5 + 15 = 20 in any 60 s, bursts of 5 for a digest's parts.
   group: { maxConcurrent: 1, reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 4200, reservoirIncreaseMaximum: 5 },
   out: { maxConcurrent: 1 },
@@ -31,7 +36,67 @@ export const DEFAULT_PLUGIN_LIMITS: Required<APIThrottlerOptions> = {
 
 /** The transformers to install, innermost first. */
 export function throttleTransformers(opts: TelegramThrottleOptions = {}): Transformer[] {
-  return [apiThrottler({ ...DEFAULT_PLUGIN_LIMITS, ...opts.plugin }), perChatGap(opts.perChatGapMs ?? DEFAULT_PER_CHAT_GAP_MS)];
+  return [
+    globalWindow(opts.globalLimit ?? 30, opts.globalWindowMs ?? 1000),
+    apiThrottler({ ...DEFAULT_PLUGIN_LIMITS, ...opts.plugin }),
+    perChatGap(opts.perChatGapMs ?? DEFAULT_PER_CHAT_GAP_MS),
+  ];
+}
+
+/**
+ * Calls numbered as they start; call k starts only when calls 1…k−limit have all ended, the last of
+ * them more than `windowMs` ago. Any `limit + 1` calls then include one that started after another
+ * had ended (so had arrived) more than `windowMs` before: no more than `limit` arrive in any window,
+ * however long each took on the way.
+ */
+export function globalWindow(limit: number, windowMs: number): Transformer {
+  const waiting: ((n: number) => void)[] = [];
+  let started = 0;
+  /** Ended calls not yet folded into `allEndedUpTo`. */
+  const ended = new Map<number, number>();
+  /** Every call numbered ≤ allEndedUpTo has ended; endedBy[n] = latest end among calls ≤ n. */
+  let allEndedUpTo = 0;
+  const endedBy = new Map<number, number>([[0, -Infinity]]);
+  let timer: NodeJS.Timeout | undefined;
+  const pump = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    while (waiting.length) {
+      const need = started + 1 - limit;
+      if (need > allEndedUpTo) return; // wait for an end
+      const at = (endedBy.get(Math.max(0, need)) ?? -Infinity) + windowMs;
+      const wait = at - Date.now();
+      if (wait > 0) {
+        timer = setTimeout(pump, wait);
+        return;
+      }
+      started++;
+      for (const n of endedBy.keys()) if (n < need) endedBy.delete(n);
+      waiting.shift()!(started);
+    }
+  };
+  const end = (n: number) => {
+    ended.set(n, Date.now());
+    while (ended.has(allEndedUpTo + 1)) {
+      const t = ended.get(allEndedUpTo + 1)!;
+      ended.delete(allEndedUpTo + 1);
+      endedBy.set(allEndedUpTo + 1, Math.max(endedBy.get(allEndedUpTo) ?? -Infinity, t));
+      allEndedUpTo++;
+    }
+    pump();
+  };
+  return async (prev, method, payload, signal) => {
+    if (method === 'getUpdates') return prev(method, payload, signal);
+    const n = await new Promise<number>((resolve) => {
+      waiting.push(resolve);
+      pump();
+    });
+    try {
+      return await prev(method, payload, signal);
+    } finally {
+      end(n);
+    }
+  };
 }
 
 interface Lane {
@@ -50,9 +115,8 @@ export function perChatGap(gapMs: number): Transformer {
     const chat = payload && typeof payload === 'object' && 'chat_id' in payload ? String((payload as { chat_id: unknown }).chat_id) : undefined;
     if (chat === undefined) return prev(method, payload, signal);
     if (lanes.size > 1000) prune(Date.now());
-    let lane = lanes.get(chat);
-    if (!lane) lanes.set(chat, (lane = { tail: Promise.resolve(), lastEnd: -Infinity, queued: 0 }));
-    const l = lane;
+    const l = lanes.get(chat) ?? { tail: Promise.resolve(), lastEnd: -Infinity, queued: 0 };
+    lanes.set(chat, l);
     l.queued++;
     const run = l.tail.then(async () => {
       const wait = l.lastEnd + gapMs - Date.now();

@@ -84,3 +84,28 @@ describe('telegram throttling', () => {
     expect(b[0]!.start).toBeLessThan(a[1]!.start);
   });
 });
+
+describe('globalWindow', () => {
+  it('no more than `limit` calls start in any window after the calls they follow ended, however long calls take', async () => {
+    const { globalWindow } = await import('../../adapters/telegram/throttle.ts');
+    const t = globalWindow(5, 200);
+    const log: { start: number; end: number }[] = [];
+    let i = 0;
+    const prev = (async () => {
+      const start = Date.now();
+      // Some calls are slow on the way: exactly what lets start-spaced limiters bunch arrivals.
+      await new Promise((r) => setTimeout(r, i++ % 4 === 0 ? 90 : 2));
+      log.push({ start, end: Date.now() });
+      return true;
+    }) as never;
+    await Promise.all(Array.from({ length: 23 }, () => t(prev, 'sendMessage', { chat_id: 1 } as never)));
+    expect(log).toHaveLength(23);
+    // "Arrival" is somewhere in [start, end]; take the worst case for each pair: any 6 calls span
+    // more than the window from the earliest end to the latest start.
+    const byStart = [...log].sort((a, b) => a.start - b.start);
+    for (let k = 5; k < byStart.length; k++) {
+      const six = byStart.slice(k - 5, k + 1);
+      expect(Math.max(...six.map((c) => c.start)) - Math.min(...six.map((c) => c.end))).toBeGreaterThanOrEqual(199);
+    }
+  });
+});
