@@ -51,27 +51,50 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 export function renderStats(s: StatsReport): string {
   const m = s.messages;
-  const section = (title: string, rows: string[][]) => [title, ...table(rows, ['l', 'r', 'l'], '  '), ''];
   const archived = s.posts.archived.reduce((a, x) => a + x.posts, 0);
+  const review = 'alumni-relay review 查看';
+  const sections: [string, string[][]][] = [
+    [
+      '消息',
+      [
+        ['收到', n(m.received)],
+        ['不在来源群（忽略）', n(m.ignored)],
+        ['不是内推', n(m.notJob)],
+        ['疑似诈骗（待审核）', n(m.scams)],
+        ['存为内推', n(m.stored)],
+        ['多群重复、已合并', n(m.merged)],
+        ['处理出错', n(m.errors)],
+      ],
+    ],
+    [
+      '内推',
+      [
+        ['共存储', n(s.posts.total), archived ? `其中已归档 ${n(archived)}` : ''],
+        ['近期有效', n(s.posts.recent.active)],
+        ['待审核', n(s.posts.recent.review), s.posts.recent.review ? review : ''],
+        ['已拒绝', n(s.posts.recent.rejected)],
+        ...s.posts.archived.map((a) => [`归档 ${a.month}`, n(a.posts)]),
+      ],
+    ],
+    [
+      '推送',
+      [
+        ['已生成速递', n(s.digests)],
+        ['已送达', n(s.deliveries.delivered)],
+        ['等待发送', n(s.deliveries.pending)],
+        ['已放弃（死信）', n(s.deliveries.dead), s.deliveries.dead ? review : ''],
+      ],
+    ],
+  ];
+  // The label/number sections share one set of column widths, so every number lines up down the page.
+  const aligned = table(sections.flatMap(([, rows]) => rows), ['l', 'r', 'l'], '  ');
+  let at = 0;
+  const block = ([title, rows]: [string, string[][]]) => [title, ...aligned.slice(at, (at += rows.length)), ''];
   const lines = [
     `数据目录  ${s.dataDir}`,
     '',
-    ...section('消息', [
-      ['收到', n(m.received)],
-      ['不在来源群（忽略）', n(m.ignored)],
-      ['不是内推', n(m.notJob)],
-      ['疑似诈骗（待审核）', n(m.scams)],
-      ['存为内推', n(m.stored)],
-      ['多群重复、已合并', n(m.merged)],
-      ['处理出错', n(m.errors)],
-    ]),
-    ...section('内推', [
-      ['共存储', n(s.posts.total), archived ? `其中已归档 ${n(archived)}` : ''],
-      ['近期有效', n(s.posts.recent.active)],
-      ['待审核', n(s.posts.recent.review), s.posts.recent.review ? 'alumni-relay review 查看' : ''],
-      ['已拒绝', n(s.posts.recent.rejected)],
-      ...s.posts.archived.map((a) => [`归档 ${a.month}`, n(a.posts)]),
-    ]),
+    ...block(sections[0]!),
+    ...block(sections[1]!),
     '各学院（近期有效内推 / 待推送）',
     ...table(
       s.colleges.map((c) => [c.name, c.id, n(c.recentPosts), n(c.backlog)]),
@@ -79,12 +102,7 @@ export function renderStats(s: StatsReport): string {
       '  ',
     ),
     '',
-    ...section('推送', [
-      ['已生成速递', n(s.digests)],
-      ['已送达', n(s.deliveries.delivered)],
-      ['等待发送', n(s.deliveries.pending)],
-      ['已放弃（死信）', n(s.deliveries.dead), s.deliveries.dead ? 'alumni-relay review 查看' : ''],
-    ]),
+    ...block(sections[2]!),
   ];
   if (s.deadLetters.length) {
     lines.push('死信', ...table(s.deadLetters.map((d) => [d.id, `→ ${d.channel}`, `${d.attempts} 次`, d.lastError]), [], '  '), '');

@@ -183,6 +183,8 @@ colleges:
     const cells = (s: string) => [...s].reduce((w, ch) => w + (/[\u3000-\u9fff\uff00-\uff60]/.test(ch) ? 2 : 1), 0);
     expect(new Set(section.map(cells)).size).toBe(1);
     expect(section[0]).toMatch(/收到 +2$/);
+    // …and down the page: the other sections' numbers stand in the same column.
+    for (const label of ['共存储', '近期有效', '已生成速递', '已放弃（死信）']) expect(cells(lines.find((l) => l.startsWith(`  ${label} `))!)).toBe(cells(section[0]!));
     expect(section[4]).toMatch(/存为内推 +1$/);
     expect(stats.stdout).toMatch(/\n {2}电气与电子工程学院 +electrical +1 +1\n/);
     expect(stats.stdout).toMatch(/\n {2}水利与水电工程学院 +water +0 +0\n/);
