@@ -146,6 +146,10 @@ class WechatyAdapter implements WechatAdapter {
     } catch (e) {
       this.running = false;
       this.stopped = true;
+      await bot.stop().catch(() => undefined); // let go of whatever half-started
+      // wechaty marks its puppet set up before resolving it (puppet-mixin init()), so after a failed
+      // start the next try needs a fresh Wechaty; a puppet instance we were given cannot be re-used that way.
+      if (!this.opts.puppet) this.bot = undefined;
       const why = e instanceof Error ? e.message : String(e);
       throw new AdapterError('wechat', 'start', `wechaty did not start with ${this.opts.puppet ? 'the given puppet' : this.config.puppet}: ${why}`, { cause: e });
     }

@@ -468,6 +468,19 @@ describe('wechat adapter on wechaty + PuppetMock', () => {
     expect(seen).toEqual(['one', 'two']);
   });
 
+  it('fails start with the same clear error on every try when the puppet cannot be loaded (the supervisor retries it)', async () => {
+    const adapter = createWechatAdapter({ puppet: 'wechaty-puppet-not-installed', dataDir: tmpDataDir() }, { logger: silentLogger, print: () => {} });
+    r = { dataDir: '', wx: new WechatMock(), adapter, received: [], printed: [], close: () => adapter.stop() };
+    const first = await adapter.start(async () => {}).catch((e: unknown) => e);
+    await adapter.stop();
+    const second = await adapter.start(async () => {}).catch((e: unknown) => e);
+    for (const e of [first, second]) {
+      expect(e).toBeInstanceOf(AdapterError);
+      expect((e as AdapterError).message).toMatch(/^wechat start: wechaty did not start with wechaty-puppet-not-installed: Cannot find package 'wechaty-puppet-not-installed'/);
+    }
+    await expect(adapter.send(CHANNEL, { format: 'plain', body: 'x' })).rejects.toThrow(/not started/);
+  });
+
   it('builds the puppet by name when no instance is given, keeping the session dir', async () => {
     const dataDir = tmpDataDir();
     const adapter = createWechatAdapter({ puppet: 'wechaty-puppet-mock', dataDir }, { logger: silentLogger, print: () => {} });
