@@ -21,6 +21,17 @@ const HINTS: Record<Platform, string> = {
   local: 'the local platform (no network involved)',
 };
 
+/**
+ * A send refused because the platform is not connected: nothing reached the platform, so it is not
+ * the delivery's fault (the outbox may choose not to count it as an attempt). Retryable.
+ */
+export class PlatformDownError extends AdapterError {
+  constructor(platform: Platform, message: string, retryAfterMs: number) {
+    super(platform, 'send', message, { retryAfterMs, status: 503 });
+    this.name = 'PlatformDownError';
+  }
+}
+
 export interface SupervisorOptions {
   logger: Logger;
   /** Values that must never reach a log line or health(): credentials (see secretsFromEnv). */
@@ -112,7 +123,7 @@ export class PlatformSupervisor implements ChatAdapter {
       const why = !this.running ? 'is stopped' : `is not connected${this.lastError ? ` (${this.lastError})` : ' yet'}`;
       const retryAfterMs = Math.max(1000, this.nextAttemptAt - this.now().getTime());
       // Retryable, with the time of the next start attempt: the outbox keeps the delivery until then.
-      throw new AdapterError(this.platform, 'send', `${this.platform} ${why}; the delivery waits for it`, { retryAfterMs, status: 503 });
+      throw new PlatformDownError(this.platform, `${this.platform} ${why}; the delivery waits for it`, retryAfterMs);
     }
     return this.inner.send(chat, message, opts);
   }

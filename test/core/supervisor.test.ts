@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AdapterStatus, ObservableAdapter } from '../../src/adapter-status.ts';
 import type { InboundMessage, OutboundMessage, Platform } from '../../src/domain.ts';
 import { AdapterError, type MessageHandler, type SendResult } from '../../src/ports.ts';
-import { describeError, PlatformSupervisor, redactSecrets, secretsFromEnv } from '../../src/supervisor.ts';
+import { describeError, PlatformDownError, PlatformSupervisor, redactSecrets, secretsFromEnv } from '../../src/supervisor.ts';
 
 const TOKEN = '7405123456:AAFakeTokenForTestsOnly_abcdefghijklmn';
 const LARK_SECRET = 'fake-lark-app-secret-9f8e7d6c';
@@ -114,6 +114,7 @@ describe('PlatformSupervisor', () => {
     await s.start(async () => {});
     const err = await send(s, 'digest').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AdapterError);
+    expect(err).toBeInstanceOf(PlatformDownError); // nothing reached Lark: not the delivery's fault
     expect((err as AdapterError).permanent).toBe(false);
     expect((err as AdapterError).platform).toBe('lark');
     expect((err as AdapterError).retryAfterMs).toBeGreaterThan(50_000);
