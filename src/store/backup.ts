@@ -174,7 +174,7 @@ async function stage(file: string, dir: string): Promise<VerifiedBackup> {
     const first = (JSON.parse(journal[0]!) as { s: number }).s;
     await writeFileAtomic(join(dir, segmentName(first)), journal.map((l) => `${l}\n`), { fsync: true });
   }
-  writeMeta(dir, true);
+  await writeMeta(dir, true);
   return verified;
 }
 

@@ -27,8 +27,8 @@ export function jsonErrorOffset(text: string): number {
       if (c === 0x5c) {
         i++;
         if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
-          i += 5;
+          i++;
+          for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail(); // V8 points at the bad digit
         } else if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
         else fail();
       } else i++;

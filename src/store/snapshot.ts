@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Delivery, Post } from '../domain.ts';
-import { writeFileAtomicSync } from './atomic-write.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 import { parseReason, shownPath, StoreError } from './errors.ts';
 import { lowFile } from './files.ts';
 import type { Counters, DigestRecord, HotState } from './hot-state.ts';
@@ -92,9 +92,9 @@ export function readMeta(dir: string): number {
   return v;
 }
 
-export function writeMeta(dir: string, fsync: boolean): void {
+export async function writeMeta(dir: string, fsync: boolean): Promise<void> {
   const meta: Meta = { formatVersion: FORMAT_VERSION, since: new Date().toISOString() };
-  writeFileAtomicSync(join(dir, META_FILE), `${JSON.stringify(meta)}\n`, { fsync });
+  await writeFileAtomic(join(dir, META_FILE), [`${JSON.stringify(meta)}\n`], { fsync });
 }
 
 /**

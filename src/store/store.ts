@@ -144,19 +144,32 @@ export class Store {
 
   /** Appends a change to the journal (the in-memory change is already made) and resolves once durable. */
   private async commit(record: { op: string; [k: string]: unknown }): Promise<void> {
-    if (this.metaVersion !== FORMAT_VERSION) this.recordFormat();
+    const format = this.metaVersion === FORMAT_VERSION ? undefined : this.recordFormat();
     this.countersDirty = false;
     record.c = this.state.counters; // callers pass a fresh literal: no copy
     const done = this.journal.append(record);
     this.maybeCompact();
-    await done;
+    await (format ? Promise.all([done, format]) : done);
   }
 
-  /** The migration's write: the meta file now, the snapshot (with formatVersion) at once in the background. */
-  private recordFormat(): void {
-    writeMeta(this.dir, this.fsync);
-    this.metaVersion = FORMAT_VERSION;
-    if (this.snapshotOld) queueMicrotask(() => void this.compact().catch(() => {}));
+  /**
+   * The migration's write, once, alongside the first record (the two fsyncs overlap): the meta file, then
+   * the snapshot with formatVersion in the background. The first change is acknowledged only once the meta
+   * file is durable too.
+   */
+  private recordingFormat: Promise<void> | undefined;
+  private recordFormat(): Promise<void> {
+    this.recordingFormat ??= writeMeta(this.dir, this.fsync).then(
+      () => {
+        this.metaVersion = FORMAT_VERSION;
+        if (this.snapshotOld) void this.compact().catch(() => {});
+      },
+      (err: unknown) => {
+        this.recordingFormat = undefined; // the next write tries again
+        throw err;
+      },
+    );
+    return this.recordingFormat;
   }
 
   // ---- what the relay, the CLI and the console read -----------------------------------------------
