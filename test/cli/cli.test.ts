@@ -38,7 +38,8 @@ async function storeWithOneReferral(): Promise<string> {
   return dataDir;
 }
 
-describe('alumni-relay CLI', () => {
+// Each command is a fresh node process loading the segmenter (1–3 s on a busy machine); several per test.
+describe('alumni-relay CLI', { timeout: 90_000 }, () => {
   beforeAll(() => {
     const build = spawnSync(process.execPath, ['scripts/build.mjs'], { encoding: 'utf8', timeout: 60_000 });
     expect(build.status, build.stderr).toBe(0);
