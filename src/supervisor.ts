@@ -171,12 +171,15 @@ export class PlatformSupervisor implements ChatAdapter {
 
   private async failed(run: number, err: unknown): Promise<void> {
     this.failures += 1;
-    const why = describeError(err, this.secrets);
+    // "telegram start: cannot reach …" reads as "telegram could not start: cannot reach …".
+    const why = describeError(err, this.secrets).replace(new RegExp(`^${this.platform} start: `), '');
     const delay = backoffMs(this.failures, this.minDelayMs, this.maxDelayMs, this.random);
     this.nextAttemptAt = this.now().getTime() + delay;
-    this.lastError = `${why} — check ${this.hint}`;
+    // An adapter that already says what to check knows better than the generic hint.
+    const advice = /\bcheck\b/i.test(why) ? '' : ` Check ${this.hint}.`;
+    this.lastError = `${why}${advice ? ` — check ${this.hint}` : ''}`;
     this.setState('down');
-    const line = `${this.platform} could not start: ${why}. Check ${this.hint}. The other platforms keep running; retrying in ${seconds(delay)}.`;
+    const line = `${this.platform} could not start: ${why.replace(/[.。]$/, '')}.${advice} The other platforms keep running; retrying in ${seconds(delay)}.`;
     // One line per distinct problem; the same failure again is only worth a debug line.
     if (why !== this.lastLogged) this.log.error({ attempt: this.failures, retryInMs: delay }, line);
     else this.log.debug({ attempt: this.failures, retryInMs: delay }, line);

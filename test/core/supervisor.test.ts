@@ -155,6 +155,17 @@ describe('PlatformSupervisor', () => {
     expect(s.health().lastError).toContain('[redacted]');
   });
 
+  it('keeps the adapter\'s own advice and drops its repeated prefix', async () => {
+    const { logger, lines } = captureLogger();
+    const err = new AdapterError('telegram', 'start', 'cannot reach http://127.0.0.1:9 (ECONNREFUSED): check the network or TELEGRAM_API_ROOT');
+    const s = supervise(new FakePlatform('telegram', () => err), { logger, minDelayMs: 60_000, maxDelayMs: 60_000 });
+    await s.start(async () => {});
+    expect(lines.find((l) => l.level === 50)?.msg).toMatch(
+      /^telegram could not start: cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\): check the network or TELEGRAM_API_ROOT\. The other platforms keep running; retrying in (30 s|1 min)\.$/,
+    );
+    expect(s.health().lastError).toBe('cannot reach http://127.0.0.1:9 (ECONNREFUSED): check the network or TELEGRAM_API_ROOT');
+  });
+
   it('stops retrying when stopped during the backoff', async () => {
     const wechat = new FakePlatform('wechat', () => new Error('puppet not found'));
     const s = supervise(wechat, { minDelayMs: 40, maxDelayMs: 40 });
