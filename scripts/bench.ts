@@ -80,6 +80,7 @@ const real = await openRealIngest(RULES);
 await real.ingest(warm);
 const realRounds = await interleavedRounds(chunks, normaliseText, cut, cfg.cutWindowMs, (chunk) => real.ingest(chunk));
 const realOutcomes = real.outcomes();
+const realTraffic = real.traffic();
 await real.close();
 
 log('    … and the pipeline called directly (32 in flight, then one at a time) …');
@@ -233,7 +234,7 @@ const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? '?', node: proc
 const ok = (p: boolean) => (p ? 'PASS' : 'FAIL');
 const rows: [string, string, string][] = [
   ['jieba cut (msgs/s)', String(Math.round(median(realRounds.map((x) => x.cut)))), ''],
-  ['ingest via Telegram adapter + relay (msgs/s)', String(Math.round(median(realRounds.map((x) => x.ingest)))), `ratio ${r2(ratio)} (≥ 0.25) ${ok(targets.ingestCutRatio.pass)}; median of ${cfg.rounds} rounds, ${range(realRounds.map((x) => x.ratio))}`],
+  ['ingest via Telegram adapter + relay (msgs/s)', String(Math.round(median(realRounds.map((x) => x.ingest)))), `ratio ${r2(ratio)} (≥ 0.25) ${ok(targets.ingestCutRatio.pass)}; median of ${cfg.rounds} rounds, ${range(realRounds.map((x) => x.ratio))}; ${r2(realTraffic.getUpdates / realTraffic.messages)} getUpdates and ${r2(realTraffic.updatesServed / realTraffic.messages)} updates served per message`],
   ['pipeline direct, 32 in flight (msgs/s)', String(Math.round(median(pipeRounds.map((x) => x.ingest)))), `ratio ${r2(pipeRatio)}; ${range(pipeRounds.map((x) => x.ratio))}`],
   ['pipeline direct, one at a time (msgs/s)', String(Math.round(seqRound!.ingest)), `ratio ${r2(seqRound!.ratio)}`],
   ...SIZES.map((n): [string, string, string] => [
@@ -257,7 +258,7 @@ console.log(
   JSON.stringify({
     quick,
     machine,
-    ingest: { real: realRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), realOutcomes },
+    ingest: { real: realRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), realOutcomes, realTraffic },
     pipeline: { rounds: pipeRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), sequential: { ingest: Math.round(seqRound!.ingest), ratio: r2(seqRound!.ratio) } },
     latencyMs: latency,
     markWindowMs: markWindow,

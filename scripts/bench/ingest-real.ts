@@ -31,6 +31,8 @@ export interface RealIngest {
   /** Sends `texts` as alumni messages spread over the groups; resolves when the relay has handled every one. */
   ingest(texts: string[]): Promise<void>;
   outcomes(): Record<string, number>;
+  /** Bot API traffic so far: getUpdates calls and updates served (an update is served again until confirmed). */
+  traffic(): { getUpdates: number; updatesServed: number; messages: number };
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function openRealIngest(rulesFile: string): Promise<RealIngest> {
       await done;
     },
     outcomes: () => ({ ...relay.store.data.counters }),
+    traffic: () => ({ getUpdates: fake.calls.getUpdates ?? 0, updatesServed: fake.updatesServed, messages: sender }),
     async close() {
       await relay.stop();
       await fake.stop();

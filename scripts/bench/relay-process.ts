@@ -49,6 +49,8 @@ export async function relayProcess(opts: {
   watchMs: number;
   /** Extra node flags (e.g. --max-semi-space-size=…), before the script. */
   nodeFlags?: string[];
+  /** npm start runs node --enable-source-maps; false measures without. */
+  sourceMaps?: boolean;
   /** all-sdks: leave these platforms out (to measure what one SDK costs). */
   without?: ('telegram' | 'lark' | 'wechat')[];
 }): Promise<RelayRun> {
@@ -71,7 +73,7 @@ export async function relayProcess(opts: {
     args = ['start', '--platform', ...(['telegram', 'lark', 'wechat'] as const).filter((p) => !opts.without?.includes(p))];
   }
   const a = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--enable-source-maps', 'dist/cli.js', '--rules', opts.rulesFile, ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...(opts.sourceMaps === false ? [] : ['--enable-source-maps']), 'dist/cli.js', '--rules', opts.rulesFile, ...args], {
     cwd: opts.root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

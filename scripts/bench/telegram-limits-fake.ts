@@ -60,6 +60,10 @@ export class TelegramLimitsFake {
   readonly refusedBy: Record<Limit, number> = { perChatGap: 0, perGroupPerMinute: 0, overallPerSecond: 0 };
   /** How short of the limit each refused send was, in ms (how early it came). */
   readonly earlyByMs: number[] = [];
+  /** Calls per Bot API method. */
+  readonly calls: Record<string, number> = {};
+  /** Updates handed out by getUpdates (an update comes back until confirmed). */
+  updatesServed = 0;
   /** Updates served so far and not yet confirmed, in order. */
   private updates: Record<string, unknown>[] = [];
   private nextUpdateId = 1;
@@ -108,7 +112,9 @@ export class TelegramLimitsFake {
 
   private answerUpdates(res: ServerResponse, offset: number, limit: number): void {
     this.updates = this.updates.filter((u) => (u.update_id as number) >= offset);
-    this.reply(res, 200, { ok: true, result: this.updates.slice(0, limit) });
+    const result = this.updates.slice(0, limit);
+    this.updatesServed += result.length;
+    this.reply(res, 200, { ok: true, result });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -124,6 +130,7 @@ export class TelegramLimitsFake {
     } catch {
       return this.reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
     }
+    this.calls[m[2]!] = (this.calls[m[2]!] ?? 0) + 1;
     switch (m[2]) {
       case 'getMe':
         return this.reply(res, 200, { ok: true, result: { id: 777000111, is_bot: true, first_name: 'relay', username: 'bench_relay_bot', can_join_groups: true, can_read_all_group_messages: true, supports_inline_queries: false } });
