@@ -149,7 +149,7 @@ export async function renderPoster(text: string, s: PosterStyle): Promise<Buffer
   const { svg, height } = layoutSvg(text, s);
   let img = sharp(Buffer.from(svg)).flatten({ background: s.layout === 'dark' ? '#14181f' : '#ffffff' });
   if (s.noise > 0) {
-    const grain = await sharp({ create: { width: s.width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: s.noise } } }).png().toBuffer();
+    const grain = await sharp({ create: { width: s.width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: s.noise }, background: '#808080' } }).png().toBuffer();
     img = sharp(await img.composite([{ input: grain, blend: 'soft-light' }]).png().toBuffer());
   }
   if (s.rotate) img = sharp(await img.rotate(s.rotate, { background: s.layout === 'dark' ? '#14181f' : '#ffffff' }).png().toBuffer());

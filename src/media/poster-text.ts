@@ -31,7 +31,8 @@ const ITEM_START = /^(?:[•·●○■□◆◇▶►★☆※✓✔\-–—*]|
 function toRect(line: OcrLine): Rect | null {
   const xs = line.box.map((p) => p[0]).filter(Number.isFinite);
   const ys = line.box.map((p) => p[1]).filter(Number.isFinite);
-  const text = line.text.replace(/\s+/g, ' ').trim();
+  // A round bullet is often read as a closing bracket; no real line starts with one.
+  const text = line.text.replace(/\s+/g, ' ').trim().replace(/^[)）]\s*/, '');
   if (!xs.length || !ys.length || !text) return null;
   return { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys), text };
 }

@@ -35,5 +35,10 @@ export async function fetchImage(url: string, opts: { maxBytes: number; headers?
   });
   if (!res.ok || !res.body) throw new OcrError('engine', `image download failed: HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length'));
-  return readLimited(res.body as unknown as AsyncIterable<Uint8Array>, opts.maxBytes, Number.isFinite(declared) && declared > 0 ? declared : null);
+  try {
+    return await readLimited(res.body as unknown as AsyncIterable<Uint8Array>, opts.maxBytes, Number.isFinite(declared) && declared > 0 ? declared : null);
+  } catch (err) {
+    await res.body.cancel().catch(() => {}); // refused before or while reading: stop the download
+    throw err;
+  }
 }
