@@ -67,6 +67,10 @@ function scamTermInContext(text: string, term: string, start: number, end: numbe
 const REQUEST_RE =
   /(?:求|跪求|蹲|蹲一个)(?:个|一个|一下|一波|各位|大佬|师兄|师姐|学长|学姐|捞|带)*(?:内推|推荐|捞|机会|实习|工作|坑)|(?:有没有|有无|谁有|哪位|能不能|能否|可否|可以|麻烦|拜托|求助).{0,12}(?:内推|推荐|捞|帮忙|指点)|(?:本人|我是|小弟|小妹|学弟|学妹|在校生).{0,40}(?:想找|想求|希望|求|寻|找一份|找个|想去|想进)/;
 
+const EMAIL_WEIGHT = 1.5;
+/** Below this job logit (score ≈ 0.2) a text is chat whether or not it asks for a referral. */
+const REQUEST_GATE = -1.5;
+
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** Records a structural feature; returns its weight for the job score. */
@@ -104,17 +108,21 @@ export function createDetector(terms = new TermTables()): (folded: string, scan?
     else if (len >= 200) job += feature(evidence, '>=200 chars', 1.5);
     else if (len >= 80) job += feature(evidence, '>=80 chars', 0.8);
     if (COHORT_RE.test(text)) job += feature(evidence, 'cohort (届)', 1.5);
-    const hiring = HIRING_ROLE_RE.exec(text);
+    // Cheap includes() gates first: chit-chat, most of the traffic, has neither verb.
+    const hiring = text.includes('招') || text.includes('聘') ? HIRING_ROLE_RE.exec(text) : null;
     // At the head of the post ('招造价员：…', '【内推】诚聘…') the hiring verb is its title.
     const titled = hiring !== null && hiring.index < 12 && (text[hiring.index] === '招' || /[诚急]$/.test(text.slice(0, hiring.index)));
     if (hiring) job += feature(evidence, 'hiring + role', titled ? 3.5 : 2.5);
-    else if (TITLE_ROLE_RE.test(text) && (text.includes('负责') || text.includes('专业'))) job += feature(evidence, 'role title + duties', 3);
+    else if ((text.includes('负责') || text.includes('专业')) && TITLE_ROLE_RE.test(text)) job += feature(evidence, 'role title + duties', 3);
     if (text.includes('专业') && MAJOR_WANTED_RE.test(text)) job += feature(evidence, 'majors wanted', 1);
     if (SALARY_GATE_RE.test(text) && SALARY_RE.test(text)) job += feature(evidence, 'salary range', 1.2);
-    const request = REQUEST_RE.test(text);
+    // A cheap includes() gate: most chat has no '@'.
+    const email = text.includes('@') && EMAIL_RE.test(text);
+    // A request matters only where the text could pass for a referral; elsewhere it is not looked for.
+    const request = job + (email ? EMAIL_WEIGHT : 0) > REQUEST_GATE && REQUEST_RE.test(text);
     if (request) job += feature(evidence, 'asks for a referral', -4);
-    // A cheap includes() gate: most chat has no '@'. A request's address is the asker's own.
-    if (!request && text.includes('@') && EMAIL_RE.test(text)) job += feature(evidence, 'email', 1.5);
+    // A request's address is the asker's own.
+    if (email && !request) job += feature(evidence, 'email', EMAIL_WEIGHT);
     if (URL_RE.test(text)) job += feature(evidence, 'link', 0.5);
     NUMBERED_RE.lastIndex = 0;
     let items = 0;

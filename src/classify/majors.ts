@@ -56,10 +56,9 @@ const PREFERRED_WEIGHT = 3;
 /** At most this many classes are inferred from duties alone. */
 const MAX_IMPLICIT = 4;
 
-/** Where jieba's words start, ascending. */
+/** jieba's words: the [start, end) of the word containing an offset (the word's own text when the tokenizer fails there). */
 export interface WordSpans {
-  starts: Int32Array;
-  length: number;
+  wordAt(at: number): [number, number];
 }
 
 export type MajorClassifier = (folded: string, words: () => WordSpans | undefined, scan?: TermScan) => MajorResult;
@@ -181,11 +180,13 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     for (let i = 0; i < hits.length; i++) {
       const m = hits[i]!;
       const e = m.value;
-      if (mayStraddle(text, m)) {
-        const w = words();
-        if (w && againstWords(m, w)) continue; // '化工' in '优化|工具'
-      }
       const context = contextOf(contexts, m);
+      // Outside a requirement, a short name may straddle two words ('化工' in '优化|工具'). Such posts
+      // take the role pass, which cuts the text anyway; a requirement list is not checked.
+      if (!context && mayStraddle(text, m)) {
+        const w = words();
+        if (w && againstWords(m, w)) continue;
+      }
       if (!context && (inOrgName(text, m) || isBoilerplate(text, m) || isVerbOrTool(text, m))) continue;
       // A required major is explicit; a preferred one ('…专业优先') is a strong hint the duties can outvote.
       const ctx = context !== undefined && !context.preferred;

@@ -55,29 +55,16 @@ export function isVerbOrTool(text: string, m: Match<unknown>): boolean {
   return !re.test(text.slice(m.end, m.end + 4));
 }
 
-/** Where in `words` (ascending starts) the word containing offset `at` begins and ends. */
-function wordAt(words: WordSpans, at: number): [number, number] {
-  const { starts } = words;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= at) lo = mid;
-    else hi = mid - 1;
-  }
-  return [starts[lo] ?? 0, lo + 1 < starts.length ? starts[lo + 1]! : words.length];
-}
-
 /**
  * A match that jieba's words contradict: inside a longer word ('编辑' in '基因编辑') or straddling two
  * words at both ends ('化工' in '优化|工具'). Starting inside a word but ending with one is fine
  * ('会计' in '招聘会|计'): jieba often glues a short term to its neighbour.
  */
 export function againstWords(m: Match<unknown>, words: WordSpans): boolean {
-  const [s, e] = wordAt(words, m.start);
+  const [s, e] = words.wordAt(m.start);
   if (s <= m.start && e >= m.end && e - s > m.end - m.start) return true; // inside a longer word
   if (s === m.start) return false;
-  const [s2, e2] = wordAt(words, m.end - 1);
+  const [s2, e2] = words.wordAt(m.end - 1);
   return s2 !== s && e2 !== m.end; // both ends inside words
 }
 
