@@ -8,6 +8,7 @@ import { simhash } from './dedupe.ts';
 import { composeDigest } from './digest/compose.ts';
 import { handleAdminCommand } from './admin.ts';
 import { acquireLock } from './lock.ts';
+import { ConfigError } from './config-error.ts';
 import type { Delivery, Digest, InboundMessage, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { Outbox } from './outbox.ts';
@@ -17,6 +18,8 @@ import { describeRulesChange, formatProblem, loadRulesFile, watchRules, type Rul
 import { DigestScheduler, schedulesOf } from './scheduler.ts';
 import { Store } from './store/store.ts';
 import { PlatformSupervisor, secretsFromEnv, type SupervisorOptions } from './supervisor.ts';
+import type { ServerOptions } from './http/deps.ts';
+import type { StartedServer } from './http/index.ts';
 
 export interface RelayOptions {
   rulesFile: string;
@@ -35,6 +38,17 @@ export interface RelayOptions {
   secrets?: readonly string[];
   /** Platform start retries (tests shorten them); default 5 s doubling to 5 min. */
   restart?: Pick<SupervisorOptions, 'minDelayMs' | 'maxDelayMs' | 'random'>;
+  /** The one HTTP server (console, API, /healthz, /metrics); omitted = not started (most tests). */
+  http?: ServerOptions & { port: number; host: string; announce?: (line: string) => void };
+}
+
+/** RELAY_HTTP_PORT (default 8080; 0 = any free port), RELAY_HTTP_HOST (default 127.0.0.1), RELAY_ADMIN_PASSWORD, RELAY_METRICS_PUBLIC=1. */
+export function httpOptionsFromEnv(env: NodeJS.ProcessEnv): NonNullable<RelayOptions['http']> {
+  const port = Number(env.RELAY_HTTP_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`RELAY_HTTP_PORT must be a port number (0–65535), not "${env.RELAY_HTTP_PORT}"`, ['RELAY_HTTP_PORT']);
+  const http: NonNullable<RelayOptions['http']> = { port, host: env.RELAY_HTTP_HOST?.trim() || '127.0.0.1', metricsPublic: env.RELAY_METRICS_PUBLIC === '1' };
+  if (env.RELAY_ADMIN_PASSWORD) http.adminPassword = env.RELAY_ADMIN_PASSWORD;
+  return http;
 }
 
 export function routingConfig(rules: Rules): RoutingConfig {
@@ -65,8 +79,16 @@ export async function createRelay(opts: RelayOptions) {
   const now = opts.now ?? (() => new Date());
   let rules = loadRulesFile(opts.rulesFile, catalog);
   let classifier = classifierFor(rules, catalog);
-  const store = await Store.open(opts.dataDir);
+  // The lock first: a second relay must not even read a store another one is writing.
   const releaseLock = acquireLock(opts.dataDir);
+  let store: Store;
+  try {
+    store = await Store.open(opts.dataDir, { logger: log.child({ stage: 'store' }) });
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+  let http: StartedServer | undefined;
   // Every adapter runs under a supervisor (one per adapter: the local one stands in for every
   // platform), so a platform that cannot start or goes down never stops the others.
   const secrets = opts.secrets ?? secretsFromEnv(process.env);
@@ -193,8 +215,35 @@ export async function createRelay(opts: RelayOptions) {
           onError: (err) => log.error({ problems: err.problems.map(formatProblem) }, 'rules edit rejected; keeping the last good rules'),
         });
       }
+      if (opts.http) {
+        // Loaded only when the server runs: Fastify and its plugins stay out of CLI commands and most tests.
+        const { startHttpServer } = await import('./http/index.ts');
+        http = await startHttpServer(
+          {
+            store,
+            rules: () => rules,
+            rulesFile: opts.rulesFile,
+            catalog,
+            dataDir: opts.dataDir,
+            health: () => adapters.map((a) => a.health()),
+            now,
+            nextRuns: () => scheduler.nextRuns(),
+            kickOutbox: () => void outbox.drain(),
+            logger: log.child({ stage: 'http' }),
+          },
+          opts.http,
+        ).catch((err: NodeJS.ErrnoException) => {
+          // The relay's own work goes on without its console; say plainly what to change.
+          const why = err.code === 'EADDRINUSE' ? `port ${opts.http!.port} is in use: set RELAY_HTTP_PORT to a free port` : err.message;
+          log.error(`console not started: ${why}`);
+          return undefined;
+        });
+      }
     },
+    /** The console's address once started (undefined without `http`). */
+    httpUrl: () => http?.url,
     async stop() {
+      await http?.close().catch((err: unknown) => log.warn({ err }, 'http server did not close cleanly'));
       watcher?.close();
       clearInterval(pruneTimer);
       scheduler.stop();

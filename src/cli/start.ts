@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createAdapters, REAL_PLATFORMS } from '../../adapters/index.ts';
-import { createRelay } from '../app.ts';
+import { createRelay, httpOptionsFromEnv } from '../app.ts';
 import { createLogger } from '../log.ts';
 import { projectPath } from '../paths.ts';
 import type { Rules } from '../rules/index.ts';
@@ -33,9 +33,10 @@ export function registerStart(program: Command, ctx: Context): void {
         adapters: setup.adapters,
         logger,
         scheduleOverride: setup.local ? `*/${every} * * * * *` : undefined,
+        http: httpOptionsFromEnv(process.env),
       });
       await relay.start();
-      console.log(banner(relay.rules(), relay.scheduler.nextRuns(), setup.local, every, setup.started, dir));
+      console.log(banner(relay.rules(), relay.scheduler.nextRuns(), setup.local, every, setup.started, dir, relay.httpUrl()));
 
       let stopping = false;
       const stop = async (signal: string) => {
@@ -66,6 +67,7 @@ function banner(
   every: number,
   platforms: string[],
   dir: string,
+  consoleUrl: string | undefined,
 ): string {
   const tz = rules.defaults.timezone;
   const lines = [
@@ -83,6 +85,7 @@ function banner(
       const channels = c.channels.map((ch) => `${ch.platform}:${ch.name ?? ch.chat}`).join(', ');
       return `  · ${padEnd(c.name, 20)} 下一期 ${next}  [${run?.expression ?? ''}] → ${channels}`;
     }),
+    consoleUrl ? `控制台：${consoleUrl}（登录链接见上方；设置 RELAY_ADMIN_PASSWORD 可改用密码登录）` : '控制台未启动（见上方日志）。',
     '',
   ];
   if (local) {

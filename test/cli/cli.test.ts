@@ -268,7 +268,8 @@ colleges:
   it('start: runs on the local platform, prints digests for several colleges, is healthy, exits 0 on SIGINT saying where its store is', async () => {
     const dataDir = tempDir();
     const child = spawn(process.execPath, [...CLI, 'start', '--demo-every', '3'], {
-      env: { ...process.env, ...BASE_ENV, RELAY_DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: '', LARK_APP_ID: '', WECHATY_PUPPET: '', RELAY_WECHAT: '' },
+      // Port 0: the console on any free port (its URL is printed).
+      env: { ...process.env, ...BASE_ENV, RELAY_HTTP_PORT: '0', RELAY_DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: '', LARK_APP_ID: '', WECHATY_PUPPET: '', RELAY_WECHAT: '' },
     });
     let out = '';
     let err = '';
@@ -280,6 +281,16 @@ colleges:
     expect(out).toContain('alumni-relay is running on: local');
     expect(out).toMatch(/下一期 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(headers().size).toBeGreaterThanOrEqual(3);
+    // The console runs in the demo too: its URL is printed, /healthz answers, the one-time login link works.
+    const consoleUrl = /控制台：(http:\/\/\S+?)（/.exec(out)?.[1];
+    expect(consoleUrl).toBeTruthy();
+    const healthz = await fetch(`${consoleUrl}/healthz`);
+    expect(healthz.status).toBe(200);
+    expect(((await healthz.json()) as { platforms: { platform: string; state: string }[] }).platforms[0]).toMatchObject({ platform: 'local', state: 'up' });
+    const loginUrl = /(http:\/\/\S+\/login\/once\/\S+)/.exec(err)?.[1];
+    expect(loginUrl).toBeTruthy();
+    const login = await fetch(loginUrl!, { redirect: 'manual' });
+    expect([302, 303]).toContain(login.status);
     const health = cli(['health', '--data-dir', dataDir]);
     expect(health.status).toBe(0);
     expect(health.stdout).toContain(`正常：pid ${child.pid} 正在使用 ${dataDir}`);
