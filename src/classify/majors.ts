@@ -1,6 +1,8 @@
-// Majors: which catalog classes a post suits. Explicit names (catalog majors, classes, short forms)
-// dominate; when a post names none, roles and duties vote (curated ROLE_TERMS plus the catalog's
-// own job directions as a weak prior).
+// Majors: which catalog classes a post suits. Majors required in a requirement sentence dominate;
+// otherwise roles and duties vote (curated ROLE_TERMS plus the catalog's own job directions as a weak
+// prior), and names the post states elsewhere or prefers add to them. Up to four classes: a job that
+// suits embedded, power or building work suits several related majors. Each term is read in its
+// context (term-context.ts): an employer's name, boilerplate, a tool or a landmark votes little or not.
 import type { Catalog } from '../catalog.ts';
 import type { ClassScore, Evidence } from '../domain.ts';
 import { AhoCorasick, TermTables, type Match, type TermScan } from './aho-corasick.ts';
