@@ -130,7 +130,10 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       if (isVerbOrTool(text, m) || isLandmark(text, m) || gluedLatin(text, m)) continue;
       // An employer or department name ('XX电机公司', '电气事业部') says little about the job itself.
       const where = inOrgName(text, m) ? ORG_WEIGHT : isBoilerplate(text, m) ? BOILERPLATE_WEIGHT : 1;
-      const boost = i === head ? HEAD_BOOST : m.end <= titleEnd ? TITLE_BOOST : 1;
+      // A generic head noun ('设计师', '技术支持', votes below SPECIFIC_WEIGHT) says less than a specific
+      // one ('会计', '剪辑师'): it is boosted like the rest of the title, and the duties decide.
+      const specificHead = m.value.votes.some((v) => v.weight >= SPECIFIC_WEIGHT);
+      const boost = i === head && specificHead ? HEAD_BOOST : m.end <= titleEnd ? TITLE_BOOST : 1;
       const repeat = seen.has(m.term) ? REPEAT_WEIGHT : 1;
       seen.add(m.term);
       const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat * where;

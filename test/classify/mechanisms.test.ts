@@ -63,6 +63,11 @@ describe('3. matching that reads the context', () => {
   it('lets the duties decide what a shared title means', () => {
     expect(codes('招结构工程师：负责手机中框的注塑件和钣金件结构设计，熟悉公差分析。')[0]).toBe('0802');
     expect(codes('招结构工程师：负责高层住宅的结构计算和施工图设计，熟悉混凝土规范。')[0]).toBe('0810');
+    expect(codes('招设计师：负责住宅小区的建筑方案设计和施工图绘制，熟悉建筑规范。')[0]).toBe('0828');
+    expect(codes('招设计师：负责品牌海报、包装和电商详情页设计。')[0]).toBe('1305');
+    const support = codes('招技术支持工程师：负责变频器和伺服驱动的现场调试、故障排查和客户培训，懂电气控制和PLC。');
+    expect(support[0]).toBe('0806');
+    expect(support).not.toContain('0809');
   });
 
   it('weighs an employer or department name less than the job', () => {
