@@ -71,6 +71,8 @@ export interface OcrStats {
   lastLoadMs: number | null;
   engineRssMb: number | null;
   peakEngineRssMb: number;
+  /** The engine's process id while it runs (for operators and tests). */
+  enginePid: number | null;
 }
 
 export interface OcrService {
@@ -182,7 +184,11 @@ export function createOcrService(options: OcrServiceOptions): OcrService {
       }
     } catch (err) {
       counts.failed++;
-      const error = err instanceof OcrError ? err : new OcrError('engine', `OCR failed: ${(err as Error)?.message ?? String(err)}`);
+      const error = stopped
+        ? new OcrError('stopped', 'OCR service stopped before this image was read')
+        : err instanceof OcrError
+          ? err
+          : new OcrError('engine', `OCR failed: ${(err as Error)?.message ?? String(err)}`);
       log.warn({ ...job.meta, code: error.code, bytes: job.image.length }, error.message);
       current = null;
       job.reject(error);
@@ -238,6 +244,7 @@ export function createOcrService(options: OcrServiceOptions): OcrService {
         lastLoadMs: counts.lastLoadMs,
         engineRssMb: engine ? engine.rssMb : null,
         peakEngineRssMb: Math.max(counts.peak, engine?.peakRssMb ?? 0),
+        enginePid: engine?.pid ?? null,
       };
     },
     async stop() {
