@@ -56,6 +56,10 @@ export interface FanoutResult {
   overMinimum: number;
   refused429: number;
   refusedBy: TelegramLimitsFake['refusedBy'];
+  /** Per chat, time between consecutive arrivals (the limit is 1000 ms): median and largest. */
+  chatGapMs: { p50: number; max: number };
+  /** When each round of first / second / third messages had all arrived, ms after the digests were built. */
+  roundsDoneMs: number[];
   /** Median and largest shortfall of the refused sends (ms too early). */
   earlyByMs: { p50: number; max: number };
   deliveries: { delivered: number; pending: number; dead: number };
@@ -109,6 +113,17 @@ export async function runFanout(classification: Classification, adapterOptions: 
     const minimumMs = minimumMakespanMs([...expected.values()]);
     const totalMs = lastArrival - t0;
     const ds = relay.store.deliveries();
+    const gaps: number[] = [];
+    const roundsDone: number[] = [];
+    const byChat = new Map<string, number[]>();
+    for (const a of fake.accepted) (byChat.get(a.chatId) ?? byChat.set(a.chatId, []).get(a.chatId)!).push(a.at - t0);
+    for (const times of byChat.values()) {
+      for (let k = 0; k < times.length; k++) {
+        if (k > 0) gaps.push(times[k]! - times[k - 1]!);
+        roundsDone[k] = Math.max(roundsDone[k] ?? 0, times[k]!);
+      }
+    }
+    gaps.sort((a, b) => a - b);
     return {
       messages: total,
       totalMs: Math.round(totalMs),
@@ -116,6 +131,8 @@ export async function runFanout(classification: Classification, adapterOptions: 
       overMinimum: Math.round((totalMs / minimumMs - 1) * 1000) / 1000,
       refused429: fake.refused,
       refusedBy: { ...fake.refusedBy },
+      chatGapMs: { p50: Math.round(gaps[Math.floor(gaps.length / 2)] ?? 0), max: Math.round(gaps.at(-1) ?? 0) },
+      roundsDoneMs: roundsDone.map(Math.round),
       earlyByMs: { p50: [...fake.earlyByMs].sort((a, b) => a - b)[Math.floor(fake.earlyByMs.length / 2)] ?? 0, max: Math.max(0, ...fake.earlyByMs) },
       deliveries: {
         delivered: ds.filter((d) => d.status === 'delivered').length,
