@@ -141,6 +141,16 @@ function splitRow(band: Rect[]): Rect[][] {
   return rows.map((row) => row.sort((a, b) => a.x0 - b.x0));
 }
 
+/**
+ * Boxes of one row: the detector sometimes cuts one run of text in two (an e-mail address at a JPEG block
+ * edge); boxes closer than half a character are one run again, farther ones are separate words.
+ */
+function joinRow(row: Rect[], lh: number): string {
+  let out = row[0]?.text ?? '';
+  for (let i = 1; i < row.length; i++) out += `${row[i]!.x0 - row[i - 1]!.x1 < 0.5 * lh ? '' : ' '}${row[i]!.text}`;
+  return out;
+}
+
 const joinWords = (a: string, b: string): string => (/[A-Za-z0-9]$/.test(a) && /^[A-Za-z0-9]/.test(b) ? `${a} ${b}` : a + b);
 
 /** OCR lines as post text: reading order, wrapped sentences rejoined, paragraphs kept, QR-code junk dropped. */
@@ -149,7 +159,7 @@ export function posterText(lines: readonly OcrLine[]): string {
   if (rects.length === 0) return '';
   const lh = Math.max(1, median(rects.map((r) => r.y1 - r.y0)));
   const rows = readingOrder(rects, lh).map((row) => ({
-    text: row.map((r) => r.text).join(' '),
+    text: joinRow(row, lh),
     x0: Math.min(...row.map((r) => r.x0)),
     x1: Math.max(...row.map((r) => r.x1)),
     y0: Math.min(...row.map((r) => r.y0)),

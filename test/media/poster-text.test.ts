@@ -48,6 +48,11 @@ describe('posterText', () => {
     expect(posterText([at('内推码ABC123', 20, 20), at('Qx', 400, 300), at('▪▪', 420, 330)])).toBe('内推码ABC123');
   });
 
+  it('one run of text cut in two by the detector is one run again; separate words keep a space', () => {
+    const cut = [at('简历发zh@soe-examp', 20, 20), { ...at('le.cn', 0, 20), box: [[20 + 15 * 20 + 4, 20], [20 + 15 * 20 + 104, 20], [20 + 15 * 20 + 104, 40], [20 + 15 * 20 + 4, 40]] as [number, number][] }];
+    expect(posterText(cut)).toBe('简历发zh@soe-example.cn');
+  });
+
   it('a bullet read as a closing bracket is dropped', () => {
     expect(posterText([at('）计算机科学与技术专业优先', 20, 20)])).toBe('计算机科学与技术专业优先');
   });
