@@ -55,6 +55,8 @@ const HEAD_BOOST = 3;
 const TITLE_BOOST = 1.5;
 /** A preferred major ('…专业优先') votes with this weight instead of dominating. */
 const PREFERRED_WEIGHT = 3;
+/** More classes than this in one requirement make it broad (the civil-service lists name at most 8). */
+const MAX_LISTED = 8;
 /** At most this many classes are inferred from duties alone. */
 const MAX_IMPLICIT = 4;
 
@@ -212,6 +214,13 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       }
       if (e.majorCode && (context || unmistakable)) majorCodes.add(e.majorCode);
       if (context || unmistakable) for (const code of e.classes) named.add(code);
+    }
+    // A requirement that lists more classes than this ('商科、管理、金融、法律、文学、经济…') is broad:
+    // the listed classes are preferences and the duties choose among them.
+    for (const broad of [ctxHits, elsewhereHits]) {
+      if (broad.size <= MAX_LISTED) continue;
+      for (const code of broad.keys()) preferred.add(code);
+      broad.clear();
     }
     if (ctxHits.size > 0) {
       // A stated requirement dominates: role votes only break ties between required classes with as

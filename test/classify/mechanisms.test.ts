@@ -124,6 +124,12 @@ describe('4. lists of majors', () => {
     expect(c).toEqual(['1202']);
   });
 
+  it('lets the duties choose within a requirement that lists more classes than any real list does', () => {
+    const c = codes('招写作编辑：负责稿件撰写、编辑和校对。专业要求范围：金融、数学、法律、中文、经济、会计、物流、计算机、国贸、新闻、英语、心理。');
+    expect(['0501', '0503']).toContain(c[0]);
+    expect(c.length).toBeLessThanOrEqual(4);
+  });
+
   it('does not take school subjects for majors', () => {
     expect(codes('招教辅编辑：负责小学语文、数学、英语等科目图书的审稿和校对。')).not.toContain('0701');
   });
