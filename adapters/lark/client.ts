@@ -106,7 +106,7 @@ export function describeFailure(e: unknown): HttpFailure {
   if (!response) {
     // The token manager throws a plain Error for an HTTP-200 answer without a token.
     const m = typeof e.message === 'string' ? /code: (-?\d+), msg: (.*)$/s.exec(e.message) : null;
-    if (m) return { status: 200, code: Number(m[1]), msg: m[2]! };
+    if (m) return { status: 200, code: Number(m[1]), msg: m[2] ?? '' };
     return { network: typeof e.code === 'string' ? e.code : typeof e.message === 'string' ? e.message : 'request failed' };
   }
   const data = isObject(response.data) ? response.data : {};
