@@ -169,16 +169,19 @@ export function createOcrService(options: OcrServiceOptions): OcrService {
     return e;
   }
 
+  /** Reads one image; settles its promise only after `current` is cleared, so its caller may queue the next. */
   async function runJob(job: Job): Promise<void> {
+    let settle: () => void;
     try {
       const e = await ensureEngine();
       const startedAt = performance.now();
       const { lines, ms } = await e.run({ image: job.image, maxSide: o.maxSide, minSide: o.minSide, maxPixels: limits.maxPixels, modelPixels: o.modelPixels }, o.timeoutMs);
       const ocrLines = lines.map(toLine);
       counts.done++;
-      current = null;
-      job.resolve({ text: posterText(ocrLines), lines: ocrLines, ms, waitMs: Math.round(startedAt - job.enqueuedAt), width: job.width, height: job.height });
-      if (e.rssMb > o.memoryCapMb * 0.85) {
+      const result: OcrResult = { text: posterText(ocrLines), lines: ocrLines, ms, waitMs: Math.round(startedAt - job.enqueuedAt), width: job.width, height: job.height };
+      settle = () => job.resolve(result);
+      // Recycled before the next image can start on it (onnxruntime and opencv.js keep what they grew).
+      if (e.rssMb > o.memoryCapMb * 0.85 && engine === e) {
         log.info({ rssMb: e.rssMb, capMb: o.memoryCapMb }, 'OCR engine recycled: its memory stayed near the cap after an image');
         await unload('recycle');
       }
@@ -190,9 +193,11 @@ export function createOcrService(options: OcrServiceOptions): OcrService {
           ? err
           : new OcrError('engine', `OCR failed: ${(err as Error)?.message ?? String(err)}`);
       log.warn({ ...job.meta, code: error.code, bytes: job.image.length }, error.message);
-      current = null;
-      job.reject(error);
+      settle = () => job.reject(error);
     }
+    current = null;
+    settle();
+    pump();
   }
 
   function pump(): void {
@@ -204,10 +209,7 @@ export function createOcrService(options: OcrServiceOptions): OcrService {
     }
     if (idleTimer) clearTimeout(idleTimer);
     current = job;
-    void runJob(job).finally(() => {
-      current = null;
-      pump();
-    });
+    void runJob(job); // never rejects: every outcome settles the job's own promise
   }
 
   return {

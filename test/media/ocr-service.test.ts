@@ -106,6 +106,14 @@ describe('OCR service (real engine)', () => {
     expect((await second).text).toContain('国家电网');
   });
 
+  it('images handed over the moment the previous one is read still go one at a time (bench regression)', { timeout: SLOW }, async () => {
+    const img = fixture('wuxi-pharma-qa.jpg');
+    const first = await main.s.recognize(img);
+    // Queued from the first one's continuation: the engine must not be handed the next while still finishing.
+    const next = await Promise.all([main.s.recognize(img), main.s.recognize(img)]);
+    for (const r of [first, ...next]) expect(r.text).toContain('药明康德');
+  });
+
   it('the engine killed mid-job → that job fails clearly, the next image restarts it and is read', { timeout: SLOW }, async () => {
     const job = main.s.recognize(fixture('bytedance-backend.png'));
     const waiting = main.s.recognize(fixture('wuxi-pharma-qa.jpg'));
