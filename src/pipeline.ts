@@ -52,12 +52,21 @@ export function normaliseText(text: string): string {
  * the message is not counted as received until its post is on disk. If it still fails, the error
  * is logged as a message NOT stored.
  */
+/**
+ * The store could not make a message durable. Unlike a message that cannot be understood (logged and
+ * skipped), this one is handed back to the adapter as a rejection, so the platform is not told it was
+ * received: Lark and Telegram deliver it again later.
+ */
+export class NotStoredError extends Error {
+  override name = 'NotStoredError';
+}
+
 async function durably(write: () => Promise<void>, attempts = 4, baseMs = 100): Promise<void> {
   for (let i = 1; ; i++) {
     try {
       return await write();
     } catch (err) {
-      if (i >= attempts) throw new Error(`store write failed ${attempts} times; the message was NOT stored`, { cause: err });
+      if (i >= attempts) throw new NotStoredError(`store write failed ${attempts} times; the message was NOT stored`, { cause: err });
       await new Promise((r) => setTimeout(r, baseMs * 2 ** (i - 1)));
     }
   }
@@ -90,7 +99,8 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
       return 'not-a-source';
     }
     if (store.postBySource(m.platform, m.chatId, m.id)) {
-      await store.save(); // a redelivery is acknowledged only once the first delivery's write is durable
+      // A redelivery is acknowledged only once the first delivery's write is durable.
+      await durably(() => store.save());
       return 'seen';
     }
 
@@ -115,7 +125,7 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
     const twin = store.findNearDuplicate(fingerprint, windowStart);
     if (twin) {
       store.count('merged');
-      await store.addSource(twin.id, source);
+      await durably(() => store.addSource(twin.id, source));
       logger.info({ post: twin.id, from: `${m.platform}:${m.chatId}` }, 'cross-post merged into an existing referral');
       return 'merged';
     }
@@ -142,6 +152,10 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
         return await handle(message);
       } catch (err) {
         store.count('errors');
+        if (err instanceof NotStoredError) {
+          logger.error({ err, platform: message?.platform, chat: message?.chatId, id: message?.id }, 'message NOT stored; not acknowledged, so the platform delivers it again');
+          throw err;
+        }
         logger.error({ err, platform: message?.platform, chat: message?.chatId, id: message?.id }, 'message failed in the pipeline; skipped');
         return 'error';
       }

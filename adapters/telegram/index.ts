@@ -39,7 +39,7 @@ export interface TelegramAdapterOptions {
   requestTimeoutMs?: number;
   /** While group messages are being handled, poll for other groups' messages this often; default 250 ms. */
   busyPollMs?: number;
-  /** Pauses before handing a message to a failed handler again; after the last it is logged and acknowledged. Default [500, 2000]. */
+  /** Pauses before handing a message to a failed handler (the store could not keep it) again; after the last it is logged and acknowledged. Default ≈ 80 s in all (see poller.ts). */
   handlerRetryDelaysMs?: number[];
   /** stop() waits this long for running handlers before confirming what was handled; default 5000 ms. */
   stopGraceMs?: number;

@@ -56,7 +56,13 @@ export interface PollerOptions {
   conflictRetryMs: number;
   /** While updates are being handled, poll for other chats' updates this often; default 250 ms. */
   busyPollMs?: number;
-  /** Pauses before retrying an update whose handler failed; after the last, it is logged and acknowledged. Default [500, 2000]. */
+  /**
+   * Pauses before retrying an update whose handler failed; after the last, it is logged and acknowledged.
+   * The relay's handler rejects only when the store could not make the message durable (a message it
+   * cannot understand is logged and skipped, not rejected), so the default waits out a short storage
+   * outage (≈ 80 s); it is bounded because an unconfirmed update holds back the offset of every later one.
+   * Default [500, 2000, 5000, 15000, 60000].
+   */
   handlerRetryDelaysMs?: number[];
   /** Polling stopped for good (e.g. the token was revoked). */
   onFatal?(err: unknown): void;
@@ -162,7 +168,7 @@ export class Poller {
 
   /** Runs the handler (retrying a failure a few times); marks the update handled unless stopped first. */
   private async handle(u: Update, id: number): Promise<void> {
-    const delays = this.o.handlerRetryDelaysMs ?? [500, 2000];
+    const delays = this.o.handlerRetryDelaysMs ?? [500, 2000, 5000, 15_000, 60_000];
     for (let attempt = 0; ; attempt++) {
       if (this.stopped) return; // not handled: stays unconfirmed, Telegram delivers it again
       try {

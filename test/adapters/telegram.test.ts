@@ -54,7 +54,7 @@ function captureLogger() {
 adapterContract('telegram', async () => {
   const fake = new TelegramFakeServer();
   const apiRoot = await fake.start();
-  const adapter = createTelegramAdapter({ token: fake.token, apiRoot }, { logger: silentLogger, pollTimeoutSeconds: 5, throttle: false });
+  const adapter = createTelegramAdapter({ token: fake.token, apiRoot }, { logger: silentLogger, pollTimeoutSeconds: 5, throttle: false, handlerRetryDelaysMs: [50] });
   return {
     adapter,
     group: GROUP,

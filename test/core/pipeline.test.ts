@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
-import { createPipeline, normaliseText } from '../../src/pipeline.ts';
+import { createPipeline, normaliseText, NotStoredError } from '../../src/pipeline.ts';
 import { parseRules } from '../../src/rules/index.ts';
 import { loadCatalog } from '../../src/catalog.ts';
 import { Store } from '../../src/store/store.ts';
@@ -90,6 +90,23 @@ describe('pipeline', () => {
     expect(await pipeline.handle(message())).toBe('error');
     expect(await pipeline.handle(null as never)).toBe('error');
     expect(store.data.counters.errors).toBe(2);
+  });
+
+  it('rejects (so the adapter does not acknowledge) when the store cannot make a referral durable, and goes on afterwards', async () => {
+    const { store, pipeline } = await setup();
+    const addPost = store.addPost.bind(store);
+    let failures = 10;
+    store.addPost = async (post) => {
+      if (failures-- > 0) throw new Error('EIO: disk gone');
+      return addPost(post);
+    };
+    await expect(pipeline.handle(message({ id: 'lost?' }))).rejects.toBeInstanceOf(NotStoredError);
+    expect(store.posts()).toHaveLength(0);
+    // The platform delivers it again once the disk is back: stored then, exactly once.
+    failures = 0;
+    expect(await pipeline.handle(message({ id: 'lost?' }))).toBe('stored');
+    expect(await pipeline.handle(message({ id: 'lost?' }))).toBe('seen');
+    expect(store.posts()).toHaveLength(1);
   });
 
   it('normalises text: control characters, zero-width spaces, runs of blanks', () => {
