@@ -86,8 +86,11 @@ export class Outbox {
     const runs: Promise<void>[] = [];
     for (const [key, queue] of byChannel) {
       let lane = this.lanes.get(key);
-      if (!lane) this.lanes.set(key, (lane = { queue, again: false }));
-      else lane.queue = queue;
+      if (lane) lane.queue = queue;
+      else {
+        lane = { queue, again: false };
+        this.lanes.set(key, lane);
+      }
       runs.push(this.kick(key, lane));
     }
     return Promise.all(runs).then(() => undefined);

@@ -56,6 +56,8 @@ export interface FanoutResult {
   overMinimum: number;
   refused429: number;
   refusedBy: TelegramLimitsFake['refusedBy'];
+  /** When all 30 digests were built and durably recorded (with their deliveries), ms after the start. */
+  recordedMs: number;
   /** Per chat, time between consecutive arrivals (the limit is 1000 ms): median and largest. */
   chatGapMs: { p50: number; max: number };
   /** When each round of first / second / third messages had all arrived, ms after the digests were built. */
@@ -102,6 +104,7 @@ export async function runFanout(classification: Classification, adapterOptions: 
     // Every college's cron fires in the same minute: the scheduler starts them together.
     const digests = await Promise.all(Array.from({ length: COLLEGES }, (_, i) => relay.runDigest(`c${i}`)));
     if (digests.some((d) => !d)) throw new Error('fan-out: a college built no digest');
+    const recordedMs = performance.now() - t0;
     for (const d of relay.store.pendingDeliveries()) expected.set(d.channel.chat, (expected.get(d.channel.chat) ?? 0) + d.parts.length);
     total = [...expected.values()].reduce((a, b) => a + b, 0);
     if (arrived >= total) done();
@@ -131,6 +134,7 @@ export async function runFanout(classification: Classification, adapterOptions: 
       overMinimum: Math.round((totalMs / minimumMs - 1) * 1000) / 1000,
       refused429: fake.refused,
       refusedBy: { ...fake.refusedBy },
+      recordedMs: Math.round(recordedMs),
       chatGapMs: { p50: Math.round(gaps[Math.floor(gaps.length / 2)] ?? 0), max: Math.round(gaps.at(-1) ?? 0) },
       roundsDoneMs: roundsDone.map(Math.round),
       earlyByMs: { p50: [...fake.earlyByMs].sort((a, b) => a - b)[Math.floor(fake.earlyByMs.length / 2)] ?? 0, max: Math.max(0, ...fake.earlyByMs) },

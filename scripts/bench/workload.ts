@@ -91,7 +91,8 @@ export function corpusRows(): CorpusRows {
   const out: CorpusRows = { chat: [], scam: [], job: [] };
   for (const r of rows) out[r.kind].push(r.text);
   if (!out.chat.length || !out.scam.length || !out.job.length) throw new Error('scripts/bench/corpus/messages.jsonl lacks chat, scam or job rows; rebuild it (see its README)');
-  return (corpus = out);
+  corpus = out;
+  return out;
 }
 
 export type Kind = 'chat' | 'referral' | 'job' | 'repost' | 'scam';

@@ -187,13 +187,18 @@ function gatedAdapter() {
   const settle = () => new Promise((r) => setTimeout(r, 5));
   /** Lets the waiting send to `chat` through (after it has arrived). */
   const release = async (chat: string) => {
-    for (let i = 0; i < 200 && !waiting.some((w) => w.chat === chat); i++) await settle();
+    for (let i = 0; i < 600 && !waiting.some((w) => w.chat === chat); i++) await settle();
     const i = waiting.findIndex((w) => w.chat === chat);
     if (i < 0) throw new Error(`no send to ${chat} is waiting`);
     waiting.splice(i, 1)[0]!.release();
     await settle();
   };
-  return { adapter, sent, waiting, release, settle, maxInFlight: () => maxInFlightPerChat };
+  /** Waits (bounded) until `n` sends are in flight and held. */
+  const held = async (n: number) => {
+    for (let i = 0; i < 600 && waiting.length < n; i++) await settle();
+    if (waiting.length < n) throw new Error(`only ${waiting.length} of ${n} sends arrived`);
+  };
+  return { adapter, sent, waiting, release, settle, held, maxInFlight: () => maxInFlightPerChat };
 }
 
 async function realClockSetup(adapter: ChatAdapter, maxAttempts = 5) {
@@ -240,7 +245,7 @@ describe('outbox lanes run independently', () => {
     await store.recordDigest({ id: 'dg', collegeId: 'electrical', collegeName: 'x', createdAt: '', items: [] }, [delivery('d1', '学生群', ['一'], new Date().toISOString())]);
     await outbox.drain();
     expect(store.deliveries()[0]).toMatchObject({ status: 'pending', attempts: 1 });
-    for (let i = 0; i < 100 && store.deliveries()[0]!.status === 'pending'; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 300 && store.deliveries()[0]!.status === 'pending'; i++) await new Promise((r) => setTimeout(r, 10));
     expect(store.deliveries()[0]).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(adapter.sent.map((s) => s.text)).toEqual(['一']);
     await outbox.stop();
@@ -250,7 +255,7 @@ describe('outbox lanes run independently', () => {
     const g = gatedAdapter();
     const { store, outbox, add } = await realClockSetup(g.adapter);
     void add(delivery('d1', '甲群', ['一', '二']), delivery('d2', '乙群', ['三'], '2026-11-21T00:00:01.000Z'));
-    await g.settle();
+    await g.held(2);
     let stopped = false;
     const stopping = outbox.stop().then(() => (stopped = true));
     await g.settle();
