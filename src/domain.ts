@@ -14,9 +14,46 @@ export interface InboundMessage {
   chatTitle?: string;
   senderId: string;
   senderName: string;
+  /** The message's text; '' for a picture without a caption (then `media` is set). */
   text: string;
   /** ISO-8601 time the platform says the message was sent. */
   sentAt: string;
+  /** 'group' when absent; 'private' for a person writing to the bot directly (subscriptions, mentors). */
+  chatType?: 'group' | 'private';
+  /** Pictures that came with the message; the core fetches them through the adapter's `fetchMedia(ref)`. */
+  media?: InboundMedia[];
+  /** A shared article or link preview: what the platform tells about it (its text is also in `text`). */
+  linkCard?: { title?: string; description?: string; url?: string };
+  /** The platform id of the message this one replies to (a student answering a digest). */
+  replyToId?: string;
+}
+
+/** A picture attached to an inbound message. `ref` is opaque to the core: the adapter's handle for fetchMedia. */
+export interface InboundMedia {
+  kind: 'image';
+  ref: string;
+  /** What the platform says, before anything is downloaded: used to refuse early. */
+  mime?: string;
+  bytes?: number;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * A button pressed under a message the relay sent (Telegram callback_query, Lark card.action.trigger).
+ * `data` is what the core put in the button; the handler's answer is shown to the presser as a toast.
+ */
+export interface InboundAction {
+  platform: Platform;
+  /** Where the button's message is (the chat as the rules name it). */
+  chatId: string;
+  /** The platform's id of the person who pressed (the core hashes it; never shown). */
+  userId: string;
+  data: string;
+  /** The platform id of the message carrying the button. */
+  messageId?: string;
+  /** ISO-8601. */
+  at: string;
 }
 
 /** A piece of evidence behind a decision: which term matched, how much it weighed, and where the rule came from. */
@@ -103,9 +140,24 @@ export interface ChannelRef {
 
 /** One rendered message, ready for one platform. */
 export interface OutboundMessage {
-  /** plain: WeChat/local text; html: Telegram HTML; lark-post: JSON of a Lark `post` content. */
-  format: 'plain' | 'html' | 'lark-post';
+  /** plain: WeChat/local text; html: Telegram HTML; lark-post: JSON of a Lark `post` content; lark-card: JSON of a Lark interactive card. */
+  format: 'plain' | 'html' | 'lark-post' | 'lark-card';
   body: string;
+  /**
+   * Buttons under the message, in rows (Telegram inline keyboard; Lark renders its own card buttons from
+   * the card body). `data` ≤ 64 bytes (Telegram's callback_data limit). Platforms without buttons ignore them.
+   */
+  buttons?: { text: string; data: string }[][];
+  /** Pictures sent with the message (Telegram sendPhoto / media group, Lark image upload, WeChat FileBox). */
+  images?: OutboundImage[];
+}
+
+/** A picture kept in the data directory (deliveries are stored as JSON, so they carry a path, not bytes). */
+export interface OutboundImage {
+  /** Absolute path of the image file. */
+  file: string;
+  mime: string;
+  caption?: string;
 }
 
 export interface DigestItem {

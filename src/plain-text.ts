@@ -5,7 +5,28 @@ import type { OutboundMessage } from './domain.ts';
 export function toPlainText(message: OutboundMessage): string {
   if (message.format === 'html') return htmlToText(message.body);
   if (message.format === 'lark-post') return larkPostToText(message.body);
+  if (message.format === 'lark-card') return larkCardToText(message.body);
   return message.body;
+}
+
+/** The readable text of a Lark interactive card: every `content` string (markdown/plain_text), in order. */
+export function larkCardToText(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 64 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, depth + 1));
+    const o = v as Record<string, unknown>;
+    if (typeof o.content === 'string' && (o.tag === 'plain_text' || o.tag === 'lark_md' || o.tag === 'markdown')) out.push(o.content);
+    for (const [k, x] of Object.entries(o)) if (k !== 'content' || typeof x !== 'string') walk(x, depth + 1);
+  };
+  walk(parsed, 0);
+  return out.join('\n');
 }
 
 export function htmlToText(html: string): string {

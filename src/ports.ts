@@ -1,7 +1,21 @@
 // Interfaces the core owns and the edges implement. The core never imports a platform SDK.
-import type { InboundMessage, OutboundMessage, Platform } from './domain.ts';
+import type { InboundAction, InboundMessage, OutboundMessage, Platform } from './domain.ts';
+import type { StatusReporting } from './adapter-status.ts';
 
+/** Resolves once the message is durable (adapters acknowledge to the platform only then); rejects when it is not. */
 export type MessageHandler = (message: InboundMessage) => Promise<void>;
+/** Resolves with the short text to show the presser (e.g. "已记录，谢谢"), or undefined for none. */
+export type ActionHandler = (action: InboundAction) => Promise<string | undefined>;
+
+export interface SendOptions {
+  /** Makes a retried send safe where the platform helps (Lark `uuid`); the adapter remembers parts sent. */
+  idempotencyKey?: string;
+  /**
+   * Answer this message: Telegram reply_parameters, Lark's reply API, WeChat an @-mention of `senderName`.
+   * When the original is gone, the adapter sends a plain message instead.
+   */
+  replyTo?: { messageId: string; senderId?: string; senderName?: string };
+}
 
 export interface SendResult {
   /** The platform's id of the (last) message sent, when it returns one. */
@@ -9,15 +23,21 @@ export interface SendResult {
 }
 
 /** One chat platform. Adapters never import each other, the classifier, or the store. */
-export interface ChatAdapter {
+export interface ChatAdapter extends StatusReporting {
   readonly platform: Platform;
-  /** Connect and deliver every group message (own messages excluded) to `onMessage`. Resolves once listening. */
-  start(onMessage: MessageHandler): Promise<void>;
   /**
-   * Send one message to a chat. A body longer than the platform's limit is split on line boundaries.
-   * Throws AdapterError; `retryAfterMs` is set when the platform asked us to slow down (429).
+   * Connect and deliver every group message (own messages excluded) to `onMessage`, and private messages
+   * (chatType 'private') where the platform has them; button presses go to `onAction` when given.
+   * Resolves once listening.
    */
-  send(chat: string, message: OutboundMessage, opts?: { idempotencyKey?: string }): Promise<SendResult>;
+  start(onMessage: MessageHandler, onAction?: ActionHandler): Promise<void>;
+  /**
+   * Send one message to a chat (or, for a private chat, to a user id). A body longer than the platform's
+   * limit is split outside markup. Throws AdapterError; `retryAfterMs` is set when the platform asked us to slow down (429).
+   */
+  send(chat: string, message: OutboundMessage, opts?: SendOptions): Promise<SendResult>;
+  /** The bytes of an inbound picture (`InboundMedia.ref`); refuses more than `maxBytes` without reading it all. */
+  fetchMedia?(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }>;
   stop(): Promise<void>;
 }
 

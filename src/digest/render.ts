@@ -18,7 +18,9 @@ export const PLATFORM_LIMITS: Record<Platform, number> = {
   local: 4096,
 };
 
-export const PLATFORM_FORMAT: Record<Platform, OutboundMessage['format']> = {
+/** The formats a digest is rendered in (a Lark card is built from a lark-post by the feedback step). */
+export type DigestFormat = Exclude<OutboundMessage['format'], 'lark-card'>;
+export const PLATFORM_FORMAT: Record<Platform, DigestFormat> = {
   telegram: 'html',
   lark: 'lark-post',
   wechat: 'plain',
@@ -242,7 +244,7 @@ const plainLayout: Layout<string> = { item: plainItem, part: plainPart, measure:
 const htmlLayout: Layout<string> = { item: htmlItem, part: htmlPart, measure: htmlLength, itemSize: htmlLength, sep: 2 };
 // lark: an item's lines are spliced into the content array: its JSON minus the brackets, plus a comma.
 const larkLayout: Layout<LarkElement[][]> = { item: larkItem, part: larkPart, measure: utf8Bytes, itemSize: (i) => utf8Bytes(JSON.stringify(i)) - 1, sep: 0 };
-const LAYOUTS: Record<OutboundMessage['format'], Layout<unknown>> = {
+const LAYOUTS: Record<DigestFormat, Layout<unknown>> = {
   plain: plainLayout as Layout<unknown>,
   html: htmlLayout as Layout<unknown>,
   'lark-post': larkLayout as Layout<unknown>,
