@@ -1,0 +1,315 @@
+// The alumni features at run time: keeps the ledger in step with the store, plans what is due
+// (acknowledgements, daily summaries, hints, guides, monthly thanks, mentor proposals), queues it through
+// the outbox, and answers alumni commands. Everything is derived from the store and this folder's own
+// state, so a missed hook only delays a message until the next sweep; a restart neither loses nor
+// repeats one (stable request ids, marks recorded after the requests are durable).
+import type { Catalog } from '../catalog.ts';
+import type { InboundMessage, Post } from '../domain.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import { type AlumniCommand, parseGroupCommand, parsePrivateCommand } from './commands.ts';
+import { contributors, guideText, optoutText } from './compose.ts';
+import { AlumniDb } from './db.ts';
+import type { LedgerEntry } from './ledger.ts';
+import { addPost, type AlumniForgetResult, forgetInLedger, LEDGER, MARKS, MENTORS, OPTOUTS, syncLedger } from './ledger-sync.ts';
+import {
+  emptyMentorState,
+  type Effect,
+  type MentorState,
+  mentorAnswer,
+  mentorForget,
+  mentorJoin,
+  mentorLeave,
+  mentorMentions,
+  mentorTick,
+  personKey,
+  type Step,
+  studentAsk,
+  studentCancel,
+} from './mentors.ts';
+import { feedbackMark, type Feedback, mergePlans, type Plan, planAcks, planDaily, planGuides, planHints, planThanks } from './plan.ts';
+import { type AlumniOutboxRequest, type Enqueue, plain, requestId } from './requests.ts';
+import { type AlumniConfig, alumniConfigOf, groupKey, type RulesLike } from './rules.ts';
+
+/** What adapters may add to a message (optional until the adapter step). */
+export type AlumniMessage = InboundMessage & {
+  /** A private chat with the bot (mentor commands), not a group. */
+  private?: boolean;
+  mentionsBot?: boolean;
+  /** How others reach the sender on the platform (Telegram @username); the display name otherwise. */
+  senderHandle?: string;
+};
+
+export interface AlumniDeps {
+  store: Store;
+  rules: () => RulesLike;
+  catalog: Catalog;
+  dataDir: string;
+  enqueue: Enqueue;
+  logger: Logger;
+  now?: () => Date;
+  /** Admins' "/relay help" is admin.ts's to answer. */
+  isAdmin?: (m: InboundMessage) => boolean;
+  /** The bot's @-names, for platforms whose adapter cannot say a message mentions it. */
+  botNames?: () => readonly string[];
+  /** Overrides the config read from the rules (tests, previews). */
+  config?: () => AlumniConfig;
+  fsync?: boolean;
+  readOnly?: boolean;
+}
+
+/** The same group's guide is answered at most once in this time (several people asking at once). */
+export const GUIDE_ANSWER_GAP_MS = 10 * 60_000;
+const MENTOR_STATE = 'state';
+
+export class AlumniService {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(
+    readonly db: AlumniDb,
+    private readonly deps: AlumniDeps,
+  ) {}
+
+  static async open(deps: AlumniDeps): Promise<AlumniService> {
+    const db = await AlumniDb.open(deps.dataDir, { fsync: deps.fsync, readOnly: deps.readOnly });
+    if (db.skippedLines) deps.logger.warn({ lines: db.skippedLines }, 'alumni journal: unreadable lines skipped (a write cut off by a crash)');
+    return new AlumniService(db, deps);
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  config(): AlumniConfig {
+    return this.deps.config?.() ?? alumniConfigOf(this.deps.rules());
+  }
+
+  entries(): LedgerEntry[] {
+    return [...this.db.all<LedgerEntry>(LEDGER).values()];
+  }
+
+  optedOut(): Set<string> {
+    return new Set(this.db.all(OPTOUTS).keys());
+  }
+
+  mentorState(): MentorState {
+    return this.db.get<MentorState>(MENTORS, MENTOR_STATE) ?? emptyMentorState();
+  }
+
+  /** Brings the ledger up to date with the store in memory (the CLI's read-only reports use this). */
+  syncOnly(): void {
+    syncLedger(this.db, this.deps.store, this.config(), this.now());
+  }
+
+  /**
+   * One pass: sync the ledger, plan what is due, queue it, record the marks. Passes never overlap; a kick
+   * during one runs another after it. A failed pass is logged and retried by the next.
+   */
+  sweep(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'alumni sweep failed; the next one retries');
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    this.running = run;
+    return run;
+  }
+
+  private async pass(): Promise<void> {
+    const cfg = this.config();
+    const now = this.now();
+    syncLedger(this.db, this.deps.store, cfg, now);
+    const entries = this.entries();
+    const marks = this.db.all<unknown>(MARKS);
+    const plan = mergePlans(
+      planAcks(entries, marks, cfg, now),
+      planDaily(entries, marks, cfg, now),
+      planHints(entries, marks, cfg, now),
+      planGuides(marks, cfg, now),
+      planThanks(entries, marks, cfg, this.optedOut(), now),
+    );
+    if (cfg.mentors) {
+      const step = mentorTick(this.mentorState(), this.deps.catalog, now);
+      if (step.effects.length) await this.applyMentorStep(step);
+    }
+    await this.carryOut(plan);
+  }
+
+  /** Queues the requests (durably), then records the marks; nothing is marked sent that is not queued. */
+  private async carryOut(plan: Plan): Promise<void> {
+    await this.db.flushed(); // ledger changes first: a mark never refers to an entry lost in a crash
+    if (plan.requests.length) await this.deps.enqueue(plan.requests);
+    for (const [k, v] of plan.set) this.db.put(MARKS, k, v);
+    for (const k of plan.clear) this.db.del(MARKS, k);
+    await this.db.flushed();
+    for (const r of plan.requests) this.deps.logger.info({ kind: r.kind, chat: `${r.channel.platform}:${r.channel.chat}` }, 'alumni message queued');
+  }
+
+  /** Hook: the pipeline stored a referral. */
+  onReferralStored(post: Post): void {
+    addPost(this.db, post, this.config());
+    void this.sweep();
+  }
+
+  /** Hook: the outbox marked a delivery delivered (a digest reached a channel). */
+  onDeliveryDelivered(): void {
+    void this.sweep();
+  }
+
+  /** A click or 👍 on a referral (from the feedback module): counted for its poster and its groups' next summary. */
+  async recordFeedback(postId: string, kind: 'click' | 'like', n = 1): Promise<void> {
+    const e = this.db.get<LedgerEntry>(LEDGER, postId);
+    if (!e) return;
+    this.db.put(LEDGER, postId, { ...e, clicks: e.clicks + (kind === 'click' ? n : 0), likes: e.likes + (kind === 'like' ? n : 0) });
+    for (const g of new Set(e.sources.map((s) => groupKey(s.platform, s.chat)))) {
+      const fb = this.db.get<Feedback>(MARKS, feedbackMark(g)) ?? { clicks: 0, likes: 0 };
+      this.db.put(MARKS, feedbackMark(g), { clicks: fb.clicks + (kind === 'click' ? n : 0), likes: fb.likes + (kind === 'like' ? n : 0) });
+    }
+    await this.db.flushed();
+  }
+
+  /**
+   * Alumni commands (call before the admin commands and the pipeline). `handled`: the message was one, and
+   * is neither an admin command nor a referral.
+   */
+  async handleCommand(m: AlumniMessage): Promise<{ handled: boolean }> {
+    const cfg = this.config();
+    if (m.private) {
+      const cmd = parsePrivateCommand(m.text);
+      if (!cmd) return { handled: false };
+      await this.privateCommand(m, cmd, cfg);
+      return { handled: true };
+    }
+    const group = groupKey(m.platform, m.chatId);
+    if (!cfg.sources.has(group)) return { handled: false };
+    const cmd = parseGroupCommand(m.text, { mentionsBot: m.mentionsBot, botNames: this.deps.botNames?.() });
+    if (!cmd) return { handled: false };
+    if (cmd.name === 'guide' && /help|帮助/i.test(m.text) && this.deps.isAdmin?.(m)) return { handled: false };
+    const now = this.now();
+    const reply = (body: string): AlumniOutboxRequest => ({
+      id: requestId('reply', `${group}|${m.id}`),
+      kind: 'reply',
+      channel: { platform: m.platform, chat: m.chatId },
+      message: plain(body),
+      replyTo: { messageId: m.id, senderId: m.senderId, senderName: m.senderName },
+    });
+    if (cmd.name === 'guide') {
+      const last = this.db.get<string>(MARKS, `answer|${group}`);
+      if (last && now.getTime() - Date.parse(last) < GUIDE_ANSWER_GAP_MS) return { handled: true };
+      await this.carryOut({ requests: [reply(guideText(cfg))], set: [[`answer|${group}`, now.toISOString()]], clear: [] });
+      return { handled: true };
+    }
+    if (cmd.name === 'optout' || cmd.name === 'optin') {
+      await this.setOptout(personKey({ platform: m.platform, id: m.senderId }), cmd.name === 'optout', now);
+      await this.carryOut({ requests: [reply(optoutText(cmd.name === 'optout'))], set: [], clear: [] });
+      return { handled: true };
+    }
+    return { handled: false }; // mentor commands belong in private chats
+  }
+
+  private async setOptout(key: string, out: boolean, now: Date): Promise<void> {
+    if (out) this.db.put(OPTOUTS, key, now.toISOString());
+    else this.db.del(OPTOUTS, key);
+    await this.db.flushed();
+  }
+
+  private async privateCommand(m: AlumniMessage, cmd: AlumniCommand, cfg: AlumniConfig): Promise<void> {
+    const now = this.now();
+    const me = { platform: m.platform, id: m.senderId, name: m.senderName, handle: m.senderHandle ?? m.senderName };
+    const key = personKey(me);
+    const answer = (body: string) => this.carryOut({ requests: [{ id: requestId('reply', `${m.platform}:${m.chatId}|${m.id}`), kind: 'reply', channel: { platform: m.platform, chat: m.chatId }, direct: true, message: plain(body) }], set: [], clear: [] });
+    if (cmd.name === 'guide') return answer(guideText(cfg));
+    if (cmd.name === 'optout' || cmd.name === 'optin') {
+      await this.setOptout(key, cmd.name === 'optout', now);
+      return answer(optoutText(cmd.name === 'optout'));
+    }
+    if (!cfg.mentors) return answer('校友导师计划暂未开放，开放后会在群里通知。');
+    const { catalog } = this.deps;
+    const s = this.mentorState();
+    const step: Step =
+      cmd.name === 'mentor-join'
+        ? mentorJoin(s, me, cmd.terms, cmd.topics, catalog, now)
+        : cmd.name === 'mentor-leave'
+          ? mentorLeave(s, key, catalog, now)
+          : cmd.name === 'student-ask'
+            ? studentAsk(s, me, cmd.terms, catalog, now)
+            : cmd.name === 'student-cancel'
+              ? studentCancel(s, key)
+              : mentorAnswer(s, key, cmd.code, cmd.accept, catalog, now);
+    await this.applyMentorStep(step, step.reply ? { id: requestId('reply', `${m.platform}:${m.chatId}|${m.id}`), chat: m.chatId, platform: m.platform, body: step.reply } : undefined);
+  }
+
+  private async applyMentorStep(step: Step, reply?: { id: string; platform: AlumniMessage['platform']; chat: string; body: string }): Promise<void> {
+    if (step.state !== this.mentorState()) this.db.put(MENTORS, MENTOR_STATE, step.state);
+    const requests: AlumniOutboxRequest[] = step.effects.map((e: Effect) => ({
+      id: requestId('mentor', e.key),
+      kind: 'mentor',
+      channel: { platform: e.to.platform, chat: e.to.id },
+      direct: true,
+      message: plain(e.text),
+    }));
+    if (reply) requests.push({ id: reply.id, kind: 'reply', channel: { platform: reply.platform, chat: reply.chat }, direct: true, message: plain(reply.body) });
+    await this.carryOut({ requests, set: [], clear: [] });
+  }
+
+  /** Contribution records for a local month (YYYY-MM), each referral credited to its first poster. */
+  contributors(month: string) {
+    return contributors(this.entries(), month);
+  }
+
+  /** Erasure (call after the store's forgetSender, with the relay stopped): ledger, marks, opt-out, mentors; then compacts. */
+  async forget(senderId: string): Promise<AlumniForgetResult & { mentor: boolean }> {
+    const result = forgetInLedger(this.db, senderId);
+    const s = this.mentorState();
+    const everyone = [...Object.keys(s.mentors), ...Object.values(s.requests).flatMap((r) => [personKey(r.student), ...(r.mentor ? [r.mentor] : []), ...r.declined])];
+    const keys = new Set(everyone.filter((k) => k.endsWith(`:${senderId}`)));
+    let mentor = false;
+    let state = s;
+    const effects: Effect[] = [];
+    for (const k of keys) {
+      if (!mentorMentions(state, k)) continue;
+      const step = mentorForget(state, k, this.deps.catalog, this.now());
+      state = step.state;
+      effects.push(...step.effects);
+      mentor = true;
+    }
+    if (mentor) await this.applyMentorStep({ state, effects });
+    await this.db.compact();
+    return { ...result, mentor };
+  }
+
+  /** Sweeps now and every `everyMs` (and on the hooks). */
+  start(everyMs = 60_000): void {
+    this.stopped = false;
+    const tick = () => {
+      void this.sweep().finally(() => {
+        if (!this.stopped) {
+          this.timer = setTimeout(tick, everyMs);
+          this.timer.unref?.();
+        }
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.db.close();
+  }
+}
