@@ -106,13 +106,13 @@ function layoutSvg(text: string, s: PosterStyle): { svg: string; height: number 
     const titleLines = wrap(title, ts, W - 2 * pad);
     const bannerH = pad + titleLines.length * ts * 1.3 + pad * 0.6;
     head = `<rect width="${W}" height="${bannerH}" fill="${dark ? '#2b3340' : s.accent}"/>`;
-    titleLines.forEach((l, i) => (head += textLine(W / 2, pad + ts + i * ts * 1.3, l, ts, '#ffffff', s.font, 'middle', 'bold')));
+    for (const [i, l] of titleLines.entries()) head += textLine(W / 2, pad + ts + i * ts * 1.3, l, ts, '#ffffff', s.font, 'middle', 'bold');
     const d = drawItems(items, pad, bannerH + pad + s.fontSize, W - 2 * pad, s.fontSize, fg, dark ? '#ffd54f' : s.accent, s.font);
     body = d.svg;
     y = bannerH + pad + s.fontSize + d.height;
   } else if (s.layout === 'two-column') {
     const titleLines = wrap(title, ts, W - 2 * pad);
-    titleLines.forEach((l, i) => (head += textLine(pad, pad + ts + i * ts * 1.3, l, ts, s.accent, s.font, 'start', 'bold')));
+    for (const [i, l] of titleLines.entries()) head += textLine(pad, pad + ts + i * ts * 1.3, l, ts, s.accent, s.font, 'start', 'bold');
     const top = pad + titleLines.length * ts * 1.3 + pad;
     head += `<rect x="${pad}" y="${top - pad / 2}" width="${W - 2 * pad}" height="3" fill="${s.accent}"/>`;
     const colW = (W - 3 * pad) / 2;

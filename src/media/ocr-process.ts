@@ -88,7 +88,7 @@ export class OcrProcess {
     this.ready.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
     const startTimer = setTimeout(() => {
       readyReject(new OcrError('engine', `OCR engine did not load within ${opts.startTimeoutMs} ms`));
-      this.kill('timeout');
+      void this.kill('timeout');
     }, opts.startTimeoutMs);
     startTimer.unref();
 
@@ -160,7 +160,7 @@ export class OcrProcess {
     if (this.pending) return Promise.reject(new OcrError('engine', 'OCR engine is busy (one job at a time)'));
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.kill('timeout'), timeoutMs);
+      const timer = setTimeout(() => void this.kill('timeout'), timeoutMs);
       timer.unref();
       const done = <T>(f: (v: T) => void) => (v: T) => {
         clearTimeout(timer);
@@ -185,7 +185,7 @@ export class OcrProcess {
     const rss = await rssOfPid(this.proc.pid);
     if (rss === null) return;
     this.noteRss(rss);
-    if (rss > this.opts.memoryCapMb) this.kill('memory');
+    if (rss > this.opts.memoryCapMb) void this.kill('memory');
   }
 
   /** Ends the process (SIGKILL: a job in onnxruntime cannot be interrupted any other way). */
