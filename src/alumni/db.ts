@@ -41,6 +41,7 @@ export class AlumniDb {
   private journalBytes = 0;
   /** Lines skipped at open (torn or corrupt), for the log. */
   skippedLines = 0;
+  private tornTail = false;
 
   private constructor(
     readonly dir: string,
@@ -54,6 +55,11 @@ export class AlumniDb {
     if (!opts.readOnly) {
       mkdirSync(db.dir, { recursive: true });
       db.fd = await openFd(join(db.dir, JOURNAL), 'a');
+      // A torn last line must not swallow the next one: end it first.
+      if (db.tornTail) {
+        await writeFd(db.fd, Buffer.from('\n'), 0, 1);
+        if (opts.fsync ?? true) await datasyncFd(db.fd);
+      }
     }
     return db;
   }
@@ -71,6 +77,7 @@ export class AlumniDb {
     if (!existsSync(jf)) return;
     const text = readFileSync(jf, 'utf8');
     this.journalBytes = Buffer.byteLength(text);
+    this.tornTail = text.length > 0 && !text.endsWith('\n');
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       let rec: { s: number; op: string; c: string; k: string; v?: unknown };
