@@ -151,7 +151,15 @@ function joinRow(row: Rect[], lh: number): string {
   return out;
 }
 
-const joinWords = (a: string, b: string): string => (/[A-Za-z0-9]$/.test(a) && /^[A-Za-z0-9]/.test(b) ? `${a} ${b}` : a + b);
+/**
+ * A wrapped line and its continuation: Latin words get their space back, but an e-mail address or a link
+ * broken at the edge (posters wrap them anywhere) is one token again.
+ */
+const joinWords = (a: string, b: string): string => {
+  if (!/[A-Za-z0-9]$/.test(a) || !/^[A-Za-z0-9]/.test(b)) return a + b;
+  const tail = /[^\s\u3000-\u9fff\uff00-\uffef]*$/.exec(a)?.[0] ?? '';
+  return /[@./:_=?&-]/.test(tail) ? a + b : `${a} ${b}`;
+};
 
 /** OCR lines as post text: reading order, wrapped sentences rejoined, paragraphs kept, QR-code junk dropped. */
 export function posterText(lines: readonly OcrLine[]): string {

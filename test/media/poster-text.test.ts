@@ -53,6 +53,13 @@ describe('posterText', () => {
     expect(posterText(cut)).toBe('简历发zh@soe-example.cn');
   });
 
+  it('an e-mail address or a link wrapped at the edge is one token again; wrapped English words keep their space', () => {
+    const wrapped = (a: string, b: string) => posterText([at(a, 20, 100), at(b, 20, 130)]);
+    expect(wrapped('国企综合管理岗，工作地武汉，简历发zh@soe-examp', 'le.cn')).toBe('国企综合管理岗，工作地武汉，简历发zh@soe-example.cn');
+    expect(wrapped('网申入口https://job.example.com/c', 'ampus?id=7')).toBe('网申入口https://job.example.com/campus?id=7');
+    expect(wrapped('熟悉数据分析工具，如Python and', 'SQL等')).toBe('熟悉数据分析工具，如Python and SQL等');
+  });
+
   it('a bullet read as a closing bracket is dropped', () => {
     expect(posterText([at('）计算机科学与技术专业优先', 20, 20)])).toBe('计算机科学与技术专业优先');
   });
