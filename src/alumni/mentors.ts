@@ -79,15 +79,16 @@ export function classesForTerms(terms: readonly string[], catalog: Catalog): { c
       unknown.push(raw);
       continue;
     }
-    let hit = false;
-    for (const c of catalog.classes.values()) {
+    // A class name first ("电气工程" is 电气类); a major's name only when no class matches (else
+    // 船舶电子电气工程 would drag 交通运输类 into "电气工程").
+    const all = [...catalog.classes.values()];
+    let hits = all.filter((c) => {
       const stem = c.name.replace(/类$/u, '');
-      if (stem.includes(t) || t.includes(stem) || c.majors.some((m) => m.name.includes(t))) {
-        classes.add(c.code);
-        hit = true;
-      }
-    }
-    if (!hit) unknown.push(raw);
+      return stem.includes(t) || t.includes(stem);
+    });
+    if (!hits.length) hits = all.filter((c) => c.majors.some((m) => m.name.includes(t)));
+    for (const c of hits) classes.add(c.code);
+    if (!hits.length) unknown.push(raw);
   }
   return { classes: [...classes].sort(), unknown };
 }
