@@ -1,0 +1,123 @@
+// Personal subscriptions: a student's majors and the time of their own digest. Pure functions over
+// plain data; state.ts keeps them. Stored minimally: platform, the platform's user id (needed to
+// write to them), the codes, the time — no name.
+import type { Catalog } from '../catalog.ts';
+import { foldWidth } from '../classify/normalize.ts';
+import type { Platform, Post } from '../domain.ts';
+import { localDate } from '../time.ts';
+
+export interface Subscription {
+  platform: Platform;
+  userId: string;
+  /** 4-digit class codes and 6-character major codes, e.g. ['0806', '080601']. */
+  codes: string[];
+  /** HH:MM in the rules' time zone. */
+  time: string;
+  createdAt: string;
+  /** ISO time of the last personal digest (absent: none yet). */
+  lastSentAt?: string;
+}
+
+export const DEFAULT_TIME = '20:00';
+
+export type Resolution =
+  | { ok: true; code: string; name: string }
+  | { ok: false; query: string; suggestions: { code: string; name: string }[] };
+
+interface Entry {
+  code: string;
+  name: string;
+  folded: string;
+}
+
+/** Character bigrams of a folded name (a one-character name is its own bigram). */
+function bigrams(s: string): Set<string> {
+  const out = new Set<string>();
+  if (s.length === 1) out.add(s);
+  for (let i = 0; i + 1 < s.length; i++) out.add(s.slice(i, i + 2));
+  return out;
+}
+
+/** Dice coefficient of two bigram sets. */
+function dice(a: Set<string>, b: Set<string>): number {
+  if (!a.size || !b.size) return 0;
+  let n = 0;
+  for (const x of a) if (b.has(x)) n++;
+  return (2 * n) / (a.size + b.size);
+}
+
+/** Resolves `订阅` arguments against the catalog: codes, then exact names, then a did-you-mean list. */
+export function createResolver(catalog: Catalog): (query: string) => Resolution {
+  const entries: Entry[] = [
+    ...[...catalog.classes.values()].map((c) => ({ code: c.code, name: c.name, folded: foldWidth(c.name) })),
+    ...catalog.majors.map((m) => ({ code: m.code, name: m.name, folded: foldWidth(m.name) })),
+  ];
+  const byCode = new Map(entries.map((e) => [e.code.toLowerCase(), e]));
+  const byName = new Map(entries.map((e) => [e.folded, e]));
+  const grams = entries.map((e) => bigrams(e.folded));
+  return (query) => {
+    const q = foldWidth(query.trim());
+    const exact = byCode.get(q) ?? byName.get(q) ?? byName.get(q.replace(/专业$/, ''));
+    if (exact) return { ok: true, code: exact.code, name: exact.name };
+    const qg = bigrams(q);
+    const scored = entries
+      .map((e, i) => ({ e, s: dice(qg, grams[i]!) + (e.folded.includes(q) || (q.length >= 2 && q.includes(e.folded)) ? 0.5 : 0) }))
+      .filter((x) => x.s >= 0.3)
+      .sort((a, b) => b.s - a.s || a.e.code.localeCompare(b.e.code))
+      .slice(0, 3);
+    return { ok: false, query, suggestions: scored.map((x) => ({ code: x.e.code, name: x.e.name })) };
+  };
+}
+
+/** Minutes since local midnight and the local date of `now` in `timeZone`. */
+function localClock(now: Date, timeZone: string): { date: string; minutes: number } {
+  const f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const [h, m] = f.format(now).split(':').map(Number) as [number, number];
+  return { date: localDate(now, timeZone), minutes: h * 60 + m };
+}
+
+const minutesOf = (time: string): number => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
+
+/**
+ * Subscriptions whose personal digest is due at `now`: their local time has come today and nothing
+ * was sent to them since it did. A relay that was down at 20:00 sends at its next check the same day.
+ */
+export function dueSubscriptions(now: Date, subs: readonly Subscription[], timeZone = 'Asia/Shanghai'): Subscription[] {
+  const { date, minutes } = localClock(now, timeZone);
+  return subs.filter((s) => {
+    const at = minutesOf(s.time);
+    if (minutes < at) return false;
+    if (!s.lastSentAt) return true;
+    // Due unless the last one went out at or after today's time.
+    const l = localClock(new Date(s.lastSentAt), timeZone);
+    return l.date < date || (l.date === date && l.minutes < at);
+  });
+}
+
+/** Whether a post suits a subscription: one of its classes or named majors is subscribed. */
+export function suits(post: Post, sub: Pick<Subscription, 'codes'>): boolean {
+  const c = post.classification;
+  for (const code of sub.codes) {
+    if (code.length === 4 && c.classes.some((k) => k.code === code)) return true;
+    if (code.length > 4 && c.classes.some((k) => k.code === code.slice(0, 4))) return true;
+  }
+  return false;
+}
+
+/**
+ * The posts of one personal digest: active referrals that suit it, received since the last one
+ * (the last day for a first digest), not yet closed; oldest first, at most `max`.
+ */
+export function postsForSubscription(sub: Subscription, posts: Iterable<Post>, now: Date, timeZone: string, max = 20): Post[] {
+  const since = sub.lastSentAt ?? new Date(now.getTime() - 86_400_000).toISOString();
+  const today = localDate(now, timeZone);
+  const out: Post[] = [];
+  for (const p of posts) {
+    if (p.status !== 'active' || !p.classification.isJob || p.receivedAt <= since || p.receivedAt > now.toISOString()) continue;
+    const deadline = p.classification.fields.deadline;
+    if (deadline !== undefined && deadline < today) continue;
+    if (suits(p, sub)) out.push(p);
+  }
+  out.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  return out.slice(0, max);
+}
