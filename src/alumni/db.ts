@@ -95,9 +95,11 @@ export class AlumniDb {
   }
 
   private coll(name: string): Map<string, unknown> {
-    let c = this.data.get(name);
-    if (!c) this.data.set(name, (c = new Map()));
-    return c;
+    const c = this.data.get(name);
+    if (c) return c;
+    const made = new Map<string, unknown>();
+    this.data.set(name, made);
+    return made;
   }
 
   get<T>(coll: string, key: string): T | undefined {

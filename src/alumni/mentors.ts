@@ -203,7 +203,7 @@ export function studentCancel(prev: MentorState, key: string): Step {
 
 export function mentorAnswer(prev: MentorState, key: string, code: string, accept: boolean, catalog: Catalog, now: Date): Step {
   const r0 = prev.requests[code];
-  if (!r0 || r0.status !== 'proposed' || r0.mentor !== key || !prev.mentors[key]) return { state: prev, effects: [], reply: `请求 ${code} 已经结束，或不是发给你的。` };
+  if (r0?.status !== 'proposed' || r0.mentor !== key || !prev.mentors[key]) return { state: prev, effects: [], reply: `请求 ${code} 已经结束，或不是发给你的。` };
   const s = clone(prev);
   const r = s.requests[code]!;
   const mentor = s.mentors[key]!;

@@ -109,7 +109,7 @@ export class AlumniService {
    * during one runs another after it. A failed pass is logged and retried by the next.
    */
   sweep(): Promise<void> {
-    if (this.running) {
+    if (this.running !== undefined) {
       this.again = true;
       return this.running;
     }

@@ -232,6 +232,58 @@ describe('the outbox way in', () => {
   });
 });
 
+describe('failures', () => {
+  it('a failed enqueue marks nothing: the next sweep queues the same message (retried, never dropped)', async () => {
+    const r = await rig({ at: '2026-11-18T12:30:00Z' });
+    const p = referral();
+    await r.store.addPost(p);
+    await deliver(r.store, 'electrical', ['电气学院2026届就业信息群'], [p], '2026-11-18T01:30:00.000Z');
+    const failing = await AlumniService.open({
+      store: r.store,
+      rules: () => r.rules,
+      catalog: loadCatalog(),
+      dataDir: join(r.dir, 'other'),
+      enqueue: async () => {
+        throw new Error('disk full');
+      },
+      logger: silentLogger,
+      now: () => r.clock.now,
+    });
+    open.push({ close: () => failing.stop() });
+    await failing.sweep(); // logged, not thrown
+    expect(failing.db.all('marks').size).toBe(0);
+    await r.alumni.sweep();
+    expect(r.sent.map((x) => x.kind)).toEqual(['daily']);
+  });
+
+  it('a crash after the outbox took the message but before the marks: queued once, not twice', async () => {
+    const r = await rig({ at: '2026-11-18T12:30:00Z' });
+    const p = referral();
+    await r.store.addPost(p);
+    await deliver(r.store, 'electrical', ['电气学院2026届就业信息群'], [p], '2026-11-18T01:30:00.000Z');
+    const inStore = storeEnqueue(r.store, () => {}, () => r.clock.now);
+    const dying = await AlumniService.open({
+      store: r.store,
+      rules: () => r.rules,
+      catalog: loadCatalog(),
+      dataDir: join(r.dir, 'restart'),
+      enqueue: async (rs) => {
+        await inStore(rs);
+        throw new Error('killed before the marks were written');
+      },
+      logger: silentLogger,
+      now: () => r.clock.now,
+    });
+    await dying.sweep();
+    await dying.stop();
+    const restarted = await AlumniService.open({ store: r.store, rules: () => r.rules, catalog: loadCatalog(), dataDir: join(r.dir, 'restart'), enqueue: inStore, logger: silentLogger, now: () => r.clock.now });
+    open.push({ close: () => restarted.stop() });
+    await restarted.sweep();
+    expect(r.store.pendingDeliveries().filter((d) => d.collegeId === '@alumni')).toHaveLength(1);
+    expect(restarted.db.get('marks', `daily|wechat:${BJ}`)).toMatchObject({ day: '2026-11-18' });
+  });
+});
+
 describe('durable state', () => {
   it('a torn last journal line (a crash mid-write) is skipped; what was flushed survives', async () => {
     const r = await rig();
