@@ -54,8 +54,27 @@ export interface AlumniDeps {
   botNames?: () => readonly string[];
   /** Overrides the config read from the rules (tests, previews). */
   config?: () => AlumniConfig;
+  /**
+   * Clicks and 👍 per post so far (totals), e.g. `feedbackCounts(feedback.clicks(), feedback.votes())`;
+   * each sweep adds what grew to the posters' records and their groups' next summary.
+   */
+  feedbackCounts?: () => ReadonlyMap<string, FeedbackTotals>;
   fsync?: boolean;
   readOnly?: boolean;
+}
+
+export interface FeedbackTotals {
+  clicks: number;
+  likes: number;
+}
+
+/** Totals per post from the feedback module's rows: clicks counted, an up-vote (有用, value 1) is a 👍. */
+export function feedbackCounts(clicks: Iterable<{ postId: string; n: number }>, votes: Iterable<{ postId: string; value: number }>): Map<string, FeedbackTotals> {
+  const out = new Map<string, FeedbackTotals>();
+  const get = (id: string) => out.get(id) ?? (out.set(id, { clicks: 0, likes: 0 }).get(id) as FeedbackTotals);
+  for (const c of clicks) get(c.postId).clicks += c.n;
+  for (const v of votes) if (v.value > 0) get(v.postId).likes += 1;
+  return out;
 }
 
 /** The same group's guide is answered at most once in this time (several people asking at once). */
@@ -133,6 +152,7 @@ export class AlumniService {
     const cfg = this.config();
     const now = this.now();
     syncLedger(this.db, this.deps.store, cfg, now);
+    if (this.deps.feedbackCounts) this.syncFeedback(this.deps.feedbackCounts());
     const entries = this.entries();
     const marks = this.db.all<unknown>(MARKS);
     const plan = mergePlans(
@@ -172,14 +192,26 @@ export class AlumniService {
 
   /** A click or 👍 on a referral (from the feedback module): counted for its poster and its groups' next summary. */
   async recordFeedback(postId: string, kind: 'click' | 'like', n = 1): Promise<void> {
+    this.addFeedback(postId, kind === 'click' ? n : 0, kind === 'like' ? n : 0);
+    await this.db.flushed();
+  }
+
+  private addFeedback(postId: string, clicks: number, likes: number): void {
     const e = this.db.get<LedgerEntry>(LEDGER, postId);
-    if (!e) return;
-    this.db.put(LEDGER, postId, { ...e, clicks: e.clicks + (kind === 'click' ? n : 0), likes: e.likes + (kind === 'like' ? n : 0) });
+    if (!e || (!clicks && !likes)) return;
+    this.db.put(LEDGER, postId, { ...e, clicks: e.clicks + clicks, likes: e.likes + likes });
     for (const g of new Set(e.sources.map((s) => groupKey(s.platform, s.chat)))) {
       const fb = this.db.get<Feedback>(MARKS, feedbackMark(g)) ?? { clicks: 0, likes: 0 };
-      this.db.put(MARKS, feedbackMark(g), { clicks: fb.clicks + (kind === 'click' ? n : 0), likes: fb.likes + (kind === 'like' ? n : 0) });
+      this.db.put(MARKS, feedbackMark(g), { clicks: fb.clicks + clicks, likes: fb.likes + likes });
     }
-    await this.db.flushed();
+  }
+
+  /** Totals → increments: only what grew since the entry last saw it (a total that shrank, e.g. a vote withdrawn, is kept). */
+  private syncFeedback(totals: ReadonlyMap<string, FeedbackTotals>): void {
+    for (const [postId, t] of totals) {
+      const e = this.db.get<LedgerEntry>(LEDGER, postId);
+      if (e) this.addFeedback(postId, Math.max(0, t.clicks - e.clicks), Math.max(0, t.likes - e.likes));
+    }
   }
 
   /**

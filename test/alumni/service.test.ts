@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlumniOutboxRequest } from '../../src/alumni/requests.ts';
 import { storeEnqueue } from '../../src/alumni/requests.ts';
-import { AlumniService, type AlumniMessage } from '../../src/alumni/service.ts';
+import { AlumniService, type AlumniMessage, feedbackCounts } from '../../src/alumni/service.ts';
 import { loadCatalog } from '../../src/catalog.ts';
 import type { Delivery, Digest, Post } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -86,6 +86,42 @@ describe('records from the store', () => {
     await alumni.recordFeedback(p.id, 'click', 3);
     await alumni.recordFeedback(p.id, 'like');
     expect(alumni.contributors('2026-11')).toEqual([{ key: 'wechat:u1', name: '王磊（2012级电气）', referrals: 1, colleges: 1, channels: 2, members: 420, clicks: 3, likes: 1 }]);
+  });
+});
+
+describe('feedback totals from the feedback module', () => {
+  it('clicks and up-votes grow the records and the next summary, counted once', async () => {
+    const dir = tempDir();
+    const store = await Store.open(dir, { fsync: false });
+    open.push({ close: () => store.close() });
+    const clicks = [{ postId: 'fb1', n: 4 }];
+    const votes = [{ postId: 'fb1', value: 1 }, { postId: 'fb1', value: -1 }, { postId: 'fb1', value: 1 }];
+    const sent: AlumniOutboxRequest[] = [];
+    const clock = { now: new Date('2026-11-18T02:00:00Z') };
+    const alumni = await AlumniService.open({
+      store,
+      rules: () => rulesLike(),
+      catalog: loadCatalog(),
+      dataDir: dir,
+      enqueue: async (rs) => void sent.push(...rs),
+      logger: silentLogger,
+      now: () => clock.now,
+      feedbackCounts: () => feedbackCounts(clicks, votes),
+    });
+    open.push({ close: () => alumni.stop() });
+    const p = referral({ id: 'fb1' });
+    await store.addPost(p);
+    await deliver(store, 'electrical', ['电气学院2026届就业信息群'], [p], '2026-11-18T01:30:00.000Z');
+    await alumni.sweep();
+    await alumni.sweep();
+    expect(alumni.contributors('2026-11')[0]).toMatchObject({ clicks: 4, likes: 2 });
+    clock.now = new Date('2026-11-18T12:30:00Z');
+    await alumni.sweep();
+    expect(sent.at(-1)!.message.body).toContain('学生点开 4 次，👍 2 个');
+    clicks.push({ postId: 'fb1', n: 1 });
+    clock.now = new Date('2026-11-19T12:30:00Z');
+    await alumni.sweep();
+    expect(sent.at(-1)!.message.body).toBe('内推转发小结（11月19日）\n学生点开 1 次。谢谢各位校友！');
   });
 });
 
