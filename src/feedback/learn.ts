@@ -13,28 +13,29 @@
 //   from one voter.
 // - Bayesian smoothing: with U and D the recency-weighted sums of positive and negative opinions, the
 //   "useful" rate is the posterior mean of a Beta(α, α) prior, p = (U + α) / (U + D + 2α); the weight
-//   is cap × (2p − 1). Three unanimous 👎 give −0.43·cap, twelve give −0.75·cap; 20% noise pulls it
+//   is cap × (2p − 1). Three unanimous 👎 give −0.33·cap, twelve give −0.6·cap; 20% noise pulls it
 //   toward 0 instead of flipping it. Routes the classifier is sure of need many voters to lose.
 // - Exponential decay: a vote weighs 0.5^(age / halfLife) (default 120 days, about one recruiting
-//   season); once a key's decayed voters fall below `minVoters` it stops counting, so one season's
-//   votes do not rule forever. Votes older than 6 half-lives are dropped by the state (state.ts).
+//   season) in U and D; a student counts toward `minVoters` only while their latest vote is within two
+//   half-lives, so once a season's voters age out the key stops moving anything: one season's votes
+//   do not rule forever. Votes older than 6 half-lives are dropped (service.ts).
 // - Cost: learning is O(votes × keys per item), run after a change (debounced), never per message.
 //   The result is a Map college → Map key → weight: applying it costs one lookup per evidence term of
 //   a routed class (bounded by the classifier's evidence lists), whatever the number of votes.
 import type { Classification, ClassScore } from '../domain.ts';
 
 export interface LearnOptions {
-  /** Distinct students (decayed) who must lean one way before a key moves. Default 3. */
+  /** Distinct students (with a vote in the last two half-lives) who must lean one way before a key moves. Default 3. */
   minVoters: number;
   /** Largest |weight| of one key. Default 1.5: with the Beta prior, a class the classifier is 0.97 sure of drops only when its keys have several unanimous students. */
   cap: number;
   /** Half-life of a vote's weight, in days. Default 120. */
   halfLifeDays: number;
-  /** Beta prior strength α (pseudo-voters on each side). Default 2. */
+  /** Beta prior strength α (pseudo-voters on each side). Default 3. */
   prior: number;
 }
 
-export const DEFAULT_LEARN: LearnOptions = { minVoters: 3, cap: 1.5, halfLifeDays: 120, prior: 2 };
+export const DEFAULT_LEARN: LearnOptions = { minVoters: 3, cap: 1.5, halfLifeDays: 120, prior: 3 };
 
 /** One student's opinion of one digest item (1 = 有用, −1 = 不对口). `voter` is a salted hash. */
 export interface Vote {
@@ -45,6 +46,9 @@ export interface Vote {
   /** ISO time of the latest change. */
   at: string;
 }
+
+/** A voter counts toward `minVoters` while their latest vote is within two half-lives (decay ≥ ¼). */
+const RECENT = 0.25;
 
 export interface KeyWeight {
   weight: number;
@@ -170,19 +174,19 @@ export function keyWeight(opinions: Iterable<Opinion>, o: LearnOptions): KeyWeig
     const s = op.sum / op.weight;
     if (s > 0) {
       up += op.latest * s;
-      upVoters += op.latest;
+      if (op.latest >= RECENT) upVoters++;
       nUp++;
     } else if (s < 0) {
       down += op.latest * -s;
-      downVoters += op.latest;
+      if (op.latest >= RECENT) downVoters++;
       nDown++;
     }
   }
   const p = (up + o.prior) / (up + down + 2 * o.prior);
   const raw = 2 * p - 1;
-  // The side the weight points to must have enough distinct (decayed) students behind it.
-  if (raw < 0 && downVoters < o.minVoters - 1e-9) return undefined;
-  if (raw > 0 && upVoters < o.minVoters - 1e-9) return undefined;
+  // The side the weight points to must have enough distinct students with a recent vote behind it.
+  if (raw < 0 && downVoters < o.minVoters) return undefined;
+  if (raw > 0 && upVoters < o.minVoters) return undefined;
   if (raw === 0) return undefined;
   return { weight: o.cap * raw, voters, up: nUp, down: nDown };
 }
