@@ -226,6 +226,33 @@ describe('commands', () => {
   });
 });
 
+describe('mentors through the service (private chats)', () => {
+  it('a match is proposed privately and contacts are exchanged only after acceptance', async () => {
+    const r = await rig({ rules: rulesLike({ alumni: { mentors: 'on' } }) });
+    const dm = (senderId: string, text: string, platform: 'telegram' | 'wechat' = 'telegram') =>
+      r.alumni.handleCommand(msg({ private: true, platform, chatId: senderId, senderId, senderName: `名${senderId}`, senderHandle: `@${senderId}`, text }));
+    expect(await dm('alum', '导师 报名 电气 话题：求职')).toEqual({ handled: true });
+    expect(r.sent.at(-1)).toMatchObject({ direct: true, channel: { platform: 'telegram', chat: 'alum' } });
+    await dm('stud', '找导师 电气工程', 'wechat');
+    const proposal = r.sent.find((x) => x.kind === 'mentor' && x.channel.chat === 'alum')!;
+    expect(proposal.message.body).toMatch(/接受 [0-9A-F]{5}/);
+    expect(r.sent.map((x) => x.message.body).join('\n')).not.toContain('@stud');
+    expect(r.sent.map((x) => x.message.body).join('\n')).not.toContain('@alum');
+    const code = /接受 ([0-9A-F]{5})/.exec(proposal.message.body)![1]!;
+    await dm('alum', `接受 ${code}`);
+    const intro = r.sent.find((x) => x.kind === 'mentor' && x.channel.chat === 'stud')!;
+    expect(intro).toMatchObject({ direct: true, channel: { platform: 'wechat' } });
+    expect(intro.message.body).toContain('Telegram @alum');
+    expect(r.sent.at(-1)!.message.body).toContain('微信 @stud');
+  });
+
+  it('says the programme is not open when mentors are off', async () => {
+    const r = await rig();
+    await r.alumni.handleCommand(msg({ private: true, chatId: 'x', senderId: 'x', text: '找导师 电气' }));
+    expect(r.sent.at(-1)!.message.body).toContain('暂未开放');
+  });
+});
+
 describe('forget', () => {
   it('removes the person from records, marks, opt-outs, mentors and the journal on disk', async () => {
     const r = await rig({ rules: rulesLike({ alumni: { mentors: 'on' } }) });
