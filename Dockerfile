@@ -36,6 +36,7 @@ COPY bin bin
 COPY data/major-catalog-2026.json data/
 COPY data/samples data/samples
 COPY src/console/assets src/console/assets
+COPY src/media/ocr-child.mjs src/media/ocr-child.mjs
 COPY rules/routing.yaml rules/routing.schema.json rules/README.md /app/rules/
 # As root, once: check the shipped rules and warm the segmenter's dictionary cache in data/cache (the
 # program folder is read-only to the relay's user afterwards, which would otherwise rebuild it in /tmp).
