@@ -46,6 +46,9 @@ function dice(a: Set<string>, b: Set<string>): number {
   return (2 * n) / (a.size + b.size);
 }
 
+/** A name holding the query scores ½; a query holding a name, ½ × the name's share of it (自动化 in 电气工程自动化 less than the longer match). */
+const containment = (q: string, name: string): number => (name.includes(q) ? 0.5 : q.length >= 2 && q.includes(name) ? (0.5 * name.length) / q.length : 0);
+
 /** Resolves `订阅` arguments against the catalog: codes, then exact names, then a did-you-mean list. */
 export function createResolver(catalog: Catalog): (query: string) => Resolution {
   const entries: Entry[] = [
@@ -61,7 +64,7 @@ export function createResolver(catalog: Catalog): (query: string) => Resolution 
     if (exact) return { ok: true, code: exact.code, name: exact.name };
     const qg = bigrams(q);
     const scored = entries
-      .map((e, i) => ({ e, s: dice(qg, grams[i]!) + (e.folded.includes(q) || (q.length >= 2 && q.includes(e.folded)) ? 0.5 : 0) }))
+      .map((e, i) => ({ e, s: dice(qg, grams[i]!) + containment(q, e.folded) }))
       .filter((x) => x.s >= 0.3)
       .sort((a, b) => b.s - a.s || a.e.code.localeCompare(b.e.code))
       .slice(0, 3);

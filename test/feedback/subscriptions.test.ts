@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseFeedbackCommand } from '../../src/feedback/commands.ts';
+import { digestKey } from '../../src/feedback/items.ts';
+import { FeedbackService } from '../../src/feedback/service.ts';
+import { createResolver, dueSubscriptions, type Subscription } from '../../src/feedback/subscriptions.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { catalog, NOW, View } from './rig.ts';
+
+const SECRET = 'test-secret-0123456789abcdef';
+
+describe('commands', () => {
+  it('reads votes, subscriptions and their variants, and nothing else', () => {
+    expect(parseFeedbackCommand('3 不对口')).toEqual({ kind: 'vote', items: [3], value: -1 });
+    expect(parseFeedbackCommand('👎3')).toEqual({ kind: 'vote', items: [3], value: -1 });
+    expect(parseFeedbackCommand('👎🏻 12')).toEqual({ kind: 'vote', items: [12], value: -1 });
+    expect(parseFeedbackCommand('２ 有用')).toEqual({ kind: 'vote', items: [2], value: 1 });
+    expect(parseFeedbackCommand('3、5不对口')).toEqual({ kind: 'vote', items: [3, 5], value: -1 });
+    expect(parseFeedbackCommand('订阅 电气工程及其自动化')).toEqual({ kind: 'subscribe', queries: ['电气工程及其自动化'], time: undefined });
+    expect(parseFeedbackCommand('订阅 0806 每天 20:00')).toEqual({ kind: 'subscribe', queries: ['0806'], time: '20:00' });
+    expect(parseFeedbackCommand('订阅 每天晚上8点')).toEqual({ kind: 'subscribe', queries: [], time: '20:00' });
+    expect(parseFeedbackCommand('订阅 0806 每天 25:00')).toEqual({ kind: 'subscribe', queries: [], time: 'invalid' });
+    expect(parseFeedbackCommand('退订')).toEqual({ kind: 'unsubscribe', queries: [] });
+    expect(parseFeedbackCommand('我的订阅')).toEqual({ kind: 'list' });
+    for (const chat of ['这个不对口吧', '3 个人不对口', '有用', '第3条', '订阅号推文转发', '0 不对口']) {
+      const c = parseFeedbackCommand(chat);
+      expect(c === null || (c.kind === 'subscribe' && chat.startsWith('订阅')), chat).toBe(true);
+    }
+  });
+
+  it('never throws and only yields item numbers 1..200 (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('👎', '不对口', '有用', '订阅', '每天', '20:00').chain((w) => fc.tuple(fc.string(), fc.string()).map(([a, b]) => a + w + b))), (s) => {
+        const c = parseFeedbackCommand(s);
+        if (c?.kind === 'vote') for (const n of c.items) expect(n >= 1 && n <= 200).toBe(true);
+        if (c?.kind === 'subscribe' && c.time && c.time !== 'invalid') expect(c.time).toMatch(/^([01]\d|2[0-3]):[0-5]\d$/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('subscriptions', () => {
+  const resolve = createResolver(catalog);
+
+  it('resolves names and codes against the catalog, with a did-you-mean', () => {
+    expect(resolve('电气工程及其自动化')).toMatchObject({ ok: true, code: '080601' });
+    expect(resolve('0806')).toMatchObject({ ok: true, code: '0806', name: '电气类' });
+    const r = resolve('电气工程自动化');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.suggestions.map((s) => s.code)).toContain('080601');
+    expect(resolve('量子烹饪')).toEqual({ ok: false, query: '量子烹饪', suggestions: [] });
+  });
+
+  it('is due at its local time, once a day (pure)', () => {
+    const sub: Subscription = { platform: 'telegram', userId: '42', codes: ['0806'], time: '20:00', createdAt: '2026-11-01T00:00:00Z' };
+    const at = (iso: string) => new Date(iso);
+    expect(dueSubscriptions(at('2026-11-21T19:59:00+08:00'), [sub])).toEqual([]);
+    expect(dueSubscriptions(at('2026-11-21T20:00:00+08:00'), [sub])).toEqual([sub]);
+    const sent = { ...sub, lastSentAt: '2026-11-21T20:00:30+08:00' };
+    expect(dueSubscriptions(at('2026-11-21T23:59:00+08:00'), [sent])).toEqual([]);
+    expect(dueSubscriptions(at('2026-11-22T19:00:00+08:00'), [sent])).toEqual([]);
+    expect(dueSubscriptions(at('2026-11-22T20:01:00+08:00'), [sent])).toEqual([sent]);
+    // Sent earlier the same day (the time was changed to later): due again at the new time.
+    expect(dueSubscriptions(at('2026-11-22T21:00:00+08:00'), [{ ...sub, time: '21:00', lastSentAt: '2026-11-22T08:00:00+08:00' }])).toHaveLength(1);
+    // In another zone.
+    expect(dueSubscriptions(at('2026-11-21T20:00:00Z'), [sub], 'UTC')).toEqual([sub]);
+  });
+
+  it('is created, listed, due with matching posts, and cancelled with one word', async () => {
+    const dir = tempDir();
+    const view = new View();
+    let now = NOW; // 12:00 local
+    const fb = new FeedbackService({ dataDir: dir, secret: SECRET, catalog, view, now: () => now, fsync: false });
+    const dm = (text: string) => fb.handleText({ platform: 'telegram', chatId: '42', senderId: '42', text }, 'private');
+    expect((await dm('订阅 电气工程自动化'))?.reply).toContain('你是不是要：电气工程及其自动化（080601）');
+    expect(fb.subscriptions()).toHaveLength(0);
+    expect((await dm('订阅 电气工程及其自动化 每天 20:00'))?.reply).toBe('已订阅：电气工程及其自动化（080601），每天 20:00 推送这些专业的新内推。回复「退订」随时取消。');
+    expect((await dm('我的订阅'))?.reply).toContain('电气工程及其自动化（080601）');
+    expect(await fb.handleText({ platform: 'telegram', chatId: '-100111', senderId: '42', text: '订阅 0806' }, 'group')).toEqual({ reply: '订阅请私聊我，例如：订阅 电气工程及其自动化' });
+    view.add('p1', '【内推】国网江苏电力招聘电气工程及其自动化专业本科生，南京，投递 https://jobs.example.com/1', new Date(NOW.getTime() + 3600_000));
+    view.add('p2', '【内推】某银行招聘柜员，金融学、会计学专业，武汉，投递 https://bank.example.com/2', new Date(NOW.getTime() + 3600_000));
+    now = new Date('2026-11-21T20:00:00+08:00');
+    const due = await fb.due();
+    expect(due.map((d) => [d.sub.userId, d.posts.map((p) => p.id)])).toEqual([['42', ['p1']]]);
+    await fb.markSent(due[0]!.sub);
+    expect(await fb.due()).toEqual([]);
+    expect((await dm('退订'))?.reply).toContain('已退订');
+    expect(fb.subscriptions()).toHaveLength(0);
+    await fb.close();
+    const again = new FeedbackService({ dataDir: dir, secret: SECRET, catalog, view, now: () => now, fsync: false });
+    expect(again.subscriptions()).toHaveLength(0);
+  });
+
+  it("forget erases a student's subscription and their votes", async () => {
+    const dir = tempDir();
+    const view = new View();
+    view.add('p1', '【内推】国网江苏电力招聘电气工程及其自动化专业本科生，南京');
+    view.digest('dg1', 'electrical', ['p1']);
+    const fb = new FeedbackService({ dataDir: dir, secret: SECRET, catalog, view, now: () => NOW, fsync: false });
+    await fb.handleText({ platform: 'wechat', chatId: 'wx_student', senderId: 'wx_student', text: '订阅 0806' }, 'private');
+    expect((await fb.handleText({ platform: 'wechat', chatId: '电气学生群', senderId: 'wx_student', text: '1 有用' }, 'group'))?.reply).toBeUndefined();
+    fb.vote({ platform: 'telegram', chatId: '-100111', userId: 'tg_other', items: [1], value: -1, digestKey: digestKey('dg1') });
+    expect([...fb.votes()]).toHaveLength(2);
+    expect(await fb.forget(undefined, 'wx_student')).toEqual({ subscriptions: 1, votes: 1 });
+    expect(fb.subscriptions()).toHaveLength(0);
+    expect([...fb.votes()]).toHaveLength(1);
+    await fb.close();
+    const again = new FeedbackService({ dataDir: dir, secret: SECRET, catalog, view, now: () => NOW, fsync: false });
+    expect([...again.votes()]).toHaveLength(1);
+    expect(again.subscriptions()).toHaveLength(0);
+  });
+});
