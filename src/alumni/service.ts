@@ -86,6 +86,8 @@ export class AlumniService {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Per post, what the ledger last saw of it (syncLedger skips the unchanged). */
+  private readonly stamps = new Map<string, string>();
 
   private constructor(
     readonly db: AlumniDb,
@@ -151,7 +153,7 @@ export class AlumniService {
   private async pass(): Promise<void> {
     const cfg = this.config();
     const now = this.now();
-    syncLedger(this.db, this.deps.store, cfg, now);
+    syncLedger(this.db, this.deps.store, cfg, now, this.stamps);
     if (this.deps.feedbackCounts) this.syncFeedback(this.deps.feedbackCounts());
     const entries = this.entries();
     const marks = this.db.all<unknown>(MARKS);
