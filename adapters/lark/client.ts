@@ -277,16 +277,21 @@ export class LarkApi {
     return name;
   }
 
-  /** Sends one part; retries once (≤ 2 s of waiting) on 5xx / network / a short rate limit; else throws AdapterError. */
-  async sendPart(chat: string, part: Part, uuid: string): Promise<string | undefined> {
+  /**
+   * Sends one part — a new message to `target.chat`, or a reply to `target.replyTo` — and retries once
+   * (≤ 2 s of waiting) on 5xx / network / a short rate limit; else throws AdapterError. A reply whose
+   * original was withdrawn or deleted throws ReplyTargetGone (the caller sends a plain message).
+   */
+  async sendPart(target: SendTarget, part: Part, uuid: string): Promise<string | undefined> {
     for (let attempt = 1; ; attempt++) {
       let failure: HttpFailure;
       let cause: unknown;
       try {
-        const r = await this.client.im.v1.message.create({
-          params: { receive_id_type: 'chat_id' },
-          data: { receive_id: chat, msg_type: part.msgType, content: part.content, uuid },
-        });
+        const data = { msg_type: part.msgType, content: part.content, uuid };
+        const r =
+          target.replyTo !== undefined
+            ? await this.client.im.v1.message.reply({ path: { message_id: target.replyTo }, data })
+            : await this.client.im.v1.message.create({ params: { receive_id_type: receiveIdType(target.chat) }, data: { ...data, receive_id: target.chat } });
         if (r?.code === 0 || r?.code === undefined) return r?.data?.message_id;
         failure = { status: 200, code: r.code };
         if (r.msg) failure.msg = r.msg;
@@ -295,17 +300,51 @@ export class LarkApi {
         failure = describeFailure(e);
         cause = failure; // not the axios error: its config holds the message and the token header
       }
+      if (target.replyTo !== undefined && failure.code !== undefined && REPLY_GONE_CODES.has(failure.code)) throw new ReplyTargetGone(target.replyTo, failure.code);
       const err = toAdapterError('send', failure, cause);
       if (failure.code !== undefined && BAD_TOKEN_CODES.has(failure.code)) this.cache.values.clear();
       const wait = err.permanent ? undefined : (err.retryAfterMs ?? this.opts.retryDelayMs);
       if (attempt >= 2 || wait === undefined || wait > 2000) {
-        this.log.warn({ chat, status: err.opts.status, retryAfterMs: err.retryAfterMs, permanent: err.permanent }, err.message);
+        this.log.warn({ chat: target.chat, status: err.opts.status, retryAfterMs: err.retryAfterMs, permanent: err.permanent }, err.message);
         throw err;
       }
-      this.log.debug({ chat, wait }, 'lark send failed; retrying once');
+      this.log.debug({ chat: target.chat, wait }, 'lark send failed; retrying once');
       await sleep(wait);
     }
   }
+}
+
+export interface SendTarget {
+  chat: string;
+  /** Reply to this message (im.message.reply) instead of creating a new one in `chat`. */
+  replyTo?: string;
+}
+
+// 2026-11, https://open.feishu.cn/document/server-docs/im-v1/message/reply (error codes): 230011 the
+// message was withdrawn (recalled), 231003 the message is not found (deleted). Either way the reply
+// cannot be threaded: the caller sends the same content as a plain message instead.
+const REPLY_GONE_CODES = new Set([230011, 231003]);
+
+export class ReplyTargetGone extends Error {
+  constructor(
+    readonly messageId: string,
+    readonly code: number,
+  ) {
+    super(`the message replied to is gone (code ${code})`);
+    this.name = 'ReplyTargetGone';
+  }
+}
+
+/**
+ * Which id `chat` is, by its prefix (2026-11, receive_id_type of
+ * https://open.feishu.cn/document/server-docs/im-v1/message/create): ou_ an open_id (a person, for a
+ * private message to someone who pressed a button or wrote to the bot), on_ a union_id; anything else a
+ * chat_id (oc_…: groups and p2p chats alike).
+ */
+export function receiveIdType(chat: string): 'open_id' | 'union_id' | 'chat_id' {
+  if (chat.startsWith('ou_')) return 'open_id';
+  if (chat.startsWith('on_')) return 'union_id';
+  return 'chat_id';
 }
 
 export const secretsOf = (config: LarkConfig): string[] => [config.appSecret, config.encryptKey ?? '', config.verificationToken ?? ''];

@@ -6,21 +6,26 @@
 // Never imports the classifier, the store or another adapter.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { OutboundMessage } from '../../src/domain.ts';
 import type { Logger } from '../../src/log.ts';
-import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../../src/ports.ts';
-import { htmlToText } from '../../src/plain-text.ts';
+import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
+import { ActionDesk, type CardActionData } from './action.ts';
 import { LarkApi, redactAll, sdkLogger, secretsOf } from './client.ts';
 import { type LarkConfig, larkDomain, larkHost } from './config.ts';
 import { EventIntake } from './ingest.ts';
+import { fetchMedia, ImageUploader } from './media.ts';
 import { normalize, type LarkMessageEvent, type NormalizeContext } from './normalize.ts';
-import { BODY_MARGIN_BYTES, LARK_POST_MAX_BYTES, LARK_TEXT_MAX_BYTES, LARK_TEXT_MAX_CHARS, larkUuid, postParts, textParts, type Part } from './render.ts';
+import { BODY_MARGIN_BYTES, LARK_POST_MAX_BYTES, LARK_TEXT_MAX_BYTES, LARK_TEXT_MAX_CHARS } from './render.ts';
+import { sendMessage } from './send.ts';
 import { createWebhookHandler, NotAcknowledged, nodeWebhookHandler, type WebhookHeaders, type WebhookReply } from './webhook.ts';
 
 export { larkConfigFromEnv, larkDomain, type LarkConfig } from './config.ts';
-export { normalize, elementText, type LarkMention, type LarkMessageEvent, type NormalizeContext } from './normalize.ts';
+export { normalize, elementText, parseImageRef, type LarkMention, type LarkMessageEvent, type NormalizeContext } from './normalize.ts';
+export { normalizeAction, toastReply, BUTTON_DATA_KEY, NEUTRAL_TOAST } from './action.ts';
+export { buttonsCard, cardParts } from './card.ts';
+export { receiveIdType } from './client.ts';
+export { LARK_IMAGE_MAX_BYTES } from './media.ts';
 export { LARK_POST_MAX_BYTES, LARK_TEXT_MAX_BYTES, LARK_TEXT_MAX_CHARS, larkUuid, postParts, textParts } from './render.ts';
 export { larkDecrypt, larkEncrypt, larkSignature, type WebhookHeaders, type WebhookReply } from './webhook.ts';
 export { sdkLogger } from './client.ts';
@@ -47,6 +52,10 @@ export interface LarkAdapterOptions {
   concurrency?: number;
   /** An event not handled within this is answered "not handled" so Lark redelivers it; default 2500 ms (Lark waits 3 s). */
   ackDeadlineMs?: number;
+  /** A card press whose handler took longer than this is answered with a neutral toast; default 2000 ms (Lark waits 3 s). */
+  actionDeadlineMs?: number;
+  /** Most time fetchMedia may take in all; default 20 s. */
+  mediaTimeoutMs?: number;
 }
 
 export type LarkAdapter = ChatAdapter & {
@@ -76,6 +85,9 @@ class LarkChatAdapter implements LarkAdapter {
   private readonly maxChars: number;
   private readonly maxPostBytes: number;
   private handler: MessageHandler | undefined;
+  private actionHandler: ActionHandler | undefined;
+  private readonly desk: ActionDesk;
+  private readonly uploader: ImageUploader;
   private botOpenId: string | undefined;
   private server: Server | undefined;
   private ws: lark.WSClient | undefined;
@@ -93,6 +105,8 @@ class LarkChatAdapter implements LarkAdapter {
       retryDelayMs: opts.retryDelayMs ?? 500,
       nameTimeoutMs: opts.nameTimeoutMs ?? 800,
     });
+    this.uploader = new ImageUploader(this.api);
+    this.desk = new ActionDesk({ deadlineMs: opts.actionDeadlineMs ?? 2000, log: this.log });
     this.intake = new EventIntake({ maxQueued: opts.maxQueue ?? 1000, concurrency: opts.concurrency ?? 16, deadlineMs: opts.ackDeadlineMs ?? 2500 });
     const dispatcherParams: ConstructorParameters<typeof lark.EventDispatcher>[0] = {
       logger: sdkLogger(this.log, secretsOf(config)),
@@ -103,6 +117,8 @@ class LarkChatAdapter implements LarkAdapter {
     // The dispatcher awaits this promise; the webhook and WSClient answer only after it settles.
     this.dispatcher = new lark.EventDispatcher(dispatcherParams).register({
       'im.message.receive_v1': (data: ReceiveData) => this.receive(data),
+      // Its answer (a toast) goes back as the webhook's response body, or in the ws response frame's `data`.
+      'card.action.trigger': (data: CardActionData) => this.desk.answer(data, this.actionHandler),
     });
     this.webhook = createWebhookHandler({
       encryptKey: config.encryptKey,
@@ -111,7 +127,7 @@ class LarkChatAdapter implements LarkAdapter {
       dispatch: async (data) => {
         if (!this.handler) throw new NotAcknowledged(503, 'stopped');
         // Already decrypted and verified: let the dispatcher route it without its own (re-serialising) check.
-        await this.dispatcher.invoke(data, { needCheck: false });
+        return (await this.dispatcher.invoke(data, { needCheck: false })) as unknown;
       },
     });
   }
@@ -133,9 +149,10 @@ class LarkChatAdapter implements LarkAdapter {
   }
 
   /** Rejects with a one-line AdapterError (what failed, what to check); may be called again after a failure. */
-  async start(onMessage: MessageHandler): Promise<void> {
+  async start(onMessage: MessageHandler, onAction?: ActionHandler): Promise<void> {
     if (this.handler) await this.stop();
     this.handler = onMessage;
+    this.actionHandler = onAction;
     try {
       // WSClient.start() only logs and returns on an appId that is not cli_ + 16 hex digits
       // (node-sdk 1.74 lib/index.js, WSClient.start), so check it ourselves, before any request.
@@ -149,6 +166,7 @@ class LarkChatAdapter implements LarkAdapter {
       } else await this.startWs();
     } catch (e) {
       this.handler = undefined;
+      this.actionHandler = undefined;
       await this.closeTransports();
       if (e instanceof AdapterError) throw e;
       throw new AdapterError('lark', 'start', redactAll(`飞书/Lark: ${e instanceof Error ? e.message : String(e)}`, this.config));
@@ -157,6 +175,7 @@ class LarkChatAdapter implements LarkAdapter {
 
   async stop(): Promise<void> {
     this.handler = undefined;
+    this.actionHandler = undefined;
     await this.closeTransports();
     // Let events being handled finish (bounded); waiting ones find no handler and are not acknowledged.
     await this.intake.idle(2000);
@@ -185,7 +204,7 @@ class LarkChatAdapter implements LarkAdapter {
     if (this.botOpenId) ctx.botOpenId = this.botOpenId;
     const message = normalize(data, ctx);
     if (!message) {
-      this.log.debug('lark message ignored (not a group text/post, or our own)');
+      this.log.debug('lark message ignored (not a text, post or picture, or our own)');
       return Promise.resolve();
     }
     const eventId = typeof data?.event_id === 'string' ? data.event_id : typeof data?.uuid === 'string' ? data.uuid : undefined;
@@ -279,19 +298,12 @@ class LarkChatAdapter implements LarkAdapter {
 
   // ── sending ──
 
-  async send(chat: string, message: OutboundMessage, opts: { idempotencyKey?: string } = {}): Promise<SendResult> {
+  async send(chat: string, message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
     const limits = { maxChars: this.maxChars, maxPostBytes: this.maxPostBytes, maxTextBytes: LARK_TEXT_MAX_BYTES - BODY_MARGIN_BYTES };
-    let parts: Part[];
-    if (message.format === 'lark-post') parts = postParts(chat, message.body, limits);
-    else {
-      const text = message.format === 'html' ? htmlToText(message.body) : message.body;
-      parts = textParts(chat, text, this.maxChars, limits.maxTextBytes);
-    }
-    const key = opts.idempotencyKey ?? randomUUID();
-    let messageId: string | undefined;
-    for (const [i, part] of parts.entries()) {
-      messageId = await this.api.sendPart(chat, part, larkUuid(key, i, parts.length));
-    }
-    return messageId ? { messageId } : {};
+    return sendMessage({ api: this.api, uploader: this.uploader, log: this.log, limits }, chat, message, opts);
+  }
+
+  fetchMedia(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }> {
+    return fetchMedia(this.api, ref, { maxBytes: opts.maxBytes, timeoutMs: this.opts.mediaTimeoutMs ?? 20_000 });
   }
 }

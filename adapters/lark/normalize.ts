@@ -1,7 +1,8 @@
 // Pure: one im.message.receive_v1 event body → InboundMessage (or null). Total: whatever the payload
 // holds (wrong types, objects with their own toString, getters that throw, inherited junk, deep
 // nesting), it never throws, and one unreadable post element or mention is skipped, not the message.
-import type { InboundMessage } from '../../src/domain.ts';
+// Group and private (p2p) chats; text, post (rich text, with its pictures) and image messages.
+import type { InboundMedia, InboundMessage } from '../../src/domain.ts';
 
 export interface LarkMention {
   key: string;
@@ -45,6 +46,7 @@ export interface PostElement {
   href?: string;
   user_id?: string;
   user_name?: string;
+  image_key?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -92,8 +94,12 @@ function normalizeUnsafe(event: unknown, ctx: NormalizeContext): InboundMessage 
   const message = asObject(own(event, 'message'));
   const sender = asObject(own(event, 'sender'));
   if (!message || !sender) return null;
-  // Only group chats (chat_type 'p2p' is a private chat with the bot).
-  if (own(message, 'chat_type') !== 'group') return null;
+  // chat_type 'group', or 'p2p' for a person writing to the bot directly (2026-11,
+  // https://open.feishu.cn/document/server-docs/im-v1/message/events/receive). A p2p chat has its own
+  // chat_id (oc_…), which message.create accepts with receive_id_type 'chat_id' like a group's, and which
+  // a card pressed in that chat names as open_chat_id: so chatId is the chat_id in both kinds of chat.
+  const chatKind = own(message, 'chat_type');
+  if (chatKind !== 'group' && chatKind !== 'p2p') return null;
   const chatId = str(message, 'chat_id');
   const messageId = str(message, 'message_id');
   if (!chatId || !messageId) return null;
@@ -114,16 +120,35 @@ function normalizeUnsafe(event: unknown, ctx: NormalizeContext): InboundMessage 
   }
   const type = own(message, 'message_type');
   let text: string | undefined;
+  const media: InboundMedia[] = [];
+  let linkCard: InboundMessage['linkCard'];
   if (type === 'text') {
     const t = str(content, 'text');
     if (t !== undefined && asObject(content)) text = textWithMentions(t, own(message, 'mentions'), ctx);
-  } else if (type === 'post') text = postToText(content, ctx);
+  } else if (type === 'post') {
+    const post = postBody(content);
+    if (post) {
+      text = postToText(post, ctx);
+      for (const key of postImageKeys(post)) media.push(imageRef(messageId, key));
+      linkCard = postLink(post);
+    }
+  } else if (type === 'image') {
+    // An image message's content is {"image_key": "img_…"}; nothing else is told before downloading
+    // (2026-11, https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#image).
+    const key = str(content, 'image_key');
+    if (key && asObject(content)) {
+      text = '';
+      media.push(imageRef(messageId, key));
+    }
+  }
   if (text === undefined) return null;
   text = tidy(text);
-  if (!text) return null;
+  // A picture without a caption is kept with text ''; a message with neither is dropped.
+  if (!text && !media.length) return null;
+  if (!linkCard && isOnlyUrl(text)) linkCard = { url: text };
   const time = own(message, 'create_time');
   const ms = typeof time === 'string' || typeof time === 'number' ? Number(time) : Number.NaN;
-  return {
+  const out: InboundMessage = {
     platform: 'lark',
     id: messageId,
     chatId,
@@ -132,7 +157,26 @@ function normalizeUnsafe(event: unknown, ctx: NormalizeContext): InboundMessage 
     text,
     sentAt: Number.isFinite(ms) && ms > 0 && ms <= 8.64e15 ? new Date(ms).toISOString() : new Date().toISOString(),
   };
+  if (chatKind === 'p2p') out.chatType = 'private';
+  if (media.length) out.media = media;
+  if (linkCard) out.linkCard = linkCard;
+  // parent_id: the message this one answers (a reply); root_id is the thread's first message.
+  const parent = str(message, 'parent_id');
+  if (parent) out.replyToId = parent;
+  return out;
 }
+
+/** The media ref of one picture: the message it came with and its key (both needed by the resource API). */
+export const imageRef = (messageId: string, imageKey: string): InboundMedia => ({ kind: 'image', ref: `${messageId}/${imageKey}` });
+
+/** Splits a media ref back into message_id and image_key; undefined when it is not one of ours. */
+export function parseImageRef(ref: string): { messageId: string; imageKey: string } | undefined {
+  const m = /^([\w-]{1,200})\/([\w-]{1,300})$/.exec(ref);
+  return m ? { messageId: m[1]!, imageKey: m[2]! } : undefined;
+}
+
+const URL_ONLY = /^https?:\/\/[^\s]+$/i;
+const isOnlyUrl = (text: string): boolean => text.length <= 4096 && URL_ONLY.test(text);
 
 /** Text content carries @mentions as `@_user_1` placeholders (and `@_all`); `mentions` maps them to names. */
 function textWithMentions(text: string, mentions: unknown, ctx: NormalizeContext): string {
@@ -151,25 +195,67 @@ function textWithMentions(text: string, mentions: unknown, ctx: NormalizeContext
 }
 
 /** A post is `{title, content}` — in events usually bare, in other places wrapped in a locale key (zh_cn, en_us, …). */
-function postToText(content: unknown, ctx: NormalizeContext): string | undefined {
+function postBody(content: unknown): Obj | undefined {
   const c = asObject(content);
   if (!c) return undefined;
-  let body: Obj | undefined;
-  if (Array.isArray(own(c, 'content')) || typeof own(c, 'title') === 'string') body = c;
-  else {
-    const keys = Object.keys(c);
-    const locale = ['zh_cn', 'en_us', 'ja_jp', ...keys].find((k) => asObject(own(c, k)));
-    if (locale) body = asObject(own(c, locale));
-  }
-  if (!body) return undefined;
+  if (Array.isArray(own(c, 'content')) || typeof own(c, 'title') === 'string') return c;
+  const keys = Object.keys(c);
+  const locale = ['zh_cn', 'en_us', 'ja_jp', ...keys].find((k) => asObject(own(c, k)));
+  return locale ? asObject(own(c, locale)) : undefined;
+}
+
+/** The post's elements, paragraph by paragraph (unreadable paragraphs skipped). */
+function paragraphs(body: Obj): unknown[][] {
+  return items(own(body, 'content'))
+    .filter((para) => Array.isArray(para))
+    .map((para) => items(para));
+}
+
+function postToText(body: Obj, ctx: NormalizeContext): string {
   const lines: string[] = [];
   const title = str(body, 'title')?.trim();
   if (title) lines.push(title);
-  for (const para of items(own(body, 'content'))) {
-    if (!Array.isArray(para)) continue;
-    lines.push(items(para).map((el) => safely(() => elementText(el, ctx), '')).join(''));
-  }
+  for (const para of paragraphs(body)) lines.push(para.map((el) => safely(() => elementText(el, ctx), '')).join(''));
   return lines.join('\n');
+}
+
+/** image_keys of the post's `img` elements, in order, each once. */
+function postImageKeys(body: Obj): string[] {
+  const keys = new Set<string>();
+  for (const para of paragraphs(body)) {
+    for (const el of para) {
+      const key = safely(() => (own(el, 'tag') === 'img' ? str(el, 'image_key') : undefined), undefined);
+      if (key && keys.size < 20) keys.add(key);
+    }
+  }
+  return [...keys];
+}
+
+/**
+ * A post that shares one link and says little else (a forwarded article: its title, the link) → a
+ * link card. im.message.receive_v1 carries no preview of a link (no title/description of the page;
+ * 2026-11, https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content),
+ * so the card holds what the post itself says.
+ */
+function postLink(body: Obj): InboundMessage['linkCard'] {
+  const links: { href: string; text: string }[] = [];
+  let other = '';
+  for (const para of paragraphs(body)) {
+    for (const el of para) {
+      const tag = safely(() => own(el, 'tag'), undefined);
+      const href = safely(() => str(el, 'href'), undefined);
+      if (tag === 'a' && href) links.push({ href, text: safely(() => str(el, 'text'), undefined)?.trim() ?? '' });
+      else if (tag === 'text' || tag === 'md') other += safely(() => str(el, 'text'), undefined) ?? '';
+    }
+  }
+  if (links.length !== 1 || other.trim().length > 200) return undefined;
+  const link = links[0]!;
+  if (!/^https?:\/\//i.test(link.href)) return undefined;
+  const card: NonNullable<InboundMessage['linkCard']> = { url: link.href };
+  const title = str(body, 'title')?.trim() || (link.text && link.text !== link.href ? link.text : '');
+  if (title) card.title = title;
+  if (other.trim()) card.description = other.trim();
+  return card;
 }
 
 /** The visible text of one post element ('' for images, emoji, rules and anything unreadable). */

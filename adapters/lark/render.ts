@@ -21,7 +21,8 @@ const UUID_MAX = 50;
 const LINK_TEXT_MAX = 80;
 
 export interface Part {
-  msgType: 'text' | 'post';
+  /** text, post, interactive (a card) or image (content {"image_key"}). */
+  msgType: 'text' | 'post' | 'interactive' | 'image';
   content: string;
 }
 
@@ -34,7 +35,8 @@ export interface PartLimits {
   maxTextBytes: number;
 }
 
-const bodyBytes = (chat: string, p: Part): number =>
+/** Bytes of the request body message.create gets for `p` (with the longest uuid). */
+export const bodyBytes = (chat: string, p: Part): number =>
   Buffer.byteLength(JSON.stringify({ receive_id: chat, msg_type: p.msgType, content: p.content, uuid: 'x'.repeat(UUID_MAX) }));
 
 /** Plain text → text parts, split on line ends, each under the byte limit. */

@@ -53,8 +53,11 @@ export interface WebhookDeps {
   encryptKey?: string | undefined;
   verificationToken?: string | undefined;
   log: Logger;
-  /** Handles a verified, decrypted event; resolves once it is durably handled. Throws NotAcknowledged (or anything: 500). */
-  dispatch(data: Record<string, unknown>): Promise<void>;
+  /**
+   * Handles a verified, decrypted event or callback; resolves once it is durably handled, with the
+   * answer's body for a callback (a card press's toast), undefined for an event. Throws NotAcknowledged (or anything: 500).
+   */
+  dispatch(data: Record<string, unknown>): Promise<unknown>;
 }
 
 const reply = (status: number, body: unknown = {}): WebhookReply => ({ status, body: JSON.stringify(body) });
@@ -113,8 +116,10 @@ export function createWebhookHandler(deps: WebhookDeps): (rawBody: string, heade
     // (after 15 s, 5 min, 1 h, 6 h) — https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case .
     // So 200 goes out only once the event is stored; anything else tells Lark to try again.
     try {
-      await deps.dispatch(data);
-      return reply(200, {});
+      // A card callback (card.action.trigger) may come to this same URL, in the same envelope; its answer
+      // body is the toast the presser sees (2026-11, https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication).
+      const answer = await deps.dispatch(data);
+      return reply(200, isObject(answer) ? answer : {});
     } catch (e) {
       if (e instanceof NotAcknowledged) return reply(e.status, { msg: e.message });
       log.error({ err: e instanceof Error ? e.message : String(e) }, 'lark event not handled; answered 500 so Lark delivers it again');
