@@ -106,7 +106,7 @@ describe('routing that learns', () => {
       tick(60_000);
       fb.vote({ platform: 'telegram', chatId: '-100111', userId: user, items: [1], value: 1, digestKey: digestKey('dg-el') });
     }
-    const adjusted = fb.adjust(view.add('p2', SIMILAR_B).classification) as { colleges: string[]; routing: { collegeId: string; evidence: { kind: string; term: string }[] }[] };
+    const adjusted = fb.adjust(view.add('p2', SIMILAR_B).classification) as unknown as { colleges: string[]; routing: { collegeId: string; evidence: { kind: string; term: string }[] }[] };
     expect(adjusted.colleges).toEqual(['electrical', 'automation']);
     const line = adjusted.routing.find((r) => r.collegeId === 'electrical')!.evidence.find((e) => e.kind === 'feedback');
     expect(line?.term).toMatch(/^反馈 \+\d\.\d，4 票$/);
