@@ -259,6 +259,15 @@ export function mentorForget(prev: MentorState, key: string, catalog: Catalog, n
   return { state: s, effects };
 }
 
+/** Retention: finished requests (introduced or closed) created before `before` go; open ones stay. */
+export function mentorPrune(prev: MentorState, before: string): MentorState {
+  const old = Object.values(prev.requests).filter((r) => (r.status === 'introduced' || r.status === 'closed') && r.createdAt < before);
+  if (!old.length) return prev;
+  const s = clone(prev);
+  for (const r of old) delete s.requests[r.code];
+  return s;
+}
+
 /** Whether the person appears anywhere in the mentor records. */
 export const mentorMentions = (s: MentorState, key: string): boolean =>
   Boolean(s.mentors[key]) || Object.values(s.requests).some((r) => personKey(r.student) === key || r.mentor === key || r.declined.includes(key));

@@ -21,6 +21,7 @@ import {
   mentorJoin,
   mentorLeave,
   mentorMentions,
+  mentorPrune,
   mentorTick,
   personKey,
   type Step,
@@ -164,6 +165,9 @@ export class AlumniService {
       planGuides(marks, cfg, now),
       planThanks(entries, marks, cfg, this.optedOut(), now),
     );
+    const mentors = this.mentorState();
+    const kept = mentorPrune(mentors, new Date(now.getTime() - cfg.retentionDays * 86_400_000).toISOString());
+    if (kept !== mentors) this.db.put(MENTORS, MENTOR_STATE, kept);
     if (cfg.mentors) {
       const step = mentorTick(this.mentorState(), this.deps.catalog, now);
       if (step.effects.length) await this.applyMentorStep(step);
@@ -288,7 +292,7 @@ export class AlumniService {
   }
 
   private async applyMentorStep(step: Step, reply?: { id: string; platform: AlumniMessage['platform']; chat: string; body: string }): Promise<void> {
-    if (step.state !== this.mentorState()) this.db.put(MENTORS, MENTOR_STATE, step.state);
+    if (step.state !== this.db.get<MentorState>(MENTORS, MENTOR_STATE)) this.db.put(MENTORS, MENTOR_STATE, step.state);
     const requests: AlumniOutboxRequest[] = step.effects.map((e: Effect) => ({
       id: requestId('mentor', e.key),
       kind: 'mentor',

@@ -13,6 +13,7 @@ import {
   mentorJoin,
   mentorLeave,
   mentorMentions,
+  mentorPrune,
   mentorTick,
   type Person,
   personKey,
@@ -139,6 +140,20 @@ describe('withdrawal and forget', () => {
     const noStu = mentorForget(s, personKey(stu), catalog, t0).state;
     expect(JSON.stringify(noStu)).not.toContain('stu');
     expect(noStu.mentors[personKey(alice)]).toBeDefined();
+  });
+});
+
+describe('retention', () => {
+  it('finished requests older than the retention go; open ones and profiles stay', () => {
+    let s = mentorJoin(emptyMentorState(), alice, ['电气'], undefined, catalog, t0).state;
+    s = studentAsk(s, stu, ['电气'], catalog, t0).state;
+    const code = Object.keys(s.requests)[0]!;
+    expect(mentorPrune(s, '2027-01-01T00:00:00.000Z')).toBe(s); // proposed: still open
+    const done = mentorAnswer(s, personKey(alice), code, true, catalog, t0).state;
+    expect(mentorPrune(done, '2026-11-01T00:00:00.000Z')).toBe(done);
+    const pruned = mentorPrune(done, '2027-01-01T00:00:00.000Z');
+    expect(pruned.requests).toEqual({});
+    expect(pruned.mentors[personKey(alice)]).toBeDefined();
   });
 });
 

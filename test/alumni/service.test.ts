@@ -3,6 +3,7 @@
 import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { thanksText } from '../../src/alumni/compose.ts';
 import type { AlumniOutboxRequest } from '../../src/alumni/requests.ts';
 import { storeEnqueue } from '../../src/alumni/requests.ts';
 import { AlumniService, type AlumniMessage, feedbackCounts } from '../../src/alumni/service.ts';
@@ -270,6 +271,7 @@ describe('forget', () => {
     const result = await r.alumni.forget('u-forget');
     expect(result).toMatchObject({ entries: 1, optout: true, mentor: true });
     expect(r.alumni.contributors('2026-11')).toEqual([]);
+    expect(thanksText(r.alumni.entries(), '2026-11', `wechat:${BJ}`, r.alumni.config(), r.alumni.optedOut())).toBeUndefined();
     expect(r.alumni.optedOut().size).toBe(0);
     expect(r.alumni.mentorState().mentors).toEqual({});
     const onDisk = readdirSync(join(r.dir, 'alumni')).map((f) => readFileSync(join(r.dir, 'alumni', f), 'utf8')).join('\n');
@@ -348,6 +350,13 @@ describe('failures', () => {
 });
 
 describe('durable state', () => {
+  it('an idle sweep writes nothing to the journal', async () => {
+    const r = await rig();
+    await r.alumni.sweep();
+    await r.alumni.sweep();
+    expect(readFileSync(join(r.dir, 'alumni', 'journal.jsonl'), 'utf8')).toBe('');
+  });
+
   it('a torn last journal line (a crash mid-write) is skipped; what was flushed survives', async () => {
     const r = await rig();
     await r.alumni.handleCommand(msg({ text: '/relay optout', senderId: 'u9' }));
