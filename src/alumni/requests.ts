@@ -3,23 +3,23 @@
 // a dead letter the admins hear about), so an alumni group never gets a message past those limits.
 import { createHash } from 'node:crypto';
 import type { ChannelRef, Delivery, Digest, OutboundMessage } from '../domain.ts';
+import type { SendOptions } from '../ports.ts';
 import type { Store } from '../store/store.ts';
 
 export type AlumniKind = 'ack' | 'daily' | 'hint' | 'guide' | 'thanks' | 'reply' | 'mentor';
 
-/** A threaded reply: the adapter replies to this message where its platform can, else sends a plain group message. */
-export interface ReplyTo {
-  messageId: string;
-  senderId?: string;
-  senderName?: string;
-}
+/** A threaded reply (the adapter contract's SendOptions.replyTo): a plain group message where the platform cannot thread. */
+export type ReplyTo = NonNullable<SendOptions['replyTo']>;
 
 export interface AlumniOutboxRequest {
   /** Deterministic for what it says (an ack per source message, a daily per group and day…), so it is queued at most once. */
   id: string;
   kind: AlumniKind;
   channel: ChannelRef;
-  /** A person's private chat (chat = their user id on the platform), not a group. */
+  /**
+   * A person's private chat (chat = their user id, as ChatAdapter.send takes it), not a group: a hint for
+   * adapters that cannot tell the two apart by the address (WeChat contact names vs room topics).
+   */
   direct?: boolean;
   message: OutboundMessage;
   replyTo?: ReplyTo;

@@ -32,10 +32,8 @@ import { feedbackMark, type Feedback, mergePlans, type Plan, planAcks, planDaily
 import { type AlumniOutboxRequest, type Enqueue, plain, requestId } from './requests.ts';
 import { type AlumniConfig, alumniConfigOf, groupKey, type RulesLike } from './rules.ts';
 
-/** What adapters may add to a message (optional until the adapter step). */
+/** What adapters may add to a message (optional until the adapter step). Private chats: `chatType: 'private'`. */
 export type AlumniMessage = InboundMessage & {
-  /** A private chat with the bot (mentor commands), not a group. */
-  private?: boolean;
   mentionsBot?: boolean;
   /** How others reach the sender on the platform (Telegram @username); the display name otherwise. */
   senderHandle?: string;
@@ -226,7 +224,7 @@ export class AlumniService {
    */
   async handleCommand(m: AlumniMessage): Promise<{ handled: boolean }> {
     const cfg = this.config();
-    if (m.private) {
+    if (m.chatType === 'private') {
       const cmd = parsePrivateCommand(m.text);
       if (!cmd) return { handled: false };
       await this.privateCommand(m, cmd, cfg);

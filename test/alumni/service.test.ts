@@ -231,7 +231,7 @@ describe('mentors through the service (private chats)', () => {
   it('a match is proposed privately and contacts are exchanged only after acceptance', async () => {
     const r = await rig({ rules: rulesLike({ alumni: { mentors: 'on' } }) });
     const dm = (senderId: string, text: string, platform: 'telegram' | 'wechat' = 'telegram') =>
-      r.alumni.handleCommand(msg({ private: true, platform, chatId: senderId, senderId, senderName: `名${senderId}`, senderHandle: `@${senderId}`, text }));
+      r.alumni.handleCommand(msg({ chatType: 'private', platform, chatId: senderId, senderId, senderName: `名${senderId}`, senderHandle: `@${senderId}`, text }));
     expect(await dm('alum', '导师 报名 电气 话题：求职')).toEqual({ handled: true });
     expect(r.sent.at(-1)).toMatchObject({ direct: true, channel: { platform: 'telegram', chat: 'alum' } });
     await dm('stud', '找导师 电气工程', 'wechat');
@@ -249,7 +249,7 @@ describe('mentors through the service (private chats)', () => {
 
   it('says the programme is not open when mentors are off', async () => {
     const r = await rig();
-    await r.alumni.handleCommand(msg({ private: true, chatId: 'x', senderId: 'x', text: '找导师 电气' }));
+    await r.alumni.handleCommand(msg({ chatType: 'private', chatId: 'x', senderId: 'x', text: '找导师 电气' }));
     expect(r.sent.at(-1)!.message.body).toContain('暂未开放');
   });
 });
@@ -263,7 +263,7 @@ describe('forget', () => {
     r.clock.now = new Date('2026-11-18T12:30:00Z');
     await r.alumni.sweep();
     await r.alumni.handleCommand(msg({ text: '/relay optout', senderId: 'u-forget', senderName: '赵忘' }));
-    await r.alumni.handleCommand(msg({ private: true, chatId: 'u-forget', text: '导师 报名 电气', senderId: 'u-forget', senderName: '赵忘' }));
+    await r.alumni.handleCommand(msg({ chatType: 'private', chatId: 'u-forget', text: '导师 报名 电气', senderId: 'u-forget', senderName: '赵忘' }));
     expect(Object.keys(r.alumni.mentorState().mentors)).toEqual(['wechat:u-forget']);
     expect(r.alumni.contributors('2026-11')).toHaveLength(1);
 
