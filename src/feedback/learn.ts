@@ -142,10 +142,16 @@ export function learnAdjustments(
     const d = decay(Date.parse(v.at), nowMs, o.halfLifeDays);
     if (!(d > 1e-6)) continue;
     let byKey = acc.get(v.collegeId);
-    if (!byKey) acc.set(v.collegeId, (byKey = new Map()));
+    if (!byKey) {
+      byKey = new Map();
+      acc.set(v.collegeId, byKey);
+    }
     for (const key of keys) {
       let byVoter = byKey.get(key);
-      if (!byVoter) byKey.set(key, (byVoter = new Map()));
+      if (!byVoter) {
+        byVoter = new Map();
+        byKey.set(key, byVoter);
+      }
       const op = byVoter.get(v.voter);
       if (op) {
         op.sum += d * v.value;

@@ -51,7 +51,8 @@ export class VoteBook {
     const item = itemKey(vote.collegeId, vote.postId);
     let voters = this.byItem.get(item);
     if (!voters) {
-      this.byItem.set(item, (voters = new Map()));
+      voters = new Map();
+      this.byItem.set(item, voters);
       if (!this.keys.has(item)) this.keys.set(item, routeKeys());
     }
     if (!voters.has(vote.voter)) this.count++;

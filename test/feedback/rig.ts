@@ -77,10 +77,9 @@ export class View implements RelayView {
   digest(id: string, collegeId: string, postIds: string[], at = NOW): DigestRecord {
     const d: DigestRecord = { id, collegeId, createdAt: at.toISOString(), postIds };
     this.digestList.push(d);
-    rules.colleges
-      .find((c) => c.id === collegeId)!
-      .channels.forEach((ch, i) =>
-        this.deliveryList.push({
+    const channels = rules.colleges.find((c) => c.id === collegeId)!.channels;
+    for (const [i, ch] of channels.entries()) {
+      this.deliveryList.push({
           id: `${id}-${i}`,
           digestId: id,
           collegeId,
@@ -92,8 +91,8 @@ export class View implements RelayView {
           nextAttemptAt: at.toISOString(),
           createdAt: at.toISOString(),
           deliveredAt: at.toISOString(),
-        }),
-      );
+        });
+    }
     return d;
   }
 }
