@@ -1,7 +1,8 @@
 // Pure composition of the texts alumni see, with a fixed clock and fixed data.
 import { describe, expect, it } from 'vitest';
 import { ackText, contributors, dailyText, guideText, hintText, thanksText } from '../../src/alumni/compose.ts';
-import { alumniConfigOf } from '../../src/alumni/rules.ts';
+import { z } from 'zod';
+import { AlumniSettings, alumniConfigOf, alumniSourceFields, channelMembersField } from '../../src/alumni/rules.ts';
 import { BJ, SZ, config, entry, rulesLike, source } from './fixtures.ts';
 
 describe('acknowledgement text', () => {
@@ -134,5 +135,19 @@ describe('rules fragment', () => {
     expect(cfg.colleges.get('electrical')!.channels[0]).toEqual({ key: 'wechat:电气学院2026届就业信息群', members: 320 });
     expect(cfg.colleges.get('electrical')!.channels[1]).toEqual({ key: 'telegram:-1001987650101' });
     expect(cfg).toMatchObject({ sendAt: '18:30', mentors: true });
+  });
+
+  it('spreads into strict Source/Channel schemas: defaults, on/off, clear errors, a JSON Schema for editors', () => {
+    const Source = z.strictObject({ platform: z.string(), group: z.string(), ...alumniSourceFields });
+    const Channel = z.strictObject({ platform: z.string(), chat: z.string(), ...channelMembersField });
+    expect(Source.parse({ platform: 'wechat', group: 'g' })).toEqual({ platform: 'wechat', group: 'g', ack: 'daily', hints: true, guideEvery: 'off', thanks: true });
+    expect(Source.parse({ platform: 'wechat', group: 'g', ack: 'reply', hints: 'off', thanks: false })).toMatchObject({ ack: 'reply', hints: false, thanks: false });
+    expect(Source.safeParse({ platform: 'wechat', group: 'g', ack: 'sometimes' }).success).toBe(false);
+    expect(Channel.safeParse({ platform: 'wechat', chat: 'c', members: -3 }).success).toBe(false);
+    expect(AlumniSettings.safeParse({ sendAt: '25:00' }).success).toBe(false);
+    const json = z.toJSONSchema(z.strictObject({ sources: z.array(Source), alumni: AlumniSettings.default(AlumniSettings.parse({})) }), { io: 'input', target: 'draft-7' }) as {
+      properties: { sources: { items: { properties: Record<string, unknown> } } };
+    };
+    expect(Object.keys(json.properties.sources.items.properties)).toEqual(expect.arrayContaining(['ack', 'hints', 'guideEvery', 'thanks']));
   });
 });
