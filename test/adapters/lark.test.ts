@@ -189,12 +189,13 @@ describe('lark normalize', () => {
     expect(normalize(ev({ message_type: 'post', content: JSON.stringify({ en_us: postBody }) }), ctx)?.text).toBe(postText);
   });
 
-  it('returns null for what is not a usable group text', () => {
-    expect(normalize(ev({ message_type: 'image', content: JSON.stringify({ image_key: 'img_x' }) }), ctx)).toBeNull();
-    expect(normalize(ev({ message_type: 'post', content: JSON.stringify({ content: [[{ tag: 'img', image_key: 'i' }]] }) }), ctx)).toBeNull();
+  it('returns null for what is not a usable text, post or picture', () => {
+    expect(normalize(ev({ message_type: 'image', content: JSON.stringify({ file_key: 'x' }) }), ctx)).toBeNull();
+    expect(normalize(ev({ message_type: 'file', content: JSON.stringify({ file_key: 'file_x' }) }), ctx)).toBeNull();
+    expect(normalize(ev({ message_type: 'post', content: JSON.stringify({ content: [[{ tag: 'emotion', emoji_type: 'SMILE' }]] }) }), ctx)).toBeNull();
+    expect(normalize(ev({ chat_type: 'topic' }), ctx)).toBeNull();
     expect(normalize(ev({}, { sender_type: 'app' }), ctx)).toBeNull();
     expect(normalize(ev({}, { sender_id: { open_id: 'ou_bot' } }), ctx)).toBeNull();
-    expect(normalize(ev({ chat_type: 'p2p' }), ctx)).toBeNull();
     expect(normalize(ev({ content: '{"text": "unterminated' }), ctx)).toBeNull();
     expect(normalize(ev({ content: JSON.stringify({ text: '   ' }) }), ctx)).toBeNull();
     expect(normalize(ev({ content: JSON.stringify({ text: '@_user_1' }), mentions: [{ key: '@_user_1', id: { open_id: 'ou_bot' }, name: 'bot' }] }), ctx)).toBeNull();
@@ -318,13 +319,19 @@ describe('lark webhook', () => {
     expect(r.received[0]!.text).toBe('plain event');
   });
 
-  it('ignores p2p chats and images end to end', async () => {
+  it('delivers p2p chats (private) and pictures (text \'\'), and skips files and blank texts end to end', async () => {
     r = await startWebhookRig();
     await r.fake.injectMessage(alumnus('private', { chatType: 'p2p' }));
     await r.fake.injectMessage(alumnus('', { messageType: 'image', content: { image_key: 'img_x' } }));
+    await r.fake.injectMessage(alumnus('', { messageType: 'file', content: { file_key: 'file_x' } }));
+    await r.fake.injectMessage(alumnus('   '));
     await r.fake.injectMessage(alumnus('marker'));
-    await waitFor(() => r!.received[0]);
-    expect(r.received.map((m) => m.text)).toEqual(['marker']);
+    await waitFor(() => r!.received[2]);
+    expect(r.received.map((m) => [m.text, m.chatType ?? 'group', m.media?.length ?? 0])).toEqual([
+      ['private', 'private', 0],
+      ['', 'group', 1],
+      ['marker', 'group', 0],
+    ]);
   });
 });
 

@@ -2,125 +2,17 @@
 // tenant token, bot info, contact user lookup, message create (with uuid dedupe and injectable faults),
 // and the long-connection endpoint plus a minimal WebSocket speaking the SDK's protobuf frames.
 // Binds 127.0.0.1 on port 0 only. Reusable by adapter, end-to-end and fault tests.
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-// ───────────────────────────── event builders ─────────────────────────────
+import { cardActionEvent, type FakeCardActionSpec, type LarkEventEnvelope, messageEvent, postEvent, type FakeMessageSpec, type PostEventOptions } from './lark-fake-events.ts';
+import { parseJson, parseMultipart, readBody, routeOf, serveResource, contentText } from './lark-fake-http.ts';
+import { FakeWsConnection, FRAME_CONTROL, FRAME_DATA, type PbFrame } from './lark-fake-ws.ts';
 
-export interface FakeMention {
-  key: string;
-  openId: string;
-  name: string;
-}
-
-export interface FakeMessageSpec {
-  chatId: string;
-  /** Default 'group'. */
-  chatType?: string;
-  senderOpenId: string;
-  /** Default 'user'; the bot's own messages come as 'app'. */
-  senderType?: string;
-  /** Default 'text'. */
-  messageType?: string;
-  /** For text: the text (placeholders such as @_user_1 as Lark sends them). Ignored when `content` is given. */
-  text?: string;
-  /** The raw content object (or string, sent as is) for post/image/…. */
-  content?: unknown;
-  mentions?: FakeMention[];
-  messageId?: string;
-  eventId?: string;
-  createTime?: number;
-}
-
-export interface LarkEventEnvelope {
-  schema: '2.0';
-  header: { event_id: string; event_type: string; create_time: string; token: string; app_id: string; tenant_key: string };
-  event: unknown;
-}
-
-let seq = 0;
-const nextId = (prefix: string) => `${prefix}${Date.now().toString(36)}${(seq++).toString(36).padStart(4, '0')}`;
-
-/** An im.message.receive_v1 event in the v2 envelope Lark pushes. */
-export function messageEvent(spec: FakeMessageSpec, app: { appId: string; verificationToken?: string }): LarkEventEnvelope {
-  const createTime = spec.createTime ?? Date.now();
-  const content =
-    typeof spec.content === 'string' ? spec.content : JSON.stringify(spec.content !== undefined ? spec.content : { text: spec.text ?? '' });
-  return {
-    schema: '2.0',
-    header: {
-      event_id: spec.eventId ?? nextId('ev_'),
-      event_type: 'im.message.receive_v1',
-      create_time: String(createTime),
-      token: app.verificationToken ?? '',
-      app_id: app.appId,
-      tenant_key: 'tenant-fake',
-    },
-    event: {
-      sender: {
-        sender_id: { open_id: spec.senderOpenId, union_id: `on_${spec.senderOpenId}`, user_id: spec.senderOpenId.slice(3) },
-        sender_type: spec.senderType ?? 'user',
-        tenant_key: 'tenant-fake',
-      },
-      message: {
-        message_id: spec.messageId ?? nextId('om_'),
-        create_time: String(createTime),
-        update_time: String(createTime),
-        chat_id: spec.chatId,
-        chat_type: spec.chatType ?? 'group',
-        message_type: spec.messageType ?? 'text',
-        content,
-        mentions: (spec.mentions ?? []).map((m) => ({
-          key: m.key,
-          id: { open_id: m.openId, union_id: `on_${m.openId}`, user_id: m.openId.slice(3) },
-          name: m.name,
-          tenant_key: 'tenant-fake',
-        })),
-        user_agent: 'fake',
-      },
-    },
-  };
-}
-
-/** Lark's event encryption: AES-256-CBC, key sha256(encryptKey), random IV prepended, base64. */
-export function encryptForLark(plain: string, encryptKey: string): string {
-  const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-256-cbc', createHash('sha256').update(encryptKey).digest(), iv);
-  return Buffer.concat([iv, cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
-}
-
-export interface PostEventOptions {
-  /** Encrypt the body as {"encrypt": …} (needs encryptKey). */
-  encrypt?: boolean;
-  /** Sign with X-Lark-Signature (default: when encryptKey is given). */
-  sign?: boolean;
-  encryptKey?: string;
-  /** Send a wrong signature. */
-  badSignature?: boolean;
-  timeoutMs?: number;
-}
-
-/** POSTs an event (or challenge) to a webhook the way Lark does; resolves with the HTTP answer. */
-export async function postEvent(url: string, payload: unknown, opts: PostEventOptions = {}): Promise<{ status: number; body: string }> {
-  let body = JSON.stringify(payload);
-  if (opts.encrypt) {
-    if (!opts.encryptKey) throw new Error('encrypt needs encryptKey');
-    body = JSON.stringify({ encrypt: encryptForLark(body, opts.encryptKey) });
-  }
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (opts.sign ?? Boolean(opts.encryptKey)) {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = randomBytes(8).toString('hex');
-    let signature = createHash('sha256')
-      .update(timestamp + nonce + (opts.encryptKey ?? '') + body)
-      .digest('hex');
-    if (opts.badSignature) signature = signature.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    Object.assign(headers, { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature });
-  }
-  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
-  return { status: res.status, body: await res.text() };
-}
+export * from './lark-fake-events.ts';
+export { contentText } from './lark-fake-http.ts';
+export { decodeFrame, encodeFrame } from './lark-fake-ws.ts';
 
 // ───────────────────────────── faults ─────────────────────────────
 
@@ -134,7 +26,7 @@ export type FakeFault =
   | { kind: 'error'; status: number; code: number; msg?: string };
 
 /** 'ws' is the WebSocket handshake itself: any fault queued for it refuses the upgrade with 403. */
-export type FakeRoute = 'messages' | 'token' | 'bot-info' | 'contact' | 'ws-endpoint' | 'ws';
+export type FakeRoute = 'messages' | 'reply' | 'image-upload' | 'resource' | 'token' | 'bot-info' | 'contact' | 'ws-endpoint' | 'ws';
 
 export interface SentLarkMessage {
   receiveId: string;
@@ -147,6 +39,26 @@ export interface SentLarkMessage {
   text: string;
   /** Bytes of the JSON request body. */
   bodyBytes: number;
+  /** Set when it was sent through the reply API: the message it answers. */
+  replyTo?: string;
+}
+
+/** A picture inside a message, served by the resource API. */
+export interface FakeResource {
+  bytes: Buffer;
+  mime: string;
+  /** Send Content-Length (default true); false: chunked, so only reading tells the size. */
+  declareLength?: boolean;
+  /** Wait this long between 16 KB chunks (a slow download). */
+  chunkDelayMs?: number;
+}
+
+/** What the card callback was answered with. */
+export interface CardAnswer {
+  status: number;
+  /** The answer body: the toast the presser sees. */
+  reply: { toast?: { type?: string; content?: string } } | undefined;
+  ms: number;
 }
 
 export interface FakeCall {
@@ -183,6 +95,13 @@ export class FakeLarkServer {
   readonly botName: string;
   readonly users = new Map<string, string>();
   readonly sent: SentLarkMessage[] = [];
+  /** Pictures uploaded through POST /im/v1/images (image_key → bytes). */
+  readonly images = new Map<string, { bytes: Buffer; filename: string }>();
+  /** Pictures inside messages (`${message_id}/${file_key}` → resource), for GET …/resources/:file_key. */
+  readonly resources = new Map<string, FakeResource>();
+  /** Messages withdrawn (recalled) or deleted: replying to them fails with 230011 / 231003. */
+  readonly withdrawn = new Set<string>();
+  readonly deleted = new Set<string>();
   readonly calls: FakeCall[] = [];
   /** WS acks received, by the frame's message_id header: the JSON payload the SDK answered. */
   readonly wsAcks = new Map<string, unknown>();
@@ -299,6 +218,34 @@ export class FakeLarkServer {
     return this.injectEvent(this.event(spec), opts);
   }
 
+  /** A card.action.trigger callback for this app. */
+  cardEvent(spec: FakeCardActionSpec): LarkEventEnvelope {
+    const app: { appId: string; verificationToken?: string } = { appId: this.appId };
+    if (this.webhook?.verificationToken) app.verificationToken = this.webhook.verificationToken;
+    return cardActionEvent(spec, app);
+  }
+
+  /**
+   * Someone presses a button: the callback goes to the webhook or over the WebSockets, as events do;
+   * resolves with the answer (the toast; in ws mode decoded from the response frame's base64 `data`) and
+   * how long it took.
+   */
+  async pressButton(spec: FakeCardActionSpec | LarkEventEnvelope, opts: Omit<PostEventOptions, 'encryptKey'> = {}): Promise<CardAnswer> {
+    const envelope = 'header' in spec ? spec : this.cardEvent(spec);
+    const t0 = Date.now();
+    const res = await this.injectEvent(envelope, opts);
+    const ms = Date.now() - t0;
+    let reply: CardAnswer['reply'];
+    try {
+      const body = JSON.parse(res.body) as Record<string, unknown>;
+      if (this.webhook) reply = body;
+      else if (typeof body.data === 'string') reply = JSON.parse(Buffer.from(body.data, 'base64').toString('utf8'));
+    } catch {
+      reply = undefined;
+    }
+    return { status: res.status, reply, ms };
+  }
+
   /** Pushes a prepared envelope (e.g. the same event twice, to test redelivery). */
   async injectEvent(envelope: LarkEventEnvelope | Record<string, unknown>, opts: Omit<PostEventOptions, 'encryptKey'> = {}): Promise<{ status: number; body: string }> {
     if (this.webhook) {
@@ -352,7 +299,8 @@ export class FakeLarkServer {
     const call: FakeCall = { method: req.method ?? 'GET', path, at: Date.now() };
     if (route) call.route = route;
     this.calls.push(call);
-    const raw = await readBody(req);
+    const rawBytes = await readBody(req);
+    const raw = rawBytes.toString('utf8');
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
     };
@@ -413,10 +361,50 @@ export class FakeLarkServer {
       if (!name) return json(400, { code: 41050, msg: 'no user authority error' });
       return json(200, { code: 0, msg: 'success', data: { user: { open_id: id, name } } });
     }
+    if (route === 'image-upload') {
+      // 2026-11, https://open.feishu.cn/document/server-docs/im-v1/image/create: multipart with
+      // image_type and image; at most 10 MB, not empty.
+      const form = parseMultipart(rawBytes, req.headers['content-type'] ?? '');
+      const image = form.get('image');
+      if (!form || form.get('image_type')?.data.toString() !== 'message' || !image) return json(400, { code: 99992402, msg: 'field validation failed: image_type, image' });
+      if (image.data.length === 0) return json(400, { code: 234010, msg: 'File size cannot be 0.' });
+      if (image.data.length > 10 * 1024 * 1024) return json(400, { code: 234006, msg: 'The file size exceed the max value.' });
+      const imageKey = `img_v3_${randomBytes(8).toString('hex')}`;
+      this.images.set(imageKey, { bytes: image.data, filename: image.filename ?? '' });
+      return json(200, { code: 0, msg: 'success', data: { image_key: imageKey } });
+    }
+    if (route === 'resource') {
+      const [, , , , messageId, , fileKey] = path.split('/').map(decodeURIComponent);
+      if (url.searchParams.get('type') !== 'image' && url.searchParams.get('type') !== 'file') return json(400, { code: 234001, msg: 'Invalid request param.' });
+      const resource = this.resources.get(`${messageId}/${fileKey}`);
+      if (!resource) return json(400, { code: 234002, msg: 'No permission, or the resource was deleted.' });
+      return serveResource(res, resource);
+    }
+    if (route === 'reply') {
+      // 2026-11, https://open.feishu.cn/document/server-docs/im-v1/message/reply: 230011 withdrawn, 231003 not found.
+      const parentId = decodeURIComponent(path.split('/')[5] ?? '');
+      if (this.withdrawn.has(parentId)) return json(400, { code: 230011, msg: 'The message was withdrawn.' });
+      const parent = this.sent.find((m) => m.messageId === parentId);
+      if (this.deleted.has(parentId) || (!parent && !parentId.startsWith('om_'))) return json(400, { code: 231003, msg: 'The message is not found, maybe not exist or deleted.' });
+      return this.record(json, raw, body, parent?.receiveId ?? `chat-of-${parentId}`, 'chat_id', parentId);
+    }
     // route === 'messages'
     const receiveIdType = url.searchParams.get('receive_id_type') ?? '';
     if (!receiveIdType) return json(400, { code: 99992402, msg: 'field validation failed: receive_id_type is required' });
-    if (typeof body?.receive_id !== 'string' || typeof body?.msg_type !== 'string' || typeof body?.content !== 'string') {
+    if (typeof body?.receive_id !== 'string') return json(400, { code: 99992402, msg: 'field validation failed' });
+    return this.record(json, raw, body, body.receive_id, receiveIdType);
+  }
+
+  /** A new message (create, or a reply to `replyTo`), deduped by uuid; answers as Lark does. */
+  private record(
+    json: (status: number, body: unknown) => void,
+    raw: string,
+    body: Record<string, any> | undefined,
+    receiveId: string,
+    receiveIdType: string,
+    replyTo?: string,
+  ): void {
+    if (typeof body?.msg_type !== 'string' || typeof body?.content !== 'string') {
       return json(400, { code: 99992402, msg: 'field validation failed' });
     }
     const limit = body.msg_type === 'text' ? 150 * 1024 : 30 * 1024;
@@ -427,17 +415,21 @@ export class FakeLarkServer {
     } catch {
       return json(400, { code: 230001, msg: 'invalid message content' });
     }
+    if (body.msg_type === 'image' && !this.images.has((content as { image_key?: string })?.image_key ?? '')) {
+      return json(400, { code: 230001, msg: 'invalid image_key' });
+    }
     const uuid = typeof body.uuid === 'string' ? body.uuid : undefined;
     if (uuid !== undefined && uuid.length > 50) return json(400, { code: 99992402, msg: 'uuid too long' });
     const previous = uuid ? this.byUuid.get(uuid) : undefined;
     const message: SentLarkMessage = previous ?? {
-      receiveId: body.receive_id,
+      receiveId,
       receiveIdType,
       msgType: body.msg_type,
       content: body.content,
       messageId: `om_${randomBytes(8).toString('hex')}`,
       text: contentText(body.msg_type, content),
       bodyBytes: Buffer.byteLength(raw),
+      ...(replyTo ? { replyTo } : {}),
     };
     if (!previous) {
       if (uuid) {
@@ -456,6 +448,7 @@ export class FakeLarkServer {
         create_time: String(Date.now()),
         sender: { id: this.appId, id_type: 'app_id', sender_type: 'app', tenant_key: 'tenant-fake' },
         body: { content: message.content },
+        ...(replyTo ? { parent_id: replyTo, root_id: replyTo } : {}),
       },
     });
   }
@@ -507,213 +500,3 @@ export class FakeLarkServer {
   }
 }
 
-function routeOf(method: string, path: string): FakeRoute | undefined {
-  if (method === 'POST' && path === '/open-apis/auth/v3/tenant_access_token/internal') return 'token';
-  if (method === 'POST' && path === '/open-apis/im/v1/messages') return 'messages';
-  if (method === 'GET' && path === '/open-apis/bot/v3/info') return 'bot-info';
-  if (method === 'GET' && path.startsWith('/open-apis/contact/v3/users/')) return 'contact';
-  if (method === 'POST' && path === '/callback/ws/endpoint') return 'ws-endpoint';
-  return undefined;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(raw: string): Record<string, any> | undefined {
-  try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'object' && v !== null ? (v as Record<string, any>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Plain text of a message content as a reader sees it: text as is; a post's title and paragraphs. */
-export function contentText(msgType: string, content: unknown): string {
-  const c = content as Record<string, any>;
-  if (msgType === 'text') return typeof c?.text === 'string' ? c.text : '';
-  if (msgType === 'post') {
-    const body = c && (Array.isArray(c.content) ? c : (c.zh_cn ?? c.en_us ?? Object.values(c)[0]));
-    const lines: string[] = [];
-    if (body?.title) lines.push(body.title);
-    for (const para of body?.content ?? []) {
-      lines.push(
-        (para as { tag: string; text?: string; href?: string }[])
-          .map((el) => (el.tag === 'a' ? `${el.text ?? ''} ${el.href ?? ''}`.trim() : (el.text ?? '')))
-          .join(''),
-      );
-    }
-    return lines.join('\n');
-  }
-  return '';
-}
-
-// ───────────────────────────── protobuf frames (pbbp2.Frame) ─────────────────────────────
-
-const FRAME_CONTROL = 0;
-const FRAME_DATA = 1;
-
-interface PbFrame {
-  SeqID: number;
-  LogID: number;
-  service: number;
-  method: number;
-  headers: { key: string; value: string }[];
-  payload: Buffer;
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, BigInt(n));
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return Buffer.from(out);
-}
-
-const tag = (field: number, wire: number) => varint((field << 3) | wire);
-const bytesField = (field: number, b: Buffer) => Buffer.concat([tag(field, 2), varint(b.length), b]);
-
-export function encodeFrame(f: PbFrame): Buffer {
-  const parts = [tag(1, 0), varint(f.SeqID), tag(2, 0), varint(f.LogID), tag(3, 0), varint(f.service), tag(4, 0), varint(f.method)];
-  for (const h of f.headers) parts.push(bytesField(5, Buffer.concat([bytesField(1, Buffer.from(h.key)), bytesField(2, Buffer.from(h.value))])));
-  parts.push(bytesField(8, f.payload));
-  return Buffer.concat(parts);
-}
-
-export function decodeFrame(buf: Buffer): PbFrame {
-  const frame: PbFrame = { SeqID: 0, LogID: 0, service: 0, method: 0, headers: [], payload: Buffer.alloc(0) };
-  const fields = readFields(buf);
-  for (const [field, value] of fields) {
-    if (typeof value === 'number') {
-      if (field === 1) frame.SeqID = value;
-      else if (field === 2) frame.LogID = value;
-      else if (field === 3) frame.service = value;
-      else if (field === 4) frame.method = value;
-    } else if (field === 5) {
-      const h = { key: '', value: '' };
-      for (const [f2, v2] of readFields(value)) {
-        if (f2 === 1 && typeof v2 !== 'number') h.key = v2.toString('utf8');
-        if (f2 === 2 && typeof v2 !== 'number') h.value = v2.toString('utf8');
-      }
-      frame.headers.push(h);
-    } else if (field === 8) frame.payload = value;
-  }
-  return frame;
-}
-
-function readFields(buf: Buffer): [number, number | Buffer][] {
-  const out: [number, number | Buffer][] = [];
-  let i = 0;
-  const readVarint = (): number => {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = buf[i++];
-      if (b === undefined) throw new Error('truncated varint');
-      result |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) break;
-      shift += 7n;
-    }
-    return Number(BigInt.asIntN(64, result));
-  };
-  while (i < buf.length) {
-    const key = readVarint();
-    const field = key >>> 3;
-    const wire = key & 7;
-    if (wire === 0) out.push([field, readVarint()]);
-    else if (wire === 2) {
-      const len = readVarint();
-      out.push([field, buf.subarray(i, i + len)]);
-      i += len;
-    } else throw new Error(`unsupported wire type ${wire}`);
-  }
-  return out;
-}
-
-/** One server-side WebSocket: binary frames out (unmasked), masked frames in. */
-class FakeWsConnection {
-  private buffer = Buffer.alloc(0);
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly onFrame: (frame: PbFrame) => void,
-  ) {
-    socket.on('data', (d: Buffer) => this.feed(d));
-    socket.on('error', () => socket.destroy());
-    // http.Server sockets are half-open capable: without this, a client that goes away never 'close's here.
-    socket.on('end', () => socket.destroy());
-  }
-
-  feed(data: Buffer): void {
-    this.buffer = Buffer.concat([this.buffer, data]);
-    for (;;) {
-      const b = this.buffer;
-      if (b.length < 2) return;
-      const opcode = b[0]! & 0x0f;
-      const masked = (b[1]! & 0x80) !== 0;
-      let len = b[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (b.length < 4) return;
-        len = b.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (b.length < 10) return;
-        len = Number(b.readBigUInt64BE(2));
-        off = 10;
-      }
-      const maskLen = masked ? 4 : 0;
-      if (b.length < off + maskLen + len) return;
-      const mask = b.subarray(off, off + maskLen);
-      const payload = Buffer.from(b.subarray(off + maskLen, off + maskLen + len));
-      if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i % 4]!;
-      this.buffer = b.subarray(off + maskLen + len);
-      if (opcode === 0x8) {
-        this.write(0x8, Buffer.alloc(0));
-        this.socket.end();
-        return;
-      }
-      if (opcode === 0x9) this.write(0xa, payload);
-      else if (opcode === 0x2) {
-        try {
-          this.onFrame(decodeFrame(payload));
-        } catch {
-          /* a frame we cannot read is ignored, as a lenient server would */
-        }
-      }
-    }
-  }
-
-  sendFrame(frame: PbFrame): void {
-    this.write(0x2, encodeFrame(frame));
-  }
-
-  private write(opcode: number, payload: Buffer): void {
-    if (this.socket.destroyed) return;
-    let head: Buffer;
-    if (payload.length < 126) head = Buffer.from([0x80 | opcode, payload.length]);
-    else if (payload.length < 65536) {
-      head = Buffer.alloc(4);
-      head[0] = 0x80 | opcode;
-      head[1] = 126;
-      head.writeUInt16BE(payload.length, 2);
-    } else {
-      head = Buffer.alloc(10);
-      head[0] = 0x80 | opcode;
-      head[1] = 127;
-      head.writeBigUInt64BE(BigInt(payload.length), 2);
-    }
-    this.socket.write(Buffer.concat([head, payload]));
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
