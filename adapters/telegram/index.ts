@@ -1,19 +1,25 @@
-// Telegram through grammY's Api client: long polling for group messages (poller.ts: acknowledged only
-// once handled), sendMessage for digests. Retry (@grammyjs/auto-retry) and rate limits (throttle.ts)
-// are grammY API transformers, so they wrap every call the adapter makes, written once.
+// Telegram through grammY's Api client: long polling for group and private messages and button
+// presses (poller.ts: acknowledged only once handled), sendMessage / sendPhoto / sendMediaGroup for
+// digests and answers (send.ts), getFile for pictures (media.ts). Retry (@grammyjs/auto-retry) and
+// rate limits (throttle.ts) are grammY API transformers, so they wrap every call the adapter makes.
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError, HttpError, type Transformer } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
-import type { OutboundMessage } from '../../src/domain.ts';
+import type { InboundAction, OutboundMessage } from '../../src/domain.ts';
 import type { Logger } from '../../src/log.ts';
-import { AdapterError, type ChatAdapter, type MessageHandler, type SendResult } from '../../src/ports.ts';
-import { errInfo, startError, toAdapterError } from './errors.ts';
+import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
+import { answerText, normalizeAction, raceAnswer } from './actions.ts';
+import { errInfo, startError } from './errors.ts';
+import { fetchTelegramMedia } from './media.ts';
 import { normalize } from './normalize.ts';
 import { Poller } from './poller.ts';
-import { isFormattingRejected, plainFallback, TELEGRAM_MAX_CHARS, telegramParts } from './render.ts';
-import { type TelegramThrottleOptions, throttleTransformers } from './throttle.ts';
+import { TelegramSender } from './send.ts';
+import { skipStandIns, type TelegramThrottleOptions, throttleTransformers } from './throttle.ts';
 
 export { normalize, withHiddenLinks } from './normalize.ts';
+export { normalizeAction, CALLBACK_ANSWER_MAX_CHARS } from './actions.ts';
+export { TELEGRAM_DOWNLOAD_MAX_BYTES } from './inbound-parts.ts';
+export { TELEGRAM_CAPTION_MAX_CHARS, TELEGRAM_CALLBACK_DATA_MAX_BYTES, TELEGRAM_MEDIA_GROUP_MAX } from './outbound-plan.ts';
 export { redact, toAdapterError } from './errors.ts';
 export { plainFallback, TELEGRAM_MAX_CHARS, telegramParts } from './render.ts';
 export { AckTracker } from './poller.ts';
@@ -43,6 +49,18 @@ export interface TelegramAdapterOptions {
   handlerRetryDelaysMs?: number[];
   /** stop() waits this long for running handlers before confirming what was handled; default 5000 ms. */
   stopGraceMs?: number;
+  /**
+   * A button press is answered with the action handler's text if it comes within this long, else with
+   * `slowAnswer`; default 5000 ms (Telegram shows a spinner until answered and refuses late answers:
+   * "query is too old and response timeout expired").
+   */
+  actionAnswerMs?: number;
+  /** The toast while the handler is still working; default '已收到，正在处理'. */
+  slowAnswer?: string;
+  /** The toast when the handler failed; default '暂时无法处理，请稍后再试'. */
+  failedAnswer?: string;
+  /** fetchMedia gives up on a download after this long; default 30 000 ms. */
+  mediaTimeoutMs?: number;
   retry?: {
     /** A 429 asking to wait at most this long is waited out in place; longer ones surface as AdapterError. Default 5. */
     maxDelaySeconds?: number;
@@ -65,10 +83,6 @@ export function telegramConfigFromEnv(env: NodeJS.ProcessEnv): TelegramConfig | 
   const apiRoot = env.TELEGRAM_API_ROOT?.trim().replace(/\/+$/, '');
   return apiRoot ? { token, apiRoot } : { token };
 }
-
-// Telegram chat ids fit in 52 bits, so a JS number is exact; "@channelname" stays a string.
-// 2026-11, https://core.telegram.org/bots/api#chat
-const chatIdParam = (chat: string): number | string => (/^-?\d{1,16}$/.test(chat) ? Number(chat) : chat);
 
 type GrammySignal = Parameters<Transformer>[3];
 
@@ -119,19 +133,20 @@ function retryExceptPolling(t: Transformer): Transformer {
   return (prev, method, payload, signal) => (method === 'getUpdates' ? prev(method, payload, signal) : t(prev, method, payload, signal));
 }
 
-interface IdempotentProgress {
-  /** Parts fully sent. */
-  parts: number;
-  /** Of the next part, plain-text fallback pieces already sent. */
-  pieces?: number;
-  lastId?: string;
-}
+type Chatty = { chat?: { id?: unknown } } | undefined;
 
-/** The chat an update belongs to (its order key); the update id when it has none. */
+/**
+ * The order key of an update: its chat for messages; for button presses, the chat's own press lane,
+ * so a press is answered at once even while that group's messages wait on a slow store, and presses
+ * in one chat stay in order. The update id when it has none.
+ */
 function chatOf(u: Update): string {
-  const m = (u as { message?: { chat?: { id?: unknown } }; channel_post?: { chat?: { id?: unknown } } }).message ?? u.channel_post;
+  const x = u as { message?: Chatty; channel_post?: Chatty; callback_query?: { message?: Chatty }; update_id?: unknown };
+  const press = x.callback_query && typeof x.callback_query === 'object' ? x.callback_query.message : undefined;
+  const m = press ?? x.message ?? x.channel_post;
   const id = m && typeof m === 'object' ? m.chat?.id : undefined;
-  return typeof id === 'number' ? String(id) : `update:${String((u as { update_id?: unknown }).update_id)}`;
+  if (typeof id !== 'number') return `update:${String(x.update_id)}`;
+  return press ? `press:${id}` : String(id);
 }
 
 class TelegramAdapter implements ChatAdapter {
@@ -141,10 +156,12 @@ class TelegramAdapter implements ChatAdapter {
   private readonly token: string;
   private readonly apiRoot: string;
   private handler: MessageHandler | undefined;
+  private actionHandler: ActionHandler | undefined;
+  private readonly sender: TelegramSender;
+  /** Callback queries already answered (a press handed over again after a handler failure is not answered twice). */
+  private readonly answered = new Set<string>();
   private poller: Poller | undefined;
   private me: UserFromGetMe | undefined;
-  /** Parts already sent per idempotency key (this process only), so a retried send does not repeat them. */
-  private readonly progress = new Map<string, IdempotentProgress>();
 
   constructor(
     config: TelegramConfig,
@@ -158,11 +175,13 @@ class TelegramAdapter implements ChatAdapter {
     const retry = opts.retry ?? {};
     // Innermost first: the per-attempt timeout and network retry, then auto-retry for 429/5xx, then
     // the throttler, so a short retry_after is waited out inside the chat's slot.
+    this.api.config.use(skipStandIns());
     this.api.config.use(boundedNetworkRetry(opts.requestTimeoutMs ?? 15_000, retry.networkAttempts ?? 2, retry.networkBaseDelayMs ?? 500));
     this.api.config.use(retryExceptPolling(autoRetry({ maxDelaySeconds: retry.maxDelaySeconds ?? 5, maxRetryAttempts: retry.attempts ?? 2, rethrowHttpErrors: true })));
     if (opts.throttle !== false) {
       for (const t of throttleTransformers(typeof opts.throttle === 'object' ? opts.throttle : {})) this.api.config.use(t);
     }
+    this.sender = new TelegramSender(this.api, this.log, this.token);
   }
 
   private get pollTimeoutSeconds(): number {
@@ -175,9 +194,10 @@ class TelegramAdapter implements ChatAdapter {
    * Checks the token (getMe), removes a webhook, and starts polling. Rejects with a one-line
    * AdapterError (no token, no stack of the SDK) and can be called again after a failure.
    */
-  async start(onMessage: MessageHandler): Promise<void> {
+  async start(onMessage: MessageHandler, onAction?: ActionHandler): Promise<void> {
     if (this.poller) {
       this.handler = onMessage;
+      this.actionHandler = onAction;
       return;
     }
     let me: UserFromGetMe;
@@ -195,6 +215,7 @@ class TelegramAdapter implements ChatAdapter {
     }
     this.me = me;
     this.handler = onMessage;
+    this.actionHandler = onAction;
     this.log.info({ bot: me.username, botId: me.id, canReadAllGroupMessages: me.can_read_all_group_messages }, 'connected');
     if (!me.can_read_all_group_messages) {
       // 2026-11: privacy mode hides ordinary group messages from bots that are not admins,
@@ -207,8 +228,9 @@ class TelegramAdapter implements ChatAdapter {
       );
     }
     this.poller = new Poller({
-      // allowed_updates keeps edits and reactions away, 2026-11, https://core.telegram.org/bots/api#getupdates
-      getUpdates: (p, signal) => this.api.getUpdates({ ...p, allowed_updates: ['message', 'channel_post'] }, signal as unknown as GrammySignal),
+      // allowed_updates keeps edits and reactions away and asks for button presses,
+      // 2026-11, https://core.telegram.org/bots/api#getupdates
+      getUpdates: (p, signal) => this.api.getUpdates({ ...p, allowed_updates: ['message', 'channel_post', 'callback_query'] }, signal as unknown as GrammySignal),
       handle: (u) => this.handleUpdate(u),
       chatOf,
       classify: (err) => {
@@ -235,6 +257,8 @@ class TelegramAdapter implements ChatAdapter {
     const handler = this.handler;
     const me = this.me;
     if (!handler || !me) throw new Error('adapter stopped');
+    const press = normalizeAction(u, new Date());
+    if (press) return this.handlePress(press.queryId, press.action);
     const message = normalize(u, { botId: me.id });
     if (!message) {
       this.log.debug({ updateId: (u as { update_id?: unknown }).update_id }, 'update ignored');
@@ -243,54 +267,49 @@ class TelegramAdapter implements ChatAdapter {
     await handler(message);
   }
 
-  async send(chat: string, message: OutboundMessage, opts: { idempotencyKey?: string } = {}): Promise<SendResult> {
-    const parts = telegramParts(message);
-    const key = opts.idempotencyKey;
-    const done = key ? this.progress.get(key) : undefined;
-    let lastId = done?.lastId;
-    for (let i = done?.parts ?? 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      try {
-        lastId = await this.sendText(chat, part.text, part.html);
-      } catch (err) {
-        if (!part.html || !isFormattingRejected(err)) throw this.sendFailed(chat, i, parts.length, err);
-        // Telegram refused this part's HTML: it goes as plain text rather than not at all.
-        this.log.warn({ chat, part: i + 1, parts: parts.length, err: this.safeErr(err) }, 'Telegram refused the formatting; sending this part as plain text');
-        const pieces = plainFallback(part.text);
-        const from = done && done.parts === i ? (done.pieces ?? 0) : 0;
-        for (let j = from; j < pieces.length; j++) {
-          try {
-            lastId = await this.sendText(chat, pieces[j]!, false);
-          } catch (e) {
-            throw this.sendFailed(chat, i, parts.length, e);
-          }
-          if (key) this.remember(key, { parts: i, pieces: j + 1, lastId });
-        }
-      }
-      if (key) this.remember(key, { parts: i + 1, lastId });
+  send(chat: string, message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
+    return this.sender.send(chat, message, opts);
+  }
+
+  fetchMedia(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }> {
+    return fetchTelegramMedia({ api: this.api, apiRoot: this.apiRoot, token: this.token, timeoutMs: this.opts.mediaTimeoutMs ?? 30_000 }, ref, opts);
+  }
+
+  /**
+   * A button press: passed to the action handler (whatever chat or message it came from: the core
+   * decides), and always answered, once: the handler's text, or a neutral one when it failed or is
+   * slow. The update is acknowledged only once the handler settled; a failure is handed over again
+   * by the poller (and not answered again).
+   */
+  private async handlePress(queryId: string | undefined, action: InboundAction | undefined): Promise<void> {
+    const onAction = this.actionHandler;
+    if (!action || !onAction) {
+      if (queryId) await this.answer(queryId, undefined);
+      if (!action) this.log.debug({ queryId }, 'button press without a message or data; answered, not passed on');
+      return;
     }
-    this.log.debug({ chat, parts: parts.length }, 'sent');
-    return lastId ? { messageId: lastId } : {};
+    const { outcome, done } = raceAnswer(() => onAction(action), this.opts.actionAnswerMs ?? 5000);
+    if (queryId && !this.answered.has(queryId)) {
+      void outcome.then((o) => {
+        const text = o.kind === 'answered' ? answerText(o.text) : o.kind === 'slow' ? (this.opts.slowAnswer ?? '已收到，正在处理') : (this.opts.failedAnswer ?? '暂时无法处理，请稍后再试');
+        return this.answer(queryId, text);
+      });
+    }
+    await done;
   }
 
-  private async sendText(chat: string, text: string, html: boolean): Promise<string> {
-    const sent = await this.api.sendMessage(chatIdParam(chat), text, {
-      ...(html ? { parse_mode: 'HTML' as const } : {}),
-      link_preview_options: { is_disabled: true },
-    });
-    return String(sent.message_id);
-  }
-
-  private sendFailed(chat: string, i: number, parts: number, err: unknown): AdapterError {
-    const e = toAdapterError('send', err, this.token);
-    this.log.warn({ chat, part: i + 1, parts, status: e.opts.status, retryAfterMs: e.retryAfterMs, permanent: e.permanent, err: e.message }, 'send failed');
-    return e;
-  }
-
-  private remember(key: string, p: IdempotentProgress): void {
-    this.progress.delete(key);
-    this.progress.set(key, p);
-    if (this.progress.size > 1000) this.progress.delete(this.progress.keys().next().value!);
+  /** answerCallbackQuery; its failure (e.g. too late) is logged, never thrown: the press itself was handled. */
+  private async answer(queryId: string, text: string | undefined): Promise<void> {
+    if (this.answered.has(queryId)) return;
+    this.answered.add(queryId);
+    if (this.answered.size > 5000) this.answered.delete(this.answered.values().next().value!);
+    try {
+      // 2026-11: answerCallbackQuery text "0-200 characters"; without text nothing is shown, the
+      // spinner just stops, https://core.telegram.org/bots/api#answercallbackquery
+      await this.api.answerCallbackQuery(queryId, text ? { text } : {});
+    } catch (err) {
+      this.log.warn({ err: this.safeErr(err) }, 'could not answer a button press');
+    }
   }
 
   async stop(): Promise<void> {
@@ -298,11 +317,13 @@ class TelegramAdapter implements ChatAdapter {
     this.poller = undefined;
     if (!poller) {
       this.handler = undefined;
+      this.actionHandler = undefined;
       return;
     }
     // Handlers already running finish (and are confirmed); nothing new is handed over.
     const stopping = poller.stop(this.opts.stopGraceMs ?? 5000);
     this.handler = undefined;
+    this.actionHandler = undefined;
     await stopping;
     this.log.info('stopped');
   }

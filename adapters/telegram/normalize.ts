@@ -1,8 +1,10 @@
-// Pure: one Bot API Update → InboundMessage, or null when it is not a usable group text. Total: any
+// Pure: one Bot API Update → InboundMessage, or null when it is not a usable message. Total: any
 // value in, never a throw out (an update is JSON from the network, so anything can be missing or of
-// the wrong type); a malformed entity is skipped, the message kept.
+// the wrong type); a malformed entity is skipped, the message kept. Nothing is downloaded here:
+// pictures become `media` refs (file_id) that fetchMedia (media.ts) reads later.
 import type { Update } from 'grammy/types';
-import type { InboundMessage } from '../../src/domain.ts';
+import type { InboundMedia, InboundMessage } from '../../src/domain.ts';
+import { linkCardOf, mediaOf } from './inbound-parts.ts';
 
 const GROUP_TYPES = new Set(['group', 'supergroup', 'channel']);
 
@@ -13,8 +15,9 @@ const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 /**
- * Reads `message` and `channel_post` (edits are ignored); text or a media caption; drops private
- * chats, the bot's own messages and messages sent through it as an inline bot, and anything malformed.
+ * Reads `message` and `channel_post` (edits are ignored): text, or a picture with its caption ('' when
+ * it has none); private chats as chatType 'private'. Drops the bot's own messages, messages sent
+ * through it as an inline bot, messages with neither text nor a picture, and anything malformed.
  */
 export function normalize(update: Update | unknown, ctx: { botId: number }): InboundMessage | null {
   try {
@@ -31,7 +34,11 @@ function read(update: unknown, botId: number): InboundMessage | null {
   const msg = update.message ?? update.channel_post;
   if (!isObj(msg)) return null;
   const chat = msg.chat;
-  if (!isObj(chat) || !isId(chat.id) || typeof chat.type !== 'string' || !GROUP_TYPES.has(chat.type)) return null;
+  if (!isObj(chat) || !isId(chat.id) || typeof chat.type !== 'string') return null;
+  // 2026-11: a person writing to the bot directly comes in a chat of type "private" whose id is the
+  // user's id, which sendMessage accepts as chat_id, https://core.telegram.org/bots/api#chat
+  const isPrivate = chat.type === 'private';
+  if (!isPrivate && !GROUP_TYPES.has(chat.type)) return null;
   const from = isObj(msg.from) ? msg.from : undefined;
   const viaBot = isObj(msg.via_bot) ? msg.via_bot : undefined;
   if (from?.id === botId || viaBot?.id === botId) return null;
@@ -41,9 +48,9 @@ function read(update: unknown, botId: number): InboundMessage | null {
   if (!isId(msg.message_id)) return null;
   const isText = typeof msg.text === 'string';
   const raw = isText ? (msg.text as string) : str(msg.caption);
-  if (raw === undefined) return null;
-  const text = withHiddenLinks(raw, isText ? msg.entities : msg.caption_entities).trim();
-  if (!text) return null;
+  const media = isText ? [] : mediaOf(msg);
+  const text = raw === undefined ? '' : withHiddenLinks(raw, isText ? msg.entities : msg.caption_entities).trim();
+  if (!text && !media.length) return null;
 
   const title = nonEmpty(chat.title);
   const signature = nonEmpty(msg.author_signature);
@@ -59,21 +66,29 @@ function read(update: unknown, botId: number): InboundMessage | null {
     senderId = String(from.id);
     const full = [from.first_name, from.last_name].filter((s): s is string => typeof s === 'string' && s.trim() !== '').join(' ').trim();
     senderName = full || nonEmpty(from.username) || senderId;
-  } else if (isChannelPost) {
+  } else if (isChannelPost && !isPrivate) {
     senderId = String(chat.id);
     senderName = signature ?? title ?? senderId;
   } else {
     return null;
   }
+  // 2026-11: `reply_to_message` is the message this one answers (within the same chat),
+  // https://core.telegram.org/bots/api#message
+  const replyTo = isObj(msg.reply_to_message) && isId(msg.reply_to_message.message_id) ? String(msg.reply_to_message.message_id) : undefined;
+  const linkCard = isText ? linkCardOf(raw, msg.entities, msg.link_preview_options) : undefined;
   return {
     platform: 'telegram',
     id: String(msg.message_id),
     chatId: String(chat.id),
-    ...(title ? { chatTitle: title } : {}),
+    ...(title && !isPrivate ? { chatTitle: title } : {}),
     senderId,
     senderName,
     text,
     sentAt: sentAt.toISOString(),
+    ...(isPrivate ? { chatType: 'private' as const } : {}),
+    ...(media.length ? { media: media as InboundMedia[] } : {}),
+    ...(linkCard ? { linkCard } : {}),
+    ...(replyTo ? { replyToId: replyTo } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // a part whose HTML Telegram refuses.
 import { GrammyError } from 'grammy';
 import type { OutboundMessage } from '../../src/domain.ts';
-import { htmlToText, larkPostToText } from '../../src/plain-text.ts';
+import { htmlToText, toPlainText } from '../../src/plain-text.ts';
 import { splitHtml, splitOnLines } from '../../src/split.ts';
 
 // 2026-11: "1-4096 characters after entities parsing" (tags, and a link's href, do not count),
@@ -21,7 +21,8 @@ export interface TelegramPart {
  */
 export function telegramParts(message: OutboundMessage): TelegramPart[] {
   if (message.format === 'html') return splitHtml(message.body, TELEGRAM_MAX_CHARS).map((text) => ({ text, html: true }));
-  const text = message.format === 'lark-post' ? larkPostToText(message.body) : message.body;
+  // Lark bodies (post, card) go as their plain text.
+  const text = toPlainText(message);
   return splitOnLines(text, TELEGRAM_MAX_CHARS)
     .filter((p) => p.trim() !== '')
     .map((t) => ({ text: t, html: false }));

@@ -8,6 +8,11 @@
 // Telegram has received them): per chat, a gap slightly over a second after the previous call ended;
 // in all, a call starts only once the call 30 places before it ended more than a second ago. The
 // plugin keeps the group budget, with settings that hold in any sliding window.
+//
+// A media group of N pictures is N messages in the chat. The FAQ counts messages, not calls, and says
+// nothing of albums, so the conservative reading is taken: before the real call, N−1 stand-in calls
+// pass through every limiter (per chat, group budget, global window) and are answered innermost,
+// never reaching Telegram (mediaGroupWeight + skipStandIns).
 import { type APIThrottlerOptions, apiThrottler } from '@grammyjs/transformer-throttler';
 import type { Transformer } from 'grammy';
 
@@ -34,13 +39,40 @@ export const DEFAULT_PLUGIN_LIMITS: Required<APIThrottlerOptions> = {
   out: { maxConcurrent: 1 },
 };
 
-/** The transformers to install, innermost first. */
+/** The transformers to install, innermost first (outside the retry transformers; skipStandIns goes innermost of all). */
 export function throttleTransformers(opts: TelegramThrottleOptions = {}): Transformer[] {
   return [
     globalWindow(opts.globalLimit ?? 30, opts.globalWindowMs ?? 1000),
     apiThrottler({ ...DEFAULT_PLUGIN_LIMITS, ...opts.plugin }),
     perChatGap(opts.perChatGapMs ?? DEFAULT_PER_CHAT_GAP_MS),
+    mediaGroupWeight(),
   ];
+}
+
+/** Payloads of stand-in calls (identity, so no real payload can pass for one). */
+const standIns = new WeakSet<object>();
+
+/** Outermost: a sendMediaGroup of N items first sends N−1 stand-ins through the limiters below it. */
+export function mediaGroupWeight(): Transformer {
+  return async (prev, method, payload, signal) => {
+    const media = method === 'sendMediaGroup' && payload && typeof payload === 'object' ? (payload as { media?: unknown }).media : undefined;
+    if (Array.isArray(media)) {
+      for (let i = 1; i < media.length; i++) {
+        const standIn = { chat_id: (payload as { chat_id?: unknown }).chat_id };
+        standIns.add(standIn);
+        await prev(method, standIn as never, signal);
+      }
+    }
+    return prev(method, payload, signal);
+  };
+}
+
+/** Innermost: answers the stand-ins of mediaGroupWeight without a request. */
+export function skipStandIns(): Transformer {
+  return (prev, method, payload, signal) => {
+    if (payload && typeof payload === 'object' && standIns.has(payload)) return Promise.resolve({ ok: true, result: [] } as never);
+    return prev(method, payload, signal);
+  };
 }
 
 /**

@@ -186,10 +186,10 @@ describe('telegram normalize', () => {
     expect(normalize(upd({ message: { ...base, from: { id: 2, is_bot: false, first_name: 'A' }, via_bot: { id: 99, is_bot: true, first_name: 'gif' } } }), { botId: BOT_ID })).not.toBeNull();
   });
 
-  it('ignores private chats, edits, stickers, service messages and blank text', () => {
+  it('ignores edits, stickers, service messages and blank text', () => {
     const from = { id: 2, is_bot: false, first_name: 'A' };
     const group = { id: -1001234567890, title: 'g', type: 'supergroup' };
-    expect(normalize(upd({ message: { message_id: 1, from, chat: { id: 2, type: 'private', first_name: 'A' }, date: DATE, text: '内推' } }), { botId: BOT_ID })).toBeNull();
+    expect(normalize(upd({ message: { message_id: 1, from, chat: { id: 2, type: 'private', first_name: 'A' }, date: DATE, text: ' ' } }), { botId: BOT_ID })).toBeNull();
     expect(normalize(upd({ edited_message: { message_id: 1, from, chat: group, date: DATE, edit_date: DATE + 5, text: '内推' } }), { botId: BOT_ID })).toBeNull();
     expect(
       normalize(upd({ message: { message_id: 1, from, chat: group, date: DATE, sticker: { file_id: 'CAACAgIAAx', file_unique_id: 'AgAD', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '👍' } } }), {
@@ -264,14 +264,14 @@ describe('telegram adapter', () => {
     await fake.stop();
   });
 
-  it('resolves start once the long poll is running, asking only for messages and channel posts', async () => {
+  it('resolves start once the long poll is running, asking only for messages, channel posts and button presses', async () => {
     const a = make();
     await a.start(async () => {});
     await waitFor(() => fake.pollingClients === 1);
     expect(fake.callsOf('getMe')).toHaveLength(1);
     expect(fake.callsOf('deleteWebhook')).toHaveLength(1);
     const poll = fake.callsOf('getUpdates')[0]!;
-    expect(poll.payload).toMatchObject({ timeout: 5, allowed_updates: ['message', 'channel_post'] });
+    expect(poll.payload).toMatchObject({ timeout: 5, allowed_updates: ['message', 'channel_post', 'callback_query'] });
   });
 
   it('warns with instructions when privacy mode hides group messages, and never logs the token', async () => {

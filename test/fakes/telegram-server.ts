@@ -1,9 +1,12 @@
 // A loopback fake of the Telegram Bot API (https://core.telegram.org/bots/api), enough for grammY's
-// long polling and sending: getMe, deleteWebhook, getUpdates, sendMessage. Reusable by adapter,
-// end-to-end and fault tests: inject updates, read what was sent, make the next N calls fail.
+// long polling and sending: getMe, deleteWebhook, getUpdates, sendMessage, sendPhoto and
+// sendMediaGroup (multipart uploads), answerCallbackQuery, getFile and the file download route.
+// Reusable by adapter, end-to-end and fault tests: inject updates and button presses, read what was
+// sent, delete a message, serve files (honest or lying about their size), make the next N calls fail.
 // Binds 127.0.0.1 on a free port only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fieldValue, multipartBoundary, parseMultipart, type UploadedFile } from './telegram-multipart.ts';
 
 export interface FakeUser {
   id: number;
@@ -33,6 +36,37 @@ export interface SentRecord {
   messageId: number;
   at: number;
   payload: Record<string, unknown>;
+}
+
+/** A picture the fake accepted (sendPhoto, or one item of sendMediaGroup). */
+export interface PhotoRecord {
+  chatId: string;
+  messageId: number;
+  caption?: string;
+  parseMode?: string;
+  upload: UploadedFile;
+  mediaGroupId?: string;
+  replyToId?: number;
+  payload: Record<string, unknown>;
+  at: number;
+}
+
+/** A button press the fake delivered, and how the bot answered it. */
+export interface CallbackRecord {
+  id: string;
+  injectedAt: number;
+  answered?: { text?: string; at: number };
+}
+
+/** A file the fake serves through getFile and GET /file/bot<token>/<file_path>. */
+export interface FakeFile {
+  bytes: Buffer;
+  /** What getFile says file_size is (default the real size): a lie tests an early refusal or a capped read. */
+  declaredSize?: number;
+  /** Send no Content-Length (chunked), so only the byte count can stop a reader. */
+  chunked?: boolean;
+  /** Pause between 64 KiB chunks, ms; default 0. */
+  chunkDelayMs?: number;
 }
 
 /** Every call the fake saw (accepted or not), in order. */
@@ -118,6 +152,17 @@ export class TelegramFakeServer {
   private allArrivals: number[] = [];
   /** sendMessage calls answered 429 because of `floodLimits`. */
   floodRejections = 0;
+  readonly photos: PhotoRecord[] = [];
+  readonly callbacks = new Map<string, CallbackRecord>();
+  /** How long a press may wait for its answer before answerCallbackQuery is refused as too old; default 15 s. */
+  callbackAnswerWindowMs = 15_000;
+  /** File downloads: what was asked, how many bytes were written before the client stopped or it ended. */
+  readonly downloads: { path: string; bytesWritten: number; completed: boolean }[] = [];
+  private files = new Map<string, FakeFile & { path: string }>();
+  /** Messages that exist, per chat (injected or sent, not deleted): reply targets. */
+  private existing = new Map<string, Set<number>>();
+  private nextCallbackId = 1;
+  private nextMediaGroup = 1;
 
   constructor(opts: TelegramFakeOptions = {}) {
     this.flood = opts.floodLimits ? { perChatMs: 1000, groupPerMinute: 20, globalPerSecond: 30, ...opts.floodLimits } : undefined;
@@ -184,8 +229,10 @@ export class TelegramFakeServer {
     kind?: 'message' | 'channel_post' | 'edited_message';
   }): number {
     const kind = opts.kind ?? (opts.chat.type === 'channel' ? 'channel_post' : 'message');
+    const messageId = this.nextMessageId++;
+    this.remember(opts.chat.id, messageId);
     const message: Record<string, unknown> = {
-      message_id: this.nextMessageId++,
+      message_id: messageId,
       date: opts.date ?? Math.floor(Date.now() / 1000),
       chat: opts.chat,
       ...(opts.from ? { from: { is_bot: false, ...opts.from } } : {}),
@@ -194,6 +241,38 @@ export class TelegramFakeServer {
       ...opts.extra,
     };
     return this.injectUpdate({ [kind]: message });
+  }
+
+  /** The id of the message `injectMessage` created last. */
+  get lastMessageId(): number {
+    return this.nextMessageId - 1;
+  }
+
+  /** A member presses a button: under `message` (a message in a chat), or with no message (inline mode). Returns the query id. */
+  injectCallbackQuery(opts: { from: FakeUser; message?: { chat: FakeChat; message_id: number; date?: number }; data?: string; inlineMessageId?: string }): string {
+    const id = `cbq-${this.nextCallbackId++}`;
+    this.callbacks.set(id, { id, injectedAt: Date.now() });
+    this.injectUpdate({
+      callback_query: {
+        id,
+        from: { is_bot: false, ...opts.from },
+        chat_instance: '-4242',
+        ...(opts.message ? { message: { date: Math.floor(Date.now() / 1000), ...opts.message } } : {}),
+        ...(opts.inlineMessageId ? { inline_message_id: opts.inlineMessageId } : {}),
+        ...(opts.data !== undefined ? { data: opts.data } : {}),
+      },
+    });
+    return id;
+  }
+
+  /** Someone deletes a message: it can no longer be replied to. */
+  deleteMessage(chatId: string | number, messageId: number): void {
+    this.existing.get(String(chatId))?.delete(messageId);
+  }
+
+  /** Serves `file` as `fileId` (getFile) at file path `photos/<fileId>.jpg`. */
+  addFile(fileId: string, file: FakeFile): void {
+    this.files.set(fileId, { ...file, path: `photos/${fileId.replace(/[^\w-]/g, '_')}.jpg` });
   }
 
   /** Updates not yet confirmed by a getUpdates offset. */
@@ -231,9 +310,12 @@ export class TelegramFakeServer {
   // ---- HTTP ----------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const file = /^\/file\/bot([^/]+)\/(.+)$/.exec((req.url ?? '').split('?')[0] ?? '');
+    if (file) return this.download(file[1]!, decodeURIComponent(file[2]!), res);
     let payload: Record<string, unknown>;
+    let uploads: Record<string, UploadedFile> = {};
     try {
-      payload = await readPayload(req);
+      ({ payload, uploads } = await readPayload(req));
     } catch {
       this.reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
       return;
@@ -291,6 +373,14 @@ export class TelegramFakeServer {
         return this.getUpdates(payload, res, call);
       case 'sendMessage':
         return this.sendMessage(payload, answer);
+      case 'sendPhoto':
+        return this.sendPhotos(payload, uploads, answer, false);
+      case 'sendMediaGroup':
+        return this.sendPhotos(payload, uploads, answer, true);
+      case 'answerCallbackQuery':
+        return this.answerCallbackQuery(payload, answer);
+      case 'getFile':
+        return this.getFile(payload, answer);
       default:
         return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
     }
@@ -375,6 +465,10 @@ export class TelegramFakeServer {
     if (!visible.trim()) return bad('message text is empty');
     // 2026-11: the 4096 limit counts characters after entity parsing, https://core.telegram.org/bots/api#sendmessage
     if (visible.length > TELEGRAM_MAX_TEXT) return bad('message is too long');
+    const markupError = checkMarkup(payload.reply_markup);
+    if (markupError) return bad(markupError);
+    const replyTo = this.replyTarget(String(chatId), payload.reply_parameters);
+    if (replyTo === 'gone') return bad('message to be replied not found');
     const wait = this.floodWait(String(chatId), Date.now());
     if (wait !== undefined) {
       this.floodRejections++;
@@ -383,15 +477,150 @@ export class TelegramFakeServer {
     }
     const preview = payload.link_preview_options as { is_disabled?: boolean } | undefined;
     const messageId = this.nextMessageId++;
-    const date = Math.floor(Date.now() / 1000);
+    this.remember(chatId, messageId);
     this.sent.push({ chatId: String(chatId), text, parseMode, linkPreviewDisabled: preview?.is_disabled === true, messageId, at: Date.now(), payload });
-    const id = Number(chatId);
-    const chat = Number.isFinite(id) ? { id, type: id < 0 ? 'supergroup' : 'private', title: 'fake chat' } : { id: -1000000000001, type: 'channel', username: String(chatId).replace(/^@/, '') };
-    answer(200, { ok: true, result: { message_id: messageId, date, chat, from: { ...this.botUser, is_bot: true }, text: visible } });
+    answer(200, { ok: true, result: { ...this.messageBase(chatId, messageId, replyTo), text: visible } });
   }
 
-  /** Milliseconds until a send to `chat` arriving at `now` would be within the flood limits; undefined when it is (and it is counted). */
-  private floodWait(chat: string, now: number): number | undefined {
+  private messageBase(chatId: unknown, messageId: number, replyTo: number | undefined): Record<string, unknown> {
+    const id = Number(chatId);
+    const chat = Number.isFinite(id) ? { id, type: id < 0 ? 'supergroup' : 'private', title: 'fake chat' } : { id: -1000000000001, type: 'channel', username: String(chatId).replace(/^@/, '') };
+    return {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat,
+      from: { ...this.botUser, is_bot: true },
+      ...(replyTo !== undefined ? { reply_to_message: { message_id: replyTo, date: 0, chat } } : {}),
+    };
+  }
+
+  private remember(chatId: unknown, messageId: number): void {
+    const key = String(chatId);
+    const set = this.existing.get(key) ?? new Set<number>();
+    set.add(messageId);
+    this.existing.set(key, set);
+  }
+
+  /**
+   * The message a send replies to; 'gone' when it does not exist and sending without it was not
+   * allowed (2026-11, https://core.telegram.org/bots/api#replyparameters : allow_sending_without_reply
+   * "Pass True if the message should be sent even if the specified message to be replied to is not found").
+   */
+  private replyTarget(chatId: string, params: unknown): number | undefined | 'gone' {
+    if (!params || typeof params !== 'object') return undefined;
+    const p = params as { message_id?: unknown; allow_sending_without_reply?: unknown };
+    const id = toInt(p.message_id, NaN);
+    if (Number.isFinite(id) && this.existing.get(chatId)?.has(id)) return id;
+    return p.allow_sending_without_reply === true ? undefined : 'gone';
+  }
+
+  private sendPhotos(payload: Record<string, unknown>, uploads: Record<string, UploadedFile>, answer: (status: number, body: unknown) => void, group: boolean): void {
+    const bad = (description: string) => answer(400, { ok: false, error_code: 400, description: `Bad Request: ${description}` });
+    const chatId = payload.chat_id;
+    if (chatId === undefined || chatId === '') return bad('chat_id is empty');
+    type Item = { media: unknown; caption?: unknown; parse_mode?: unknown; type?: unknown };
+    const items: Item[] = group ? (Array.isArray(payload.media) ? (payload.media as Item[]) : []) : [{ media: payload.photo, caption: payload.caption, parse_mode: payload.parse_mode, type: 'photo' }];
+    // 2026-11: media "must include 2-10 items", https://core.telegram.org/bots/api#sendmediagroup
+    if (group && (items.length < 2 || items.length > 10)) return bad('wrong number of media: 2-10 items');
+    if (group && payload.reply_markup !== undefined) return bad('reply_markup is not supported in sendMediaGroup');
+    const markupError = checkMarkup(payload.reply_markup);
+    if (markupError) return bad(markupError);
+    const accepted: Omit<PhotoRecord, 'messageId' | 'at'>[] = [];
+    for (const item of items) {
+      if (item.type !== 'photo') return bad('unsupported media type in this fake');
+      const ref = typeof item.media === 'string' ? /^attach:\/\/(.+)$/.exec(item.media)?.[1] : undefined;
+      const upload = ref ? uploads[ref] : undefined;
+      if (!upload || !upload.bytes.length) return bad('wrong file identifier/HTTP URL specified (no uploaded file)');
+      // 2026-11: "The photo must be at most 10 MB in size", https://core.telegram.org/bots/api#sendphoto
+      if (upload.bytes.length > 10 * 1024 * 1024) return bad('PHOTO_INVALID_DIMENSIONS');
+      const caption = typeof item.caption === 'string' ? item.caption : undefined;
+      const parseMode = typeof item.parse_mode === 'string' ? item.parse_mode : undefined;
+      if (caption !== undefined) {
+        let visible = caption;
+        if (parseMode === 'HTML') {
+          const parsed = parseTelegramHtml(caption);
+          if ('error' in parsed) return bad(`can't parse entities: ${parsed.error}`);
+          visible = parsed.text;
+        }
+        // 2026-11: "0-1024 characters after entities parsing", https://core.telegram.org/bots/api#sendphoto
+        if (visible.length > 1024) return bad('message caption is too long');
+      }
+      accepted.push({ chatId: String(chatId), upload, payload, ...(caption !== undefined ? { caption } : {}), ...(parseMode ? { parseMode } : {}) });
+    }
+    const replyTo = this.replyTarget(String(chatId), payload.reply_parameters);
+    if (replyTo === 'gone') return bad('message to be replied not found');
+    const wait = this.floodWait(String(chatId), Date.now(), accepted.length);
+    if (wait !== undefined) {
+      this.floodRejections++;
+      const retryAfter = Math.max(1, Math.ceil(wait / 1000));
+      return answer(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
+    }
+    const mediaGroupId = group ? `mg-${this.nextMediaGroup++}` : undefined;
+    const results = accepted.map((a) => {
+      const messageId = this.nextMessageId++;
+      this.remember(chatId, messageId);
+      this.photos.push({ ...a, messageId, at: Date.now(), ...(mediaGroupId ? { mediaGroupId } : {}), ...(replyTo !== undefined ? { replyToId: replyTo } : {}) });
+      return {
+        ...this.messageBase(chatId, messageId, replyTo),
+        photo: [{ file_id: `sent-${messageId}`, file_unique_id: `u${messageId}`, width: 800, height: 600, file_size: a.upload.bytes.length }],
+        ...(a.caption !== undefined ? { caption: a.caption } : {}),
+        ...(mediaGroupId ? { media_group_id: mediaGroupId } : {}),
+      };
+    });
+    answer(200, { ok: true, result: group ? results : results[0] });
+  }
+
+  private answerCallbackQuery(payload: Record<string, unknown>, answer: (status: number, body: unknown) => void): void {
+    const record = this.callbacks.get(String(payload.callback_query_id ?? ''));
+    // 2026-11: a late or repeated answer is refused like this by Telegram (its documented time limit is unstated).
+    if (!record || record.answered || Date.now() - record.injectedAt > this.callbackAnswerWindowMs) {
+      return answer(400, { ok: false, error_code: 400, description: 'Bad Request: query is too old and response timeout expired or query ID is invalid' });
+    }
+    const text = typeof payload.text === 'string' ? payload.text : undefined;
+    // 2026-11: text "0-200 characters", https://core.telegram.org/bots/api#answercallbackquery
+    if (text !== undefined && [...text].length > 200) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: MESSAGE_TOO_LONG' });
+    record.answered = { ...(text !== undefined ? { text } : {}), at: Date.now() };
+    answer(200, { ok: true, result: true });
+  }
+
+  private getFile(payload: Record<string, unknown>, answer: (status: number, body: unknown) => void): void {
+    const id = String(payload.file_id ?? '');
+    const f = this.files.get(id);
+    if (!f) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+    const size = f.declaredSize ?? f.bytes.length;
+    // 2026-11: "bots can download files of up to 20MB in size", https://core.telegram.org/bots/api#getfile
+    if (size > 20 * 1024 * 1024) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: file is too big' });
+    answer(200, { ok: true, result: { file_id: id, file_unique_id: `u-${id}`, file_size: size, file_path: f.path } });
+  }
+
+  private async download(token: string, path: string, res: ServerResponse): Promise<void> {
+    const f = [...this.files.values()].find((x) => x.path === path);
+    if (token !== this.token || !f) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('Not Found');
+      return;
+    }
+    const record = { path, bytesWritten: 0, completed: false };
+    this.downloads.push(record);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', ...(f.chunked ? {} : { 'content-length': f.bytes.length }) });
+    for (let off = 0; off < f.bytes.length; off += 65_536) {
+      if (res.destroyed) return;
+      const chunk = f.bytes.subarray(off, off + 65_536);
+      const ok = res.write(chunk);
+      record.bytesWritten += chunk.length;
+      if (!ok) await new Promise<void>((r) => (res.once('drain', r), res.once('close', r)));
+      if (f.chunkDelayMs) await new Promise((r) => setTimeout(r, f.chunkDelayMs));
+    }
+    if (res.destroyed) return;
+    res.end();
+    record.completed = true;
+  }
+
+  /**
+   * Milliseconds until `messages` sends to `chat` arriving at `now` would be within the flood limits;
+   * undefined when they are (and they are counted). A media group counts as its number of pictures.
+   */
+  private floodWait(chat: string, now: number, messages = 1): number | undefined {
     const f = this.flood;
     if (!f) return undefined;
     const mine = this.arrivals.get(chat) ?? [];
@@ -399,13 +628,15 @@ export class TelegramFakeServer {
     const last = mine.at(-1);
     if (last !== undefined && now - last < f.perChatMs) waits.push(last + f.perChatMs - now);
     const inMinute = mine.filter((t) => now - t < 60_000);
-    if (Number(chat) < 0 && inMinute.length >= f.groupPerMinute) waits.push(inMinute[0]! + 60_000 - now);
+    if (Number(chat) < 0 && inMinute.length + messages > f.groupPerMinute) waits.push((inMinute[inMinute.length + messages - 1 - f.groupPerMinute] ?? now) + 60_000 - now);
     this.allArrivals = this.allArrivals.filter((t) => now - t < 1000);
-    if (this.allArrivals.length >= f.globalPerSecond) waits.push(this.allArrivals[0]! + 1000 - now);
-    if (waits.length) return Math.max(...waits);
-    inMinute.push(now);
+    if (this.allArrivals.length + messages > f.globalPerSecond) waits.push((this.allArrivals[this.allArrivals.length + messages - 1 - f.globalPerSecond] ?? now) + 1000 - now);
+    if (waits.length) return Math.max(...waits, 1);
+    for (let i = 0; i < messages; i++) {
+      inMinute.push(now);
+      this.allArrivals.push(now);
+    }
     this.arrivals.set(chat, inMinute);
-    this.allArrivals.push(now);
     return undefined;
   }
 
@@ -417,17 +648,41 @@ export class TelegramFakeServer {
   }
 }
 
-async function readPayload(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readPayload(req: IncomingMessage): Promise<{ payload: Record<string, unknown>; uploads: Record<string, UploadedFile> }> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const raw = Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
+  const raw = body.toString('utf8');
   const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
-  if (!raw) return query;
+  if (!raw) return { payload: query, uploads: {} };
   const type = req.headers['content-type'] ?? '';
-  if (type.includes('application/x-www-form-urlencoded')) return { ...query, ...Object.fromEntries(new URLSearchParams(raw)) };
+  const boundary = multipartBoundary(type);
+  if (boundary) {
+    const { fields, files } = parseMultipart(body, boundary);
+    const payload: Record<string, unknown> = { ...query };
+    for (const [k, v] of Object.entries(fields)) payload[k] = fieldValue(v);
+    return { payload, uploads: files };
+  }
+  if (type.includes('application/x-www-form-urlencoded')) return { payload: { ...query, ...Object.fromEntries(new URLSearchParams(raw)) }, uploads: {} };
   const parsed = JSON.parse(raw) as unknown;
   if (!parsed || typeof parsed !== 'object') throw new Error('not an object');
-  return { ...query, ...(parsed as Record<string, unknown>) };
+  return { payload: { ...query, ...(parsed as Record<string, unknown>) }, uploads: {} };
+}
+
+/**
+ * Why Telegram would refuse this reply_markup, if it would. 2026-11,
+ * https://core.telegram.org/bots/api#inlinekeyboardbutton : callback_data "1-64 bytes".
+ */
+function checkMarkup(markup: unknown): string | undefined {
+  if (markup === undefined) return undefined;
+  const rows = (markup as { inline_keyboard?: unknown } | null)?.inline_keyboard;
+  if (!Array.isArray(rows) || !rows.every(Array.isArray)) return "can't parse inline keyboard button: InlineKeyboardMarkup must be an Array of Arrays";
+  for (const b of rows.flat() as { text?: unknown; callback_data?: unknown }[]) {
+    if (typeof b?.text !== 'string' || !b.text) return 'text buttons are unallowed in the inline keyboard';
+    const bytes = typeof b.callback_data === 'string' ? Buffer.byteLength(b.callback_data) : 0;
+    if (bytes < 1 || bytes > 64) return 'BUTTON_DATA_INVALID';
+  }
+  return undefined;
 }
 
 function toInt(v: unknown, fallback: number): number {
