@@ -145,7 +145,7 @@ describe('rules fragment', () => {
     expect(Source.safeParse({ platform: 'wechat', group: 'g', ack: 'sometimes' }).success).toBe(false);
     expect(Channel.safeParse({ platform: 'wechat', chat: 'c', members: -3 }).success).toBe(false);
     expect(AlumniSettings.safeParse({ sendAt: '25:00' }).success).toBe(false);
-    const json = z.toJSONSchema(z.strictObject({ sources: z.array(Source), alumni: AlumniSettings.default(AlumniSettings.parse({})) }), { io: 'input', target: 'draft-7' }) as {
+    const json = z.toJSONSchema(z.strictObject({ sources: z.array(Source), alumni: AlumniSettings.default(AlumniSettings.parse({})) }), { io: 'input', target: 'draft-7' }) as unknown as {
       properties: { sources: { items: { properties: Record<string, unknown> } } };
     };
     expect(Object.keys(json.properties.sources.items.properties)).toEqual(expect.arrayContaining(['ack', 'hints', 'guideEvery', 'thanks']));
