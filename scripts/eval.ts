@@ -50,6 +50,17 @@ const showErrors = Number(flag('--errors') ?? 0);
 const evalDir = resolve(flag('--dir') ?? join(root, '../shared/eval'));
 const fixtureDir = join(root, 'test/fixtures/eval');
 
+// Other measurements of the same data: recruitment posters read by OCR (issue 15), and routing that
+// learns from simulated student feedback (issue 12). Each has its own report and targets.
+if (args.includes('--posters')) {
+  const r = await (await import('./eval/posters.ts')).runPosterEval({ sample: flag('--sample') ? Number(flag('--sample')) : undefined });
+  process.exit(check && !r.target.ok ? 1 : 0);
+}
+if (args.includes('--simulate-feedback')) {
+  const r = await (await import('./eval/simulate-feedback.ts')).runFeedbackSimulation({ dirs: [evalDir, fixtureDir] });
+  process.exit(check && r.targets.some((t) => !t.ok) ? 1 : 0);
+}
+
 const catalog = loadCatalog();
 // Routing-independent metrics: every class is its own college.
 const config: RoutingConfig = {

@@ -8,6 +8,7 @@ import { registerBackup } from './backup.ts';
 import { registerClassify } from './classify.ts';
 import { Context } from './context.ts';
 import { registerDigest } from './digest.ts';
+import { registerFeedback } from './feedback.ts';
 import { registerForget } from './forget.ts';
 import { registerHealth } from './health.ts';
 import { localize } from './i18n.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerDigest(program, ctx);
   registerReview(program, ctx);
   registerForget(program, ctx);
+  registerFeedback(program, ctx);
   registerStats(program, ctx);
   registerBackup(program, ctx);
   registerHealth(program, ctx);
