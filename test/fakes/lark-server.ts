@@ -374,7 +374,7 @@ export class FakeLarkServer {
       return json(200, { code: 0, msg: 'success', data: { image_key: imageKey } });
     }
     if (route === 'resource') {
-      const [, , , , messageId, , fileKey] = path.split('/').map(decodeURIComponent);
+      const [, , , , , messageId, , fileKey] = path.split('/').map(decodeURIComponent);
       if (url.searchParams.get('type') !== 'image' && url.searchParams.get('type') !== 'file') return json(400, { code: 234001, msg: 'Invalid request param.' });
       const resource = this.resources.get(`${messageId}/${fileKey}`);
       if (!resource) return json(400, { code: 234002, msg: 'No permission, or the resource was deleted.' });
