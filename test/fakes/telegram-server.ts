@@ -34,6 +34,8 @@ export interface SentRecord {
   parseMode?: string;
   linkPreviewDisabled: boolean;
   messageId: number;
+  /** The message it answers, when the reply target existed. */
+  replyToId?: number;
   at: number;
   payload: Record<string, unknown>;
 }
@@ -478,7 +480,7 @@ export class TelegramFakeServer {
     const preview = payload.link_preview_options as { is_disabled?: boolean } | undefined;
     const messageId = this.nextMessageId++;
     this.remember(chatId, messageId);
-    this.sent.push({ chatId: String(chatId), text, parseMode, linkPreviewDisabled: preview?.is_disabled === true, messageId, at: Date.now(), payload });
+    this.sent.push({ chatId: String(chatId), text, parseMode, linkPreviewDisabled: preview?.is_disabled === true, messageId, at: Date.now(), payload, ...(replyTo !== undefined ? { replyToId: replyTo } : {}) });
     answer(200, { ok: true, result: { ...this.messageBase(chatId, messageId, replyTo), text: visible } });
   }
 
