@@ -7,7 +7,7 @@
 // Replay skips lines at or below the snapshot's seq (a crash between the snapshot and the journal reset)
 // and any line that does not parse (a torn last write, never acknowledged). Values are whole records, so
 // replaying a line twice changes nothing.
-import { close, closeSync, existsSync, fdatasync, mkdirSync, open, readFileSync, write } from 'node:fs';
+import { close, closeSync, existsSync, fdatasync, mkdirSync, open, readFileSync, renameSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../store/atomic-write.ts';
@@ -42,6 +42,8 @@ export class AlumniDb {
   /** Lines skipped at open (torn or corrupt), for the log. */
   skippedLines = 0;
   private tornTail = false;
+  /** Where an unreadable snapshot was moved at open (the caller logs it). */
+  movedAside: string | undefined;
 
   private constructor(
     readonly dir: string,
@@ -68,9 +70,19 @@ export class AlumniDb {
     const snap = join(this.dir, SNAPSHOT);
     let snapSeq = 0;
     if (existsSync(snap)) {
-      const parsed = JSON.parse(readFileSync(snap, 'utf8')) as { seq: number; data: Record<string, Record<string, unknown>> };
-      snapSeq = parsed.seq;
-      for (const [c, entries] of Object.entries(parsed.data)) this.data.set(c, new Map(Object.entries(entries)));
+      try {
+        const parsed = JSON.parse(readFileSync(snap, 'utf8')) as { seq: number; data: Record<string, Record<string, unknown>> };
+        if (typeof parsed.seq !== 'number' || typeof parsed.data !== 'object' || parsed.data === null) throw new Error('not an alumni state file');
+        snapSeq = parsed.seq;
+        for (const [c, entries] of Object.entries(parsed.data)) this.data.set(c, new Map(Object.entries(entries)));
+      } catch (err) {
+        // Written atomically, so only outside hands break it. The relay must go on: the file is kept aside
+        // for a look, and the state restarts from the journal. Messages already queued are not queued again
+        // (the outbox knows their ids); records rebuild from the store's hot window.
+        if (this.opts.readOnly) throw new Error(`${snap} cannot be read (${(err as Error).message})`);
+        this.movedAside = `${snap}.unreadable-${Date.now()}`;
+        renameSync(snap, this.movedAside);
+      }
     }
     this.seq = snapSeq;
     const jf = join(this.dir, JOURNAL);

@@ -95,6 +95,7 @@ export class AlumniService {
 
   static async open(deps: AlumniDeps): Promise<AlumniService> {
     const db = await AlumniDb.open(deps.dataDir, { fsync: deps.fsync, readOnly: deps.readOnly });
+    if (db.movedAside) deps.logger.error({ file: db.movedAside }, 'alumni state unreadable: kept aside, rebuilt from the journal and the store');
     if (db.skippedLines) deps.logger.warn({ lines: db.skippedLines }, 'alumni journal: unreadable lines skipped (a write cut off by a crash)');
     return new AlumniService(db, deps);
   }

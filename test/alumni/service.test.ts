@@ -1,6 +1,6 @@
 // The alumni service over a real Store and its own durable state: records from the store, the daily
 // summary once per day across restarts, hints once per poster per post, opt-out, forget.
-import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { thanksText } from '../../src/alumni/compose.ts';
@@ -350,6 +350,24 @@ describe('failures', () => {
 });
 
 describe('durable state', () => {
+  it('an unreadable snapshot is kept aside and the relay goes on (nothing queued twice)', async () => {
+    const r = await rig({ at: '2026-11-18T12:30:00Z' });
+    const p = referral();
+    await r.store.addPost(p);
+    await deliver(r.store, 'electrical', ['电气学院2026届就业信息群'], [p], '2026-11-18T01:30:00.000Z');
+    const inStore = storeEnqueue(r.store, () => {}, () => r.clock.now);
+    const first = await AlumniService.open({ store: r.store, rules: () => r.rules, catalog: loadCatalog(), dataDir: join(r.dir, 'x'), enqueue: inStore, logger: silentLogger, now: () => r.clock.now });
+    await first.sweep();
+    await first.db.compact();
+    await first.stop();
+    writeFileSync(join(r.dir, 'x', 'alumni', 'state.json'), '{"seq": 3, "data": {"ledger": {"p": ');
+    const again = await AlumniService.open({ store: r.store, rules: () => r.rules, catalog: loadCatalog(), dataDir: join(r.dir, 'x'), enqueue: inStore, logger: silentLogger, now: () => r.clock.now });
+    open.push({ close: () => again.stop() });
+    expect(again.db.movedAside).toMatch(/state\.json\.unreadable-\d+$/);
+    await again.sweep();
+    expect(r.store.deliveries().filter((d) => d.collegeId === '@alumni')).toHaveLength(1);
+  });
+
   it('an idle sweep writes nothing to the journal', async () => {
     const r = await rig();
     await r.alumni.sweep();
