@@ -129,14 +129,14 @@ function normalizeUnsafe(event: unknown, ctx: NormalizeContext): InboundMessage 
     const post = postBody(content);
     if (post) {
       text = postToText(post, ctx);
-      for (const key of postImageKeys(post)) media.push(imageRef(messageId, key));
+      for (const key of postImageKeys(post)) if (RESOURCE_ID.test(messageId) && RESOURCE_ID.test(key)) media.push(imageRef(messageId, key));
       linkCard = postLink(post);
     }
   } else if (type === 'image') {
     // An image message's content is {"image_key": "img_…"}; nothing else is told before downloading
     // (2026-11, https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#image).
     const key = str(content, 'image_key');
-    if (key && asObject(content)) {
+    if (key && asObject(content) && RESOURCE_ID.test(key) && RESOURCE_ID.test(messageId)) {
       text = '';
       media.push(imageRef(messageId, key));
     }
@@ -168,10 +168,12 @@ function normalizeUnsafe(event: unknown, ctx: NormalizeContext): InboundMessage 
 
 /** The media ref of one picture: the message it came with and its key (both needed by the resource API). */
 export const imageRef = (messageId: string, imageKey: string): InboundMedia => ({ kind: 'image', ref: `${messageId}/${imageKey}` });
+/** Ids as Lark writes them (om_…, img_v3_…): anything else cannot name a resource, so it is not listed. */
+const RESOURCE_ID = /^[\w-]{1,300}$/;
 
 /** Splits a media ref back into message_id and image_key; undefined when it is not one of ours. */
 export function parseImageRef(ref: string): { messageId: string; imageKey: string } | undefined {
-  const m = /^([\w-]{1,200})\/([\w-]{1,300})$/.exec(ref);
+  const m = /^([\w-]{1,300})\/([\w-]{1,300})$/.exec(ref);
   return m ? { messageId: m[1]!, imageKey: m[2]! } : undefined;
 }
 
