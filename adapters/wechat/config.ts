@@ -36,6 +36,8 @@ export interface WechatConfig {
   ingestConcurrency?: number;
   /** Inbound messages waiting to be handled before new ones are refused (and logged); default 10 000. */
   maxQueuedMessages?: number;
+  /** How long fetchMedia waits for a picture's bytes; default 30 s. */
+  mediaTimeoutMs?: number;
 }
 
 /** WeChat is opt-in (a person has to scan a QR): undefined unless WECHATY_PUPPET is set or RELAY_WECHAT=1. Throws ConfigError. */

@@ -2,29 +2,37 @@
 // A person logs the bot's WeChat account in by scanning a QR code; the session is kept under
 // `${dataDir}/wechat/` so a restart resumes without a new scan until WeChat invalidates it.
 // The pieces: config.ts (env), normalize.ts (pure), snapshot.ts (wechaty Message → plain data),
-// ingest.ts (arrival order, per-group queue), rooms.ts (topic → room), send-queue.ts (pacing),
+// ingest.ts (arrival order, per-group queue), rooms.ts (topic → room), contacts.ts (private chat id →
+// person), outbound.ts (a message → sends), send-queue.ts (pacing), media.ts (inbound pictures),
 // errors.ts (wechat4u errors → AdapterError), login.ts (the QR banner). This file wires them to wechaty.
+// No buttons on the web protocol: OutboundMessage.buttons are left out and there is no onAction.
+// Private chats work only with the bot account's friends: WeChat lets only friends write to it.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WechatyBuilder, ScanStatus, qrcodeValueToImageUrl, type Contact, type Message, type Room, type Wechaty } from 'wechaty';
 import type { AdapterStatus, ObservableAdapter } from '../../src/adapter-status.ts';
 import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
 import type { Logger } from '../../src/log.ts';
-import { toPlainText } from '../../src/plain-text.ts';
-import { AdapterError, type MessageHandler, type SendResult } from '../../src/ports.ts';
-import { splitOnLines } from '../../src/split.ts';
+import { AdapterError, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
 import { DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './config.ts';
-import { DEFAULT_FREQUENCY_COOLDOWN_MS, toAdapterError } from './errors.ts';
+import { ContactDirectory } from './contacts.ts';
+import { DEFAULT_FREQUENCY_COOLDOWN_MS } from './errors.ts';
 import { Ingest, safe } from './ingest.ts';
 import { drawQr, loginInstructions } from './login.ts';
+import { DEFAULT_MEDIA_TIMEOUT_MS, fetchCapped, openPicture } from './media.ts';
 import { normalize } from './normalize.ts';
+import { planSends } from './outbound.ts';
 import { RoomDirectory } from './rooms.ts';
+import { mentionFor, resolveTarget, sendSteps } from './say.ts';
 import { SendQueue } from './send-queue.ts';
 import { snapshot } from './snapshot.ts';
 
 export { DEFAULT_PUPPET, DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, wechatConfigFromEnv, type WechatConfig } from './config.ts';
 export { DEFAULT_FREQUENCY_COOLDOWN_MS, RET_TOO_FREQUENT, toAdapterError } from './errors.ts';
-export { normalize, type WechatRawMessage } from './normalize.ts';
+export { looksLikeContactId } from './contacts.ts';
+export { fetchCapped } from './media.ts';
+export { normalize, withoutQuote, type WechatRawMessage } from './normalize.ts';
+export { planSends, type SendStep } from './outbound.ts';
 export { SendQueue } from './send-queue.ts';
 
 export interface WechatAdapterOptions {
@@ -70,6 +78,8 @@ class WechatyAdapter implements WechatAdapter {
   private readonly reconnectDelayMs: number;
   private readonly sessionDir: string;
   private readonly rooms: RoomDirectory<Room>;
+  /** Talkers seen in this login: private chats to answer, posters to @-mention. */
+  private readonly contacts = new ContactDirectory<Contact>();
   /** Inbound messages: one group's in order, groups in parallel, bounded. */
   private readonly ingest: Ingest<Message>;
   private queue: SendQueue;
@@ -176,6 +186,7 @@ class WechatyAdapter implements WechatAdapter {
       this.loggedInAt = Date.now();
       this.restarts = 0;
       this.rooms.clear(); // room ids change at every login
+      this.contacts.clear(); // and so do contact ids
       this.log.info({ user: user.name() }, `WeChat logged in as ${user.name()} / 微信已登录：${user.name()}`);
       this.setStatus({ state: 'up' });
       for (const wake of [...this.loginWaiters]) wake();
@@ -185,6 +196,7 @@ class WechatyAdapter implements WechatAdapter {
       this.loggedInAt = 0;
       this.roomListReady = false;
       this.rooms.clear();
+      this.contacts.clear();
       this.log.warn(
         { user: user.name(), reason },
         'WeChat logged out; a fresh QR code will be shown — scan it to log in again / 微信已退出登录，稍后会显示新的二维码，请重新扫码',
@@ -241,9 +253,11 @@ class WechatyAdapter implements WechatAdapter {
       return;
     }
     if (!message) {
-      this.log.debug({ type: safe(() => m.type()) }, 'wechat message ignored (not a group text/url, or our own)');
+      this.log.debug({ type: safe(() => m.type()) }, 'wechat message ignored (not a text/link/picture, our own, or an official account)');
       return;
     }
+    const talker = safe(() => m.talker());
+    if (talker) this.contacts.remember(talker);
     try {
       await handler(message);
     } catch (e) {
@@ -271,41 +285,36 @@ class WechatyAdapter implements WechatAdapter {
     });
   }
 
-  async send(chat: string, message: OutboundMessage): Promise<SendResult> {
+  async send(chat: string, message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
     if (this.stopped || !this.running) throw new AdapterError('wechat', 'send', 'adapter is not started');
-    const text = toPlainText(message);
-    const parts = splitOnLines(text, this.maxChars).filter((p) => p.trim() !== '');
-    if (!parts.length) throw new AdapterError('wechat', 'send', 'nothing to send: the message is empty', { permanent: true });
+    if (!planSends(message, this.maxChars, undefined).length) {
+      throw new AdapterError('wechat', 'send', 'nothing to send: the message is empty', { permanent: true });
+    }
     return this.queue.run(async (pace) => {
       await this.waitForLogin();
-      const room = await this.resolveRoom(chat);
-      let sent = 0;
-      let messageId: string | undefined;
-      for (const part of parts) {
-        try {
-          const said = await pace(() => room.say(part));
-          if (said) messageId = said.id;
-        } catch (e) {
-          if (!(e instanceof AdapterError)) this.rooms.clear(); // a stale room handle is one cause; look it up afresh next time
-          const err = toAdapterError(e, 'send', this.cooldownMs);
-          this.log.warn({ chat, roomId: room.id, part: sent + 1, parts: parts.length, retryAfterMs: err.retryAfterMs, err: e }, 'wechat send failed');
-          if (sent > 0) {
-            throw new AdapterError('wechat', 'send', `${err.message} (after ${sent} of ${parts.length} parts went out)`, err.opts);
-          }
-          throw err;
-        }
-        sent += 1;
-      }
-      this.log.debug({ chat, roomId: room.id, parts: parts.length, chars: text.length }, 'wechat message sent');
-      return messageId ? { messageId } : {}; // wechat4u returns no id for texts
+      const bot = this.bot;
+      if (!bot || !this.running) throw new AdapterError('wechat', 'send', 'adapter is not started');
+      const settled = this.roomListReady || (this.loggedInAt > 0 && Date.now() - this.loggedInAt > NOT_READY_GRACE_MS);
+      const target = await resolveTarget(bot, this.contacts, this.rooms, chat, settled);
+      const reply = target.room && opts.replyTo ? await mentionFor(target.room, this.contacts, opts.replyTo) : undefined;
+      const steps = planSends(message, this.maxChars, reply?.mention);
+      return sendSteps(steps, target, reply?.contact, pace, {
+        log: this.log,
+        chat,
+        cooldownMs: this.cooldownMs,
+        // a stale room handle is one cause of a failure that is not ours; look it up afresh next time
+        onFailure: (e) => {
+          if (!(e instanceof AdapterError)) this.rooms.clear();
+        },
+      });
     });
   }
 
-  private resolveRoom(chat: string): Promise<Room> {
+  /** The bytes of an inbound picture; `ref` is its message id (see media.ts for how long it stays valid). */
+  async fetchMedia(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }> {
     const bot = this.bot;
-    if (!bot || !this.running) throw new AdapterError('wechat', 'send', 'adapter is not started');
-    const settled = this.roomListReady || (this.loggedInAt > 0 && Date.now() - this.loggedInAt > NOT_READY_GRACE_MS);
-    return this.rooms.resolve(chat, (topic) => bot.Room.findAll({ topic }), settled);
+    if (this.stopped || !this.running || !bot) throw new AdapterError('wechat', 'fetchMedia', 'adapter is not started');
+    return fetchCapped(() => openPicture(bot, ref), opts.maxBytes, this.config.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS);
   }
 
   private scheduleHealthCheck(): void {

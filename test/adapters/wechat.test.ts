@@ -134,14 +134,44 @@ describe('wechat normalize', () => {
   it('reads a shared link (type 14) as title, description and url', () => {
     const m = normalize(raw({ type: 14, text: '', url: { title: '国网江苏电力校招', description: '电气类优先', url: 'https://zhaopin.sgcc.com.cn/j/1' } }));
     expect(m?.text).toBe('国网江苏电力校招\n电气类优先\nhttps://zhaopin.sgcc.com.cn/j/1');
+    expect(m?.linkCard).toEqual({ title: '国网江苏电力校招', description: '电气类优先', url: 'https://zhaopin.sgcc.com.cn/j/1' });
+    expect(normalize(raw({ type: 14, url: { title: ' 只有标题 ', description: ' ' } }))?.linkCard).toEqual({ title: '只有标题' });
     expect(normalize(raw({ type: 14, text: '', url: {} }))).toBeNull();
   });
 
-  it('drops own messages, private chats, non-text types, empty text and malformed input', () => {
+  it('reads a private text as chatType private, addressed by the talker id', () => {
+    expect(normalize(raw({ roomId: undefined, roomTopic: undefined, talkerType: types.Contact.Individual }))).toMatchObject({
+      chatType: 'private',
+      chatId: 'wxid_a',
+      chatTitle: '王磊',
+      senderId: 'wxid_a',
+      text: '南瑞集团2026届校招内推',
+    });
+  });
+
+  it('reads a picture as a media ref (the message id) with text "", keeping only sane facts', () => {
+    expect(normalize(raw({ type: types.Message.Image, text: '', image: { width: 1080, height: 1920, bytes: -1, mime: 'text/html' } }))).toMatchObject({
+      text: '',
+      media: [{ kind: 'image', ref: 'm1', width: 1080, height: 1920 }],
+    });
+    expect(normalize(raw({ type: types.Message.Image }))?.media?.[0]).toEqual({ kind: 'image', ref: 'm1' });
+  });
+
+  it('keeps only the reply of a wechat4u quote', () => {
+    const quote = '「校友内推小助手：【电气学院】今日内推\n3. 南瑞」\n- - - - - - - - - - - - - - -\n3 不对口';
+    expect(normalize(raw({ text: quote }))?.text).toBe('3 不对口');
+    expect(normalize(raw({ text: '「不是引用」就是这样' }))?.text).toBe('「不是引用」就是这样');
+    expect(normalize(raw({ text: '「校友：原文」\n- - - - - - - - - - - - - - -\n  ' }))).toBeNull(); // a quote with an empty reply
+  });
+
+  it('drops own messages, official and system accounts, other types, empty text and malformed input', () => {
     expect(normalize(raw({ self: true }))).toBeNull();
-    expect(normalize(raw({ roomId: undefined, roomTopic: undefined }))).toBeNull();
-    expect(normalize(raw({ type: types.Message.Image }))).toBeNull();
+    expect(normalize(raw({ roomId: undefined, talkerType: types.Contact.Official }))).toBeNull();
+    expect(normalize(raw({ roomId: undefined, talkerId: 'gh_3dfda90e39d6' }))).toBeNull();
+    expect(normalize(raw({ roomId: undefined, talkerId: 'weixin' }))).toBeNull();
+    expect(normalize(raw({ roomId: 42 as never }))).toBeNull(); // an odd room id is not a private chat
     expect(normalize(raw({ type: types.Message.Unknown }))).toBeNull();
+    expect(normalize(raw({ type: types.Message.Video }))).toBeNull();
     expect(normalize(raw({ text: '  \n ' }))).toBeNull();
     expect(normalize(raw({ roomTopic: '' }))).toBeNull();
     expect(normalize(raw({ date: new Date('nope') }))).toBeNull();
@@ -181,9 +211,11 @@ describe('wechat normalize is total', () => {
   const good = {
     id: fc.string({ minLength: 1, maxLength: 16 }),
     type: fc.constantFrom(7, 14, 6, 0),
-    text: fc.string({ unit: 'grapheme', maxLength: 80 }),
+    text: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 })).map(([q, r]) => `「校友：${q}」\n- - - - - - - - - - - - - - -\n${r}`)),
     self: fc.boolean(),
-    roomId: fc.string({ maxLength: 20 }).map((s) => `${s}@chatroom`),
+    roomId: fc.option(fc.string({ maxLength: 20 }).map((s) => `${s}@chatroom`), { nil: undefined }),
+    talkerType: fc.constantFrom(0, 1, 2, 3),
+    image: fc.record({ mime: fc.string({ maxLength: 12 }), bytes: fc.integer(), width: fc.double(), height: fc.nat() }, { requiredKeys: [] }),
     roomTopic: fc.string({ maxLength: 20 }),
     talkerId: fc.string({ minLength: 1, maxLength: 16 }),
     talkerName: fc.string({ maxLength: 12 }),
@@ -198,12 +230,22 @@ describe('wechat normalize is total', () => {
         const m = normalize(make() as WechatRawMessage, { aliases: a });
         if (m === null) return;
         expect(m.platform).toBe('wechat');
-        for (const k of ['id', 'chatId', 'chatTitle', 'senderId', 'senderName', 'text', 'sentAt'] as const) {
+        for (const k of ['id', 'chatId', 'chatTitle', 'senderId', 'senderName', 'sentAt'] as const) {
           expect(typeof m[k]).toBe('string');
           expect(m[k]!.trim()).not.toBe('');
         }
         expect(m.text).toBe(m.text.trim());
         expect(new Date(m.sentAt).toISOString()).toBe(m.sentAt);
+        // text is '' only for a picture, which then has exactly one media ref: its own id
+        if (m.text === '') expect(m.media).toEqual([expect.objectContaining({ kind: 'image', ref: m.id })]);
+        for (const x of m.media ?? []) {
+          for (const k of ['bytes', 'width', 'height'] as const) if (x[k] !== undefined) expect(Number.isSafeInteger(x[k]) && x[k]! > 0).toBe(true);
+          if (x.mime !== undefined) expect(x.mime).toMatch(/^image\//);
+        }
+        if (m.linkCard) expect(Object.values(m.linkCard).every((v) => typeof v === 'string' && v === v.trim() && v !== '')).toBe(true);
+        expect(m.text).not.toContain('- - - - - - - - - - - - - - -\n'); // a quote's header never reaches the core
+        if (m.chatType === 'private') expect(m.chatId).toBe(m.senderId);
+        else expect(m.chatType).toBeUndefined();
       }),
       { numRuns: 3000 },
     );
@@ -211,8 +253,8 @@ describe('wechat normalize is total', () => {
 
   it('keeps every group text from someone else, trimmed, under its topic', () => {
     const usable = fc
-      .record({ ...good, type: fc.constant(7), self: fc.constant(false), date: fc.date({ noInvalidDate: true }) })
-      .filter((r) => r.text.trim() !== '' && r.roomTopic.trim() !== '' && r.id.trim() !== '' && r.talkerId.trim() !== '');
+      .record({ ...good, text: fc.string({ unit: 'grapheme', maxLength: 80 }), roomId: good.roomId.map((r) => r ?? 'r@chatroom'), type: fc.constant(7), self: fc.constant(false), date: fc.date({ noInvalidDate: true }) })
+      .filter((r) => !r.text.startsWith('「') && r.text.trim() !== '' && r.roomTopic.trim() !== '' && r.id.trim() !== '' && r.talkerId.trim() !== '');
     fc.assert(
       fc.property(usable, (r) => {
         expect(normalize(r)).toMatchObject({ platform: 'wechat', id: r.id, chatId: r.roomTopic.trim(), text: r.text.trim(), sentAt: r.date.toISOString() });
@@ -286,19 +328,22 @@ describe('wechat adapter on wechaty + PuppetMock', () => {
     expect(lines.every((l) => l.platform === 'wechat')).toBe(true);
   });
 
-  it('reads link cards, uses the group nickname, and ignores private chats and images', async () => {
+  it('reads link cards, uses the group nickname, takes private chats, and ignores types other than text/link/picture', async () => {
     r = await rig();
     const rig_ = r;
     const alumnus = rig_.wx.member('王磊');
     rig_.wx.setRoomAlias(GROUP, alumnus, '2015届-王磊-国网江苏');
     await rig_.wx.sayPrivately('王磊', 'private hello');
-    await rig_.wx.sayType(GROUP, '王磊', types.Message.Image);
+    await rig_.wx.sayType(GROUP, '王磊', types.Message.Video);
     await rig_.wx.sayUrl(GROUP, '王磊', { title: '国网江苏电力2026届校招', description: '电气类专业优先', url: 'https://x.cn/j/1' });
-    const m = await waitFor(() => rig_.received[0]);
-    expect(m).toMatchObject({ chatId: GROUP, senderName: '2015届-王磊-国网江苏', text: '国网江苏电力2026届校招\n电气类专业优先\nhttps://x.cn/j/1' });
     await rig_.wx.say(GROUP, '王磊', 'marker');
     await waitFor(() => rig_.received.find((x) => x.text === 'marker'));
-    expect(rig_.received.map((x) => x.text)).toEqual([m.text, 'marker']);
+    await waitFor(() => rig_.received.find((x) => x.text === 'private hello')); // its own chat: not ordered with the group's
+    const [priv, link, marker, ...rest] = [...rig_.received].sort((x, y) => (x.chatType === 'private' ? -1 : y.chatType === 'private' ? 1 : 0));
+    expect(priv).toMatchObject({ chatType: 'private', chatId: alumnus.id, senderName: '王磊', text: 'private hello' });
+    expect(link).toMatchObject({ chatId: GROUP, senderName: '2015届-王磊-国网江苏', text: '国网江苏电力2026届校招\n电气类专业优先\nhttps://x.cn/j/1' });
+    expect(marker?.text).toBe('marker'); // the video was skipped
+    expect(rest).toEqual([]);
   });
 
   it('goes on after a handler error and after a message it cannot read', async () => {

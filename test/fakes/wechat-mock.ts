@@ -1,6 +1,7 @@
 // A WeChat stand-in for tests: wechaty-puppet-mock's Mocker behind a real PuppetMock, which a real
 // wechaty drives. Rooms are made by topic (ids end in "@chatroom": PuppetMock routes sends by "@"),
 // members talk in them, and what the bot says is recorded per room with timings.
+import { FileBox } from 'file-box';
 import { types } from 'wechaty';
 import { mock, PuppetMock } from 'wechaty-puppet-mock';
 
@@ -20,12 +21,18 @@ export interface WechatMockOptions {
   sendLatencyMs?: number;
 }
 
-/** One text the platform accepted from the bot. */
+/** One text (or file) the platform accepted from the bot. */
 export interface MockSend {
+  /** The room's id, or the contact's id for a private chat. */
   roomId: string;
-  /** The room's topic when the send was accepted. */
+  /** The room's topic when the send was accepted ('' for a private chat). */
   topic: string;
+  /** The text; '' for a file. */
   text: string;
+  /** Contacts the bot @-mentioned (wechaty's mentionIdList, as PuppetInterface.messageSendText gets it). */
+  mentionIds?: string[];
+  /** A file the bot sent (FileBox name and size). */
+  file?: { name: string; size: number };
   startedAt: number;
   endedAt: number;
 }
@@ -101,7 +108,23 @@ export class WechatMock {
         throw f!.error();
       }
       await sendText(conversationId, text, ...(rest as []));
-      this.sends.push({ roomId: conversationId, topic: topic ?? '', text, startedAt, endedAt: Date.now() });
+      const mentionIds = Array.isArray(rest[0]) && rest[0].length ? (rest[0] as string[]) : undefined;
+      this.sends.push({ roomId: conversationId, topic: topic ?? '', text, ...(mentionIds && { mentionIds }), startedAt, endedAt: Date.now() });
+    };
+    const sendFile = puppet.messageSendFile.bind(puppet);
+    puppet.messageSendFile = async (conversationId: string, file: Parameters<typeof sendFile>[1]) => {
+      const startedAt = Date.now();
+      const topic = this.topicOf(conversationId);
+      if (this.options.sendLatencyMs) await new Promise((r) => setTimeout(r, this.options.sendLatencyMs));
+      const failure = this.failures.findIndex((f) => f.topic === undefined || f.topic === topic);
+      if (failure >= 0) {
+        const [f] = this.failures.splice(failure, 1);
+        throw f!.error();
+      }
+      // PuppetMock re-emits what the bot says, which needs a JSON-able box (base64), as wechat4u would upload it.
+      const bytes = await file.toBuffer();
+      await sendFile(conversationId, FileBox.fromBase64(bytes.toString('base64'), file.name));
+      this.sends.push({ roomId: conversationId, topic: topic ?? '', text: '', file: { name: file.name, size: bytes.length }, startedAt, endedAt: Date.now() });
     };
     const messageUrl = puppet.messageUrl.bind(puppet);
     puppet.messageUrl = async (messageId: string) => this.urlPayloads.get(messageId) ?? messageUrl(messageId);
@@ -200,14 +223,64 @@ export class WechatMock {
     this.member(sender).say(text).to(this.self);
   }
 
+  /** An official account (公众号, wechaty types.Contact.Official) pushes a text to the bot. */
+  async officialSays(name: string, text: string): Promise<void> {
+    await this.loggedIn();
+    const id = `gh_${name}`;
+    let account = this.members.get(id);
+    if (!account) {
+      account = this.mocker.createContact({ id, name, type: types.Contact.Official } as never);
+      this.members.set(id, account);
+    }
+    account.say(text).to(this.self);
+  }
+
+  /**
+   * A member sends a picture (type Image) in `topic`, or privately when `topic` is null; returns the
+   * message id. PuppetMock serves it back through messageFile as a base64 FileBox.
+   */
+  async sayImage(topic: string | null, sender: string | { id: string; name: string }, bytes: Buffer, name = 'poster.png'): Promise<string> {
+    await this.loggedIn();
+    const member = this.member(sender);
+    const id = `mock-img-${++this.msgSeq}-${Date.now().toString(36)}`;
+    this.mocker.cacheFileBoxPayload.set(id, FileBox.fromBase64(bytes.toString('base64'), name).toJSON());
+    if (topic === null) {
+      this.mocker.MessageMock.create({ id, timestamp: Date.now(), type: types.Message.Image, talkerId: member.id, listenerId: this.self.id } as never);
+      this.puppet.emit('message', { messageId: id });
+      return id;
+    }
+    const room = this.room(topic);
+    this.join(room, member);
+    return this.emitMessage({ talkerId: member.id, roomId: room.id, type: types.Message.Image }, undefined, id);
+  }
+
+  /**
+   * A member quotes a message and answers it, as puppet-wechat4u hands a quote (appmsg 57) to wechaty:
+   * a Text whose text is 「name：quoted」, a dashed line, then the reply (message-parser-refermsg.ts).
+   */
+  async sayQuote(topic: string, sender: string | { id: string; name: string }, quoted: { name: string; text: string }, reply: string): Promise<void> {
+    await this.say(topic, sender, `「${quoted.name}：${quoted.text}」\n- - - - - - - - - - - - - - -\n${reply}`);
+  }
+
+  /** The member leaves the group. */
+  leave(topic: string, member: ContactMock): void {
+    const ids = this.room(topic).payload.memberIdList;
+    const at = ids.indexOf(member.id);
+    if (at >= 0) ids.splice(at, 1);
+  }
+
+  /** Texts the platform accepted from the bot in the private chat with `contactId`, in order. */
+  sentPrivately(contactId: string): string[] {
+    return this.sends.filter((s) => s.roomId === contactId && !s.file).map((s) => s.text);
+  }
+
   /** The bot's own account says a text in the group (as when it is used from a phone too). */
   async botSay(topic: string, text: string): Promise<void> {
     await this.loggedIn();
     this.self.say(text).to(this.room(topic));
   }
 
-  private emitMessage(p: { talkerId: string; roomId: string; type: types.Message }, link?: { title: string; description?: string; url: string }): string {
-    const id = `mock-msg-${++this.msgSeq}-${Date.now().toString(36)}`;
+  private emitMessage(p: { talkerId: string; roomId: string; type: types.Message }, link?: { title: string; description?: string; url: string }, id = `mock-msg-${++this.msgSeq}-${Date.now().toString(36)}`): string {
     if (link) this.urlPayloads.set(id, link);
     this.mocker.MessageMock.create({ id, timestamp: Date.now(), mentionIdList: [], text: '', ...p } as never);
     this.puppet.emit('message', { messageId: id });
@@ -217,7 +290,7 @@ export class WechatMock {
   /** Texts the platform accepted from the bot for groups now called `topic`, in order. */
   sentTexts(topic: string): string[] {
     const ids = new Set(this.roomsByTopic(topic).map((r) => r.id));
-    return this.sends.filter((s) => ids.has(s.roomId)).map((s) => s.text);
+    return this.sends.filter((s) => ids.has(s.roomId) && !s.file).map((s) => s.text);
   }
 
   /** The next `n` bot sends (to `topic`, or anywhere) fail with `error()` instead of going out. */
