@@ -27,7 +27,8 @@ export function normalizeAction(update: unknown, now: Date): PressedButton | nul
     if (!isObj(update) || !isObj(update.callback_query)) return null;
     const q = update.callback_query;
     const queryId = typeof q.id === 'string' && q.id ? q.id : undefined;
-    const from = isObj(q.from) && isId(q.from.id) ? q.from : undefined;
+    // User ids are positive; a press from anything else is not a person's.
+    const from = isObj(q.from) && isId(q.from.id) && q.from.id > 0 ? q.from : undefined;
     const msg = isObj(q.message) ? q.message : undefined;
     const chat = msg && isObj(msg.chat) && isId(msg.chat.id) ? msg.chat : undefined;
     const data = typeof q.data === 'string' && q.data !== '' ? q.data : undefined;
@@ -39,7 +40,7 @@ export function normalizeAction(update: unknown, now: Date): PressedButton | nul
         chatId: String(chat.id),
         userId: String(from.id),
         data,
-        ...(isId(msg.message_id) ? { messageId: String(msg.message_id) } : {}),
+        ...(isId(msg.message_id) && msg.message_id > 0 ? { messageId: String(msg.message_id) } : {}),
         at: now.toISOString(),
       },
     };

@@ -74,7 +74,8 @@ function read(update: unknown, botId: number): InboundMessage | null {
   }
   // 2026-11: `reply_to_message` is the message this one answers (within the same chat),
   // https://core.telegram.org/bots/api#message
-  const replyTo = isObj(msg.reply_to_message) && isId(msg.reply_to_message.message_id) ? String(msg.reply_to_message.message_id) : undefined;
+  // Message ids are positive; anything else is not a message the relay could find.
+  const replyTo = isObj(msg.reply_to_message) && isId(msg.reply_to_message.message_id) && msg.reply_to_message.message_id > 0 ? String(msg.reply_to_message.message_id) : undefined;
   const linkCard = isText ? linkCardOf(raw, msg.entities, msg.link_preview_options) : undefined;
   return {
     platform: 'telegram',

@@ -1,6 +1,7 @@
 // Fan-out against a fake that enforces Telegram's flood limits as requests arrive (1 s between two
 // sends to a chat, 30 sends a second in all): the real adapter with its default throttling never
 // gets a 429, and different chats are not queued behind each other.
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTelegramAdapter, DEFAULT_PER_CHAT_GAP_MS } from '../../adapters/telegram/index.ts';
 import { perChatGap } from '../../adapters/telegram/throttle.ts';
@@ -83,6 +84,36 @@ describe('telegram throttling', () => {
     const b = log.filter((l) => l.chat === 'b');
     expect(b[0]!.start).toBeLessThan(a[1]!.start);
   });
+});
+
+describe('media groups and the limits', () => {
+  it('counts a media group of 3 as 3 messages: a group budget of 4 lets the group and one text through, then holds the next', async () => {
+    // A strict fake: 4 messages a minute to a group, a media group counting as its pictures.
+    const fake = new TelegramFakeServer({ floodLimits: { groupPerMinute: 4, perChatMs: 0 } });
+    fakes.push(fake);
+    const apiRoot = await fake.start();
+    const noRefill = { maxConcurrent: 1, reservoir: 4, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 60_000, reservoirIncreaseMaximum: 4 };
+    const adapter = createTelegramAdapter(
+      { token: fake.token, apiRoot },
+      { logger: silentLogger, retry: { attempts: 0, maxDelaySeconds: 0 }, throttle: { perChatGapMs: 50, plugin: { group: noRefill } } },
+    );
+    adapters.push(adapter);
+    const chat = '-1001987650300';
+    const pic = fileURLToPath(new URL('../fixtures/posters/bytedance-backend.png', import.meta.url));
+    const images = [pic, pic, pic].map((file) => ({ file, mime: 'image/png' }));
+    await adapter.send(chat, { format: 'plain', body: '三张海报', images });
+    expect(fake.photos).toHaveLength(3);
+    expect(fake.sentTo(chat).map((s) => s.text)).toEqual(['三张海报']);
+    // The budget is spent: without the weighting the throttle would think 2 calls went out and send this at once (a 429).
+    let sent = false;
+    const pending = adapter.send(chat, { format: 'plain', body: 'held back' }).then(() => (sent = true), () => (sent = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sent).toBe(false);
+    expect(fake.floodRejections).toBe(0);
+    expect(fake.callsOf('sendMediaGroup')).toHaveLength(1); // the stand-ins never reached Telegram
+    await adapter.stop();
+    void pending;
+  }, 10_000);
 });
 
 describe('globalWindow', () => {
