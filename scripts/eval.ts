@@ -1,11 +1,21 @@
-// npm run eval [-- --dir <dir>] [--check] [--errors N]
+// npm run eval [-- --dir <dir>] [--check] [--cv] [--no-model] [--bench] [--errors N]
 // Runs the classifier over every *.jsonl in ../shared/eval (or --dir) and test/fixtures/eval, prints
 // per-file metrics, writes reports/eval.json, and with --check exits 1 when a dev target is missed.
+// A file whose rows the shipped class model (data/class-model.json) was trained on is never scored
+// with that model: it is scored by grouped 5-fold cross-validation (each fold by a model trained the
+// same way without that fold's rows, near-duplicate ads kept in one fold). --cv also prints every
+// file's numbers with the lexicon alone, for comparison; --no-model evaluates the lexicon alone;
+// --bench times classify() on every job row with and without the class model (µs/message, best of 7
+// interleaved rounds) and stops.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../src/catalog.ts';
 import { createClassifier, type RoutingConfig } from '../src/classify/index.ts';
+import { groupedFolds, trainingDocs, type LabelledRow } from '../src/classify/model/data.ts';
+import { createLinearModel, loadClassModel, type LinearModel } from '../src/classify/model/linear.ts';
+import { trainModel } from '../src/classify/model/train.ts';
+import type { Classification } from '../src/domain.ts';
 import { createJiebaTokenizer } from '../src/classify/tokenizer.ts';
 
 interface Row {
@@ -36,6 +46,8 @@ interface FileMetrics {
   openRows: number;
   openAccuracy: number | null;
   msPerRow: number;
+  /** Scored by grouped cross-validation: the shipped model has seen these rows. */
+  crossValidated: boolean;
   errors: { id: string; kind: string; text: string; gold: string[]; got: string[]; jobScore: number }[];
 }
 
@@ -46,6 +58,9 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const check = args.includes('--check');
+const compare = args.includes('--cv');
+const noModel = args.includes('--no-model');
+const CV_FOLDS = 5;
 const showErrors = Number(flag('--errors') ?? 0);
 const evalDir = resolve(flag('--dir') ?? join(root, '../shared/eval'));
 const fixtureDir = join(root, 'test/fixtures/eval');
@@ -67,7 +82,12 @@ const config: RoutingConfig = {
   threshold: 0.5,
   colleges: [...catalog.classes.keys()].map((code) => ({ id: code, classes: [code], majors: [], keywords: [], excludeKeywords: [], openToAll: false })),
 };
-const classifier = createClassifier(catalog, config, createJiebaTokenizer([]));
+const tokenizer = createJiebaTokenizer([]);
+const shipped = noModel ? null : loadClassModel();
+const classifier = createClassifier(catalog, config, tokenizer, shipped);
+const lexiconOnly = compare ? createClassifier(catalog, config, tokenizer, null) : undefined;
+/** Rows the shipped model was trained on. */
+const seen = new Set((shipped?.file.training.sources ?? []).flatMap((s) => s.ids ?? []));
 const now = new Date('2026-11-21T12:00:00+08:00');
 
 const files = [evalDir, fixtureDir].flatMap((dir) =>
@@ -78,19 +98,63 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+if (args.includes('--bench')) {
+  // Interleaved rounds, best of each: the machine is shared, and the minimum is the least disturbed run.
+  const texts = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Row)).filter((r) => r.isJob).map((r) => r.text);
+  const withModel = createClassifier(catalog, config, tokenizer, loadClassModel());
+  const without = createClassifier(catalog, config, tokenizer, null);
+  const best = { model: Infinity, lexicon: Infinity };
+  for (const c of [withModel, without]) for (const t of texts) c.classify(t, now); // warm-up (jieba, JIT)
+  for (let round = 0; round < 7; round++) {
+    for (const [key, c] of [['lexicon', without], ['model', withModel]] as const) {
+      const started = performance.now();
+      for (const t of texts) c.classify(t, now);
+      best[key] = Math.min(best[key], ((performance.now() - started) * 1000) / texts.length);
+    }
+  }
+  console.log(`classify() on ${texts.length} job rows, µs/message (best of 7): lexicon only ${best.lexicon.toFixed(1)}, with the class model ${best.model.toFixed(1)} (+${(best.model - best.lexicon).toFixed(1)})`);
+  process.exit(0);
+}
+
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
 const results: FileMetrics[] = [];
+const loaded = files.map((file) => ({
+  name: basename(file),
+  rows: readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Row),
+}));
+const seenRows: LabelledRow[] = loaded.flatMap((f) => f.rows.filter((r) => seen.has(r.id)));
 
-for (const file of files) {
-  const rows = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Row);
-  const name = basename(file);
+/**
+ * Classifies a file's rows the honest way: with the shipped model, unless it was trained on some of
+ * them; then each of CV_FOLDS grouped folds with a model trained like the shipped one on every seen row
+ * outside that fold.
+ */
+function classifyAll(name: string, rows: Row[]): { results: Classification[]; cv: boolean } {
+  if (!shipped || !rows.some((r) => seen.has(r.id))) return { results: rows.map((r) => classifier.classify(r.text, now)), cv: false };
+  const folds = groupedFolds(rows.map((r) => r.text), CV_FOLDS, shipped.file.training.seed);
+  const out = new Array<Classification>(rows.length);
+  const classes = shipped.classes;
+  const { seed, epochs, l2, rate, prune } = shipped.file.training;
+  for (let f = 0; f < CV_FOLDS; f++) {
+    process.stderr.write(`\r${name}: cross-validation fold ${f + 1}/${CV_FOLDS}`);
+    const held = new Set(rows.filter((_, i) => folds[i] === f).map((r) => r.id));
+    const trained = trainModel(trainingDocs(catalog, seenRows.filter((r) => !held.has(r.id))), classes, { seed, epochs, l2, rate, prune });
+    const model: LinearModel = createLinearModel({ ...trained, training: { ...shipped.file.training, sources: [] } });
+    const foldClassifier = createClassifier(catalog, config, tokenizer, model);
+    rows.forEach((r, i) => {
+      if (folds[i] === f) out[i] = foldClassifier.classify(r.text, now);
+    });
+  }
+  process.stderr.write(`\r${' '.repeat(60)}\r`);
+  return { results: out, cv: true };
+}
+
+function score(name: string, rows: Row[], classified: Classification[]): FileMetrics {
   let jobRows = 0, detected = 0, notJobRows = 0, fp = 0, scamRows = 0, scamTaken = 0, scamFlagged = 0, heldAsScam = 0;
   let tp = 0, predicted = 0, gold = 0, top1Hits = 0, top1Rows = 0, openRows = 0, openOk = 0;
   const errors: FileMetrics['errors'] = [];
-  const started = performance.now();
   rows.forEach((row, i) => {
-    if (rows.length > 300 && i % 100 === 0) process.stderr.write(`\r${name} ${i}/${rows.length}`);
-    const c = classifier.classify(row.text, now);
+    const c = classified[i]!;
     const got = c.classes.map((x) => x.code);
     const miss = (kind: string): void => {
       errors.push({ id: row.id, kind, text: row.text.slice(0, 160), gold: row.majorClasses, got, jobScore: c.jobScore });
@@ -127,10 +191,9 @@ for (const file of files) {
     gold += goldSet.size;
     tp += got.filter((g) => goldSet.has(g)).length;
   });
-  if (rows.length > 300) process.stderr.write(`\r${' '.repeat(40)}\r`);
   const precision = ratio(tp, predicted);
   const recall = ratio(tp, gold);
-  results.push({
+  return {
     file: name,
     rows: rows.length,
     jobRows,
@@ -148,14 +211,31 @@ for (const file of files) {
     top1: ratio(top1Hits, top1Rows),
     openRows,
     openAccuracy: ratio(openOk, openRows),
-    msPerRow: (performance.now() - started) / Math.max(1, rows.length),
+    msPerRow: 0,
+    crossValidated: false,
     errors,
-  });
+  };
+}
+
+const lexiconResults: FileMetrics[] = [];
+for (const { name, rows } of loaded) {
+  const started = performance.now();
+  const { results: classified, cv } = classifyAll(name, rows);
+  const ms = (performance.now() - started) / Math.max(1, rows.length);
+  results.push({ ...score(name, rows, classified), msPerRow: cv ? Number.NaN : ms, crossValidated: cv });
+  if (lexiconOnly) lexiconResults.push(score(name, rows, rows.map((r) => lexiconOnly.classify(r.text, now))));
 }
 
 const pct = (x: number | null, digits = 1): string => (x === null ? '   -  ' : `${(x * 100).toFixed(digits).padStart(5)}%`);
-for (const r of results) {
-  console.log(`\n${r.file}  (${r.rows} rows, ${r.msPerRow.toFixed(3)} ms/row)`);
+const classLine = (r: FileMetrics): string =>
+  `classes P ${pct(r.classPrecision)} R ${pct(r.classRecall)} F1 ${pct(r.classF1)}   top-1 ${pct(r.top1)}` +
+  (r.openRows ? `   open-to-any ${pct(r.openAccuracy)} of ${r.openRows}` : '');
+console.log(shipped ? `class model: ${shipped.file.training.sources.map((s) => `${s.name} (${s.rows})`).join(', ')}` : 'class model: none (lexicon only)');
+for (const [i, r] of results.entries()) {
+  const how = r.crossValidated ? `${CV_FOLDS}-fold grouped cross-validation: the class model was trained on these rows` : `${r.msPerRow.toFixed(3)} ms/row`;
+  console.log(`\n${r.file}  (${r.rows} rows, ${how})`);
+  const lex = lexiconResults[i];
+  if (lex?.jobRows) console.log(`  lexicon only:    ${classLine(lex)}`);
   if (r.jobRows) {
     console.log(`  detection recall ${pct(r.detectionRecall, 2)}   classes P ${pct(r.classPrecision)} R ${pct(r.classRecall)} F1 ${pct(r.classF1)}   top-1 ${pct(r.top1)}` +
       (r.openRows ? `   open-to-any ${pct(r.openAccuracy)} of ${r.openRows}` : ''));
@@ -197,6 +277,9 @@ for (const t of targets) console.log(`  ${t.ok ? 'ok  ' : 'MISS'} ${t.what}`);
 
 mkdirSync(join(root, 'reports'), { recursive: true });
 const reportPath = join(root, 'reports/eval.json');
-writeFileSync(reportPath, JSON.stringify({ evalDir, generatedAt: new Date().toISOString(), targets, files: results }, null, 2));
+writeFileSync(
+  reportPath,
+  JSON.stringify({ evalDir, generatedAt: new Date().toISOString(), classModel: shipped ? shipped.file.training : null, targets, files: results, lexiconOnly: lexiconResults.length ? lexiconResults : undefined }, null, 2),
+);
 console.log(`\nreport: ${reportPath}`);
 if (check && targets.some((t) => !t.ok)) process.exit(1);

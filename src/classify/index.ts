@@ -9,6 +9,8 @@ import { OPEN_TO_ALL_TERMS } from './detect-terms.ts';
 import { createFieldExtractor } from './extract.ts';
 import { MAJOR_ALIASES } from './major-aliases.ts';
 import { createMajorClassifier, type WordSpans } from './majors.ts';
+import { combineWithModel } from './model/combine.ts';
+import { loadClassModel, type LinearModel } from './model/linear.ts';
 import { lazyWords } from './word-spans.ts';
 import { foldWidth } from './normalize.ts';
 import { createRouter, type CollegeRoute, type Route, type RoutingConfig } from './routing.ts';
@@ -27,7 +29,11 @@ export interface Classifier {
 /** Referrals are short; a pasted 1 MB log is judged on its head, which keeps classify O(1) in the worst case. */
 export const MAX_CLASSIFIED_CHARS = 20_000;
 
-export function createClassifier(catalog: Catalog, config: RoutingConfig, tokenizer: Tokenizer): Classifier {
+/**
+ * `model`: the class model that ranks the classes a post implies without naming them (model/); the
+ * shipped data/class-model.json unless given, none when null.
+ */
+export function createClassifier(catalog: Catalog, config: RoutingConfig, tokenizer: Tokenizer, model: LinearModel | null = loadClassModel()): Classifier {
   // Every stage's term tables in one automaton: each message is scanned once, up front.
   const terms = new TermTables();
   const detect = createDetector(terms);
@@ -41,6 +47,7 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
     terms,
   );
   terms.build(); // here, not at the first message
+  const classNames = new Map([...catalog.classes].map(([code, c]) => [code, c.name]));
 
   return {
     classify(input, now, timeZone = 'Asia/Shanghai') {
@@ -69,8 +76,9 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
       // jieba is the costliest step: cut only the runs where a short term needs its word boundaries.
       const wordsOf = (): WordSpans => lazyWords(folded, tokenizer);
       const major = majors(folded, wordsOf, scan);
+      const ranked = model ? combineWithModel(major, model, folded, classNames) : major.classes;
       // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
-      const classes = openToAll ? major.classes.filter((c) => major.named.includes(c.code)) : major.classes;
+      const classes = openToAll ? ranked.filter((c) => major.named.includes(c.code)) : ranked;
       const isJob = !detection.isScam && detection.jobScore >= threshold;
       // Chat and news go nowhere; a suspected scam keeps its routes so an admin can release it.
       const routing =

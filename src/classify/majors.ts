@@ -28,12 +28,15 @@ export interface MajorResult {
   /** Catalog major codes named in the post (for routing by major). */
   majorCodes: string[];
   explicit: boolean;
+  /** The classes come from a requirement naming majors ('专业要求：…'), not from roles and duties. */
+  requirement: boolean;
   /** Classes whose majors the post names in any way (required, preferred or unmistakable). */
   named: string[];
 }
 
 const EXPLICIT_IN_CONTEXT = 0.97;
-const EXPLICIT_ELSEWHERE = 0.9;
+/** Confidence of a class whose major the post names outside a requirement (unmistakably). */
+export const EXPLICIT_ELSEWHERE = 0.9;
 /** Implicit classes below this many points are not reported. */
 const MIN_IMPLICIT_SCORE = 2.5;
 /** Another implicit class must be this close to the first. */
@@ -233,7 +236,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
         .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: EXPLICIT_IN_CONTEXT, evidence: ev, support: scores?.get(code) ?? 0 }))
         .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
         .map(({ support: _support, ...c }) => c);
-      return { classes, majorCodes: [...majorCodes], explicit: true, named: [...named] };
+      return { classes, majorCodes: [...majorCodes], explicit: true, requirement: true, named: [...named] };
     }
     const { scores, evidence, specific, specificTerms } = roleVotes(text, words, aliasHints);
     // Names the post states outside a requirement add to what the duties say, rather than replace it:
@@ -265,7 +268,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
         classes.push({ code, name: classNames.get(code) ?? code, confidence, evidence: evidence.get(code) ?? [] });
       }
     }
-    return { classes, majorCodes: [...majorCodes], explicit: elsewhereHits.size > 0, named: [...named] };
+    return { classes, majorCodes: [...majorCodes], explicit: elsewhereHits.size > 0, requirement: false, named: [...named] };
   };
 }
 

@@ -22,6 +22,8 @@ const MODEL_VETO = 0.03;
 /** With no lexicon evidence at all, the model's first class needs this probability. */
 const MODEL_ALONE = 0.2;
 const MAX_CLASSES = 4;
+/** Evidence kinds of a name the post states (majors.ts). */
+const NAME_KINDS = /^(?:major-name|class-name|alias)/;
 /** Top features shown as a model class's evidence. */
 const EXPLAINED_TERMS = 4;
 
@@ -34,6 +36,8 @@ export interface LexiconClasses {
 export function combineWithModel(lexicon: LexiconClasses, model: LinearModel, folded: string, classNames: ReadonlyMap<string, string>): ClassScore[] {
   if (lexicon.requirement) return lexicon.classes;
   const features = postFeatures(folded);
+  // With no feature it knows, the model's probabilities are its prior: they say nothing about the post.
+  if (model.known(features) === 0) return lexicon.classes;
   const probs = model.predict(features, 0.01);
   if (probs.length === 0) return lexicon.classes;
   const p = new Map(probs.map((x) => [x.code, x.p]));
@@ -44,8 +48,10 @@ export function combineWithModel(lexicon: LexiconClasses, model: LinearModel, fo
   const ranked = [...blended].sort((a, b) => b[1] - a[1]);
   const top = ranked[0]![1];
 
-  // Named unmistakably (outside a requirement): kept whatever the model says, in blended order.
-  const stated = new Set(lexicon.classes.filter((c) => c.confidence >= EXPLICIT_ELSEWHERE).map((c) => c.code));
+  // Classes the post names (a major, a class, an alias; preferred or not) are kept whatever the model
+  // says, in blended order. A broad list's classes carry no name evidence (majors.ts makes them
+  // preferences the duties choose among), so the blend chooses among them too.
+  const stated = new Set(lexicon.classes.filter((c) => c.confidence >= EXPLICIT_ELSEWHERE || c.evidence.some((e) => NAME_KINDS.test(e.kind))).map((c) => c.code));
   const out: ClassScore[] = [];
   for (const [code, score] of ranked) {
     const mp = p.get(code) ?? 0;

@@ -38,6 +38,8 @@ export interface ClassProbability {
 export interface LinearModel {
   readonly classes: readonly string[];
   readonly file: ModelFile;
+  /** How many of the post's features the model has weights for (0: it knows nothing about the post). */
+  known(features: readonly string[]): number;
   /** Class probabilities for the post's features, highest first, down to `min`. */
   predict(features: readonly string[], min?: number): ClassProbability[];
   /** The features that raise `code` most in this post, as readable terms (bigrams, words), strongest first. */
@@ -78,6 +80,11 @@ export function createLinearModel(file: ModelFile): LinearModel {
   return {
     classes: file.classes,
     file,
+    known(features) {
+      let n = 0;
+      for (const f of features) if (rows.has(f)) n++;
+      return n;
+    },
     predict(features, min = 0.01) {
       const z = logits(features);
       let max = -Infinity;
