@@ -108,7 +108,7 @@ export class ActionDesk {
   answer(data: unknown, handler: ActionHandler | undefined): Promise<CardReply> {
     const id = callbackId(data);
     const known = id ? this.answers.get(id) : undefined;
-    if (known) return known;
+    if (known !== undefined) return known;
     const reply = this.run(data, handler);
     if (id) {
       this.answers.set(id, reply);

@@ -64,10 +64,13 @@ export function serveResource(res: ServerResponse, r: FakeResource): void {
   next();
 }
 
-export function parseJson(raw: string): Record<string, any> | undefined {
+// biome-ignore lint/suspicious/noExplicitAny: the fake reads loose JSON bodies field by field
+type Loose = Record<string, any>;
+
+export function parseJson(raw: string): Loose | undefined {
   try {
     const v: unknown = JSON.parse(raw);
-    return typeof v === 'object' && v !== null ? (v as Record<string, any>) : undefined;
+    return typeof v === 'object' && v !== null ? (v as Loose) : undefined;
   } catch {
     return undefined;
   }
@@ -75,7 +78,7 @@ export function parseJson(raw: string): Record<string, any> | undefined {
 
 /** Plain text of a message content as a reader sees it: text as is; a post's title and paragraphs. */
 export function contentText(msgType: string, content: unknown): string {
-  const c = content as Record<string, any>;
+  const c = content as Loose;
   if (msgType === 'text') return typeof c?.text === 'string' ? c.text : '';
   if (msgType === 'image') return `[image ${c?.image_key ?? ''}]`;
   if (msgType === 'interactive') return larkCardToText(JSON.stringify(c));

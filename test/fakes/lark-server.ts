@@ -366,7 +366,7 @@ export class FakeLarkServer {
       // image_type and image; at most 10 MB, not empty.
       const form = parseMultipart(rawBytes, req.headers['content-type'] ?? '');
       const image = form.get('image');
-      if (!form || form.get('image_type')?.data.toString() !== 'message' || !image) return json(400, { code: 99992402, msg: 'field validation failed: image_type, image' });
+      if (form.get('image_type')?.data.toString() !== 'message' || !image) return json(400, { code: 99992402, msg: 'field validation failed: image_type, image' });
       if (image.data.length === 0) return json(400, { code: 234010, msg: 'File size cannot be 0.' });
       if (image.data.length > 10 * 1024 * 1024) return json(400, { code: 234006, msg: 'The file size exceed the max value.' });
       const imageKey = `img_v3_${randomBytes(8).toString('hex')}`;
@@ -386,25 +386,21 @@ export class FakeLarkServer {
       if (this.withdrawn.has(parentId)) return json(400, { code: 230011, msg: 'The message was withdrawn.' });
       const parent = this.sent.find((m) => m.messageId === parentId);
       if (this.deleted.has(parentId) || (!parent && !parentId.startsWith('om_'))) return json(400, { code: 231003, msg: 'The message is not found, maybe not exist or deleted.' });
-      return this.record(json, raw, body, parent?.receiveId ?? `chat-of-${parentId}`, 'chat_id', parentId);
+      const answer = this.record(raw, body, parent?.receiveId ?? `chat-of-${parentId}`, 'chat_id', parentId);
+      return json(answer.status, answer.body);
     }
     // route === 'messages'
     const receiveIdType = url.searchParams.get('receive_id_type') ?? '';
     if (!receiveIdType) return json(400, { code: 99992402, msg: 'field validation failed: receive_id_type is required' });
     if (typeof body?.receive_id !== 'string') return json(400, { code: 99992402, msg: 'field validation failed' });
-    return this.record(json, raw, body, body.receive_id, receiveIdType);
+    const answer = this.record(raw, body, body.receive_id, receiveIdType);
+    return json(answer.status, answer.body);
   }
 
   /** A new message (create, or a reply to `replyTo`), deduped by uuid; answers as Lark does. */
-  private record(
-    json: (status: number, body: unknown) => void,
-    raw: string,
-    body: Record<string, any> | undefined,
-    receiveId: string,
-    receiveIdType: string,
-    replyTo?: string,
-  ): void {
-    if (typeof body?.msg_type !== 'string' || typeof body?.content !== 'string') {
+  private record(raw: string, body: Record<string, unknown> | undefined, receiveId: string, receiveIdType: string, replyTo?: string): { status: number; body: unknown } {
+    const json = (status: number, b: unknown) => ({ status, body: b });
+    if (typeof body?.msg_type !== 'string' || typeof body.content !== 'string') {
       return json(400, { code: 99992402, msg: 'field validation failed' });
     }
     const limit = body.msg_type === 'text' ? 150 * 1024 : 30 * 1024;
