@@ -4,7 +4,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AckTracker, createTelegramAdapter, type TelegramAdapterOptions } from '../../adapters/telegram/index.ts';
-import type { InboundMessage } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { ChatAdapter } from '../../src/ports.ts';
 import { type FakeChat, TelegramFakeServer } from '../fakes/telegram-server.ts';

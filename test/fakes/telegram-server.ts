@@ -6,7 +6,9 @@
 // Binds 127.0.0.1 on a free port only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fieldValue, multipartBoundary, parseMultipart, type UploadedFile } from './telegram-multipart.ts';
+import { type Answer, checkMarkup, parseTelegramHtml, readPayload, toInt, type UploadedFile } from './telegram-wire.ts';
+
+export { parseTelegramHtml } from './telegram-wire.ts';
 
 export interface FakeUser {
   id: number;
@@ -129,8 +131,6 @@ export interface TelegramFakeOptions {
 }
 
 export const TELEGRAM_MAX_TEXT = 4096;
-
-const TELEGRAM_HTML_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'a', 'code', 'pre', 'tg-spoiler', 'span', 'blockquote', 'tg-emoji']);
 
 export class TelegramFakeServer {
   readonly token: string;
@@ -326,9 +326,10 @@ export class TelegramFakeServer {
     const method = match?.[2] ?? '';
     const call: CallRecord = { method, payload, at: Date.now() };
     this.calls.push(call);
-    const answer = (status: number, body: unknown) => {
+    const answer: Answer = (status, body) => {
       call.status = status;
       this.reply(res, status, body);
+      return undefined;
     };
     if (!match) return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
     if (match[1] !== this.token) return answer(401, { ok: false, error_code: 401, description: 'Unauthorized' });
@@ -450,7 +451,7 @@ export class TelegramFakeServer {
     for (const w of [...this.waiters]) if (this.available(w.offset, w.limit).length) this.answerWaiter(w);
   }
 
-  private sendMessage(payload: Record<string, unknown>, answer: (status: number, body: unknown) => void): void {
+  private sendMessage(payload: Record<string, unknown>, answer: Answer): undefined {
     const bad = (description: string) => answer(400, { ok: false, error_code: 400, description: `Bad Request: ${description}` });
     const chatId = payload.chat_id;
     if (chatId === undefined || chatId === '') return bad('chat_id is empty');
@@ -516,7 +517,7 @@ export class TelegramFakeServer {
     return p.allow_sending_without_reply === true ? undefined : 'gone';
   }
 
-  private sendPhotos(payload: Record<string, unknown>, uploads: Record<string, UploadedFile>, answer: (status: number, body: unknown) => void, group: boolean): void {
+  private sendPhotos(payload: Record<string, unknown>, uploads: Record<string, UploadedFile>, answer: Answer, group: boolean): undefined {
     const bad = (description: string) => answer(400, { ok: false, error_code: 400, description: `Bad Request: ${description}` });
     const chatId = payload.chat_id;
     if (chatId === undefined || chatId === '') return bad('chat_id is empty');
@@ -532,7 +533,7 @@ export class TelegramFakeServer {
       if (item.type !== 'photo') return bad('unsupported media type in this fake');
       const ref = typeof item.media === 'string' ? /^attach:\/\/(.+)$/.exec(item.media)?.[1] : undefined;
       const upload = ref ? uploads[ref] : undefined;
-      if (!upload || !upload.bytes.length) return bad('wrong file identifier/HTTP URL specified (no uploaded file)');
+      if (!upload?.bytes.length) return bad('wrong file identifier/HTTP URL specified (no uploaded file)');
       // 2026-11: "The photo must be at most 10 MB in size", https://core.telegram.org/bots/api#sendphoto
       if (upload.bytes.length > 10 * 1024 * 1024) return bad('PHOTO_INVALID_DIMENSIONS');
       const caption = typeof item.caption === 'string' ? item.caption : undefined;
@@ -572,7 +573,7 @@ export class TelegramFakeServer {
     answer(200, { ok: true, result: group ? results : results[0] });
   }
 
-  private answerCallbackQuery(payload: Record<string, unknown>, answer: (status: number, body: unknown) => void): void {
+  private answerCallbackQuery(payload: Record<string, unknown>, answer: Answer): undefined {
     const record = this.callbacks.get(String(payload.callback_query_id ?? ''));
     // 2026-11: a late or repeated answer is refused like this by Telegram (its documented time limit is unstated).
     if (!record || record.answered || Date.now() - record.injectedAt > this.callbackAnswerWindowMs) {
@@ -585,7 +586,7 @@ export class TelegramFakeServer {
     answer(200, { ok: true, result: true });
   }
 
-  private getFile(payload: Record<string, unknown>, answer: (status: number, body: unknown) => void): void {
+  private getFile(payload: Record<string, unknown>, answer: Answer): undefined {
     const id = String(payload.file_id ?? '');
     const f = this.files.get(id);
     if (!f) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
@@ -610,7 +611,12 @@ export class TelegramFakeServer {
       const chunk = f.bytes.subarray(off, off + 65_536);
       const ok = res.write(chunk);
       record.bytesWritten += chunk.length;
-      if (!ok) await new Promise<void>((r) => (res.once('drain', r), res.once('close', r)));
+      if (!ok) {
+        await new Promise<void>((r) => {
+          res.once('drain', r);
+          res.once('close', r);
+        });
+      }
       if (f.chunkDelayMs) await new Promise((r) => setTimeout(r, f.chunkDelayMs));
     }
     if (res.destroyed) return;
@@ -648,75 +654,4 @@ export class TelegramFakeServer {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
     res.end(json);
   }
-}
-
-async function readPayload(req: IncomingMessage): Promise<{ payload: Record<string, unknown>; uploads: Record<string, UploadedFile> }> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const body = Buffer.concat(chunks);
-  const raw = body.toString('utf8');
-  const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
-  if (!raw) return { payload: query, uploads: {} };
-  const type = req.headers['content-type'] ?? '';
-  const boundary = multipartBoundary(type);
-  if (boundary) {
-    const { fields, files } = parseMultipart(body, boundary);
-    const payload: Record<string, unknown> = { ...query };
-    for (const [k, v] of Object.entries(fields)) payload[k] = fieldValue(v);
-    return { payload, uploads: files };
-  }
-  if (type.includes('application/x-www-form-urlencoded')) return { payload: { ...query, ...Object.fromEntries(new URLSearchParams(raw)) }, uploads: {} };
-  const parsed = JSON.parse(raw) as unknown;
-  if (!parsed || typeof parsed !== 'object') throw new Error('not an object');
-  return { payload: { ...query, ...(parsed as Record<string, unknown>) }, uploads: {} };
-}
-
-/**
- * Why Telegram would refuse this reply_markup, if it would. 2026-11,
- * https://core.telegram.org/bots/api#inlinekeyboardbutton : callback_data "1-64 bytes".
- */
-function checkMarkup(markup: unknown): string | undefined {
-  if (markup === undefined) return undefined;
-  const rows = (markup as { inline_keyboard?: unknown } | null)?.inline_keyboard;
-  if (!Array.isArray(rows) || !rows.every(Array.isArray)) return "can't parse inline keyboard button: InlineKeyboardMarkup must be an Array of Arrays";
-  for (const b of rows.flat() as { text?: unknown; callback_data?: unknown }[]) {
-    if (typeof b?.text !== 'string' || !b.text) return 'text buttons are unallowed in the inline keyboard';
-    const bytes = typeof b.callback_data === 'string' ? Buffer.byteLength(b.callback_data) : 0;
-    if (bytes < 1 || bytes > 64) return 'BUTTON_DATA_INVALID';
-  }
-  return undefined;
-}
-
-function toInt(v: unknown, fallback: number): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() ? Number(v) : NaN;
-  return Number.isFinite(n) ? Math.trunc(n) : fallback;
-}
-
-/** Zero or more `name`, `name="…"`, `name='…'` or `name=bare`; no `<` inside a value. */
-const ATTRIBUTES = /^(?:\s+[a-zA-Z][\w-]*(?:\s*=\s*(?:"[^"<]*"|'[^'<]*'|[^\s"'<>=`]+))?)*\s*$/;
-
-/** The visible text of Telegram HTML, or why Telegram would refuse it (unknown/unbalanced tags, bare `&`). */
-export function parseTelegramHtml(html: string): { text: string } | { error: string } {
-  const stack: string[] = [];
-  let text = '';
-  const re = /<(\/?)([a-zA-Z][\w-]*)([^<>]*)>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]|[^<>&]+/g;
-  for (const m of html.matchAll(re)) {
-    const [whole, closing, tag, attrs, entity] = m;
-    if (tag) {
-      const name = tag.toLowerCase();
-      if (!TELEGRAM_HTML_TAGS.has(name)) return { error: `unsupported start tag "${name}" at byte offset ${m.index}` };
-      if (!ATTRIBUTES.test(attrs ?? '') || (closing && attrs?.trim())) return { error: `malformed tag "${name}" at byte offset ${m.index}` };
-      if (!closing && name === 'a' && !/\shref\s*=/.test(attrs ?? '')) return { error: `a link without href at byte offset ${m.index}` };
-      if (closing) {
-        if (stack.pop() !== name) return { error: `unmatched end tag at byte offset ${m.index}, expected "</${stack.at(-1) ?? ''}>", found "</${name}>"` };
-      } else stack.push(name);
-    } else if (entity) {
-      text += entity === 'lt' ? '<' : entity === 'gt' ? '>' : entity === 'amp' ? '&' : entity === 'quot' ? '"' : String.fromCodePoint(entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10));
-    } else if (whole === '<' || whole === '&' || whole === '>') {
-      if (whole !== '>') return { error: `unexpected "${whole}" at byte offset ${m.index}` };
-      text += whole;
-    } else text += whole;
-  }
-  if (stack.length) return { error: `can't find end tag corresponding to start tag "${stack.at(-1)}"` };
-  return { text };
 }
