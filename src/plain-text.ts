@@ -20,7 +20,10 @@ export function larkCardToText(body: string): string {
   const out: string[] = [];
   const walk = (v: unknown, depth: number): void => {
     if (depth > 64 || v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) return v.forEach((x) => walk(x, depth + 1));
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, depth + 1);
+      return;
+    }
     const o = v as Record<string, unknown>;
     if (typeof o.content === 'string' && (o.tag === 'plain_text' || o.tag === 'lark_md' || o.tag === 'markdown')) out.push(o.content);
     for (const [k, x] of Object.entries(o)) if (k !== 'content' || typeof x !== 'string') walk(x, depth + 1);

@@ -149,7 +149,7 @@ export class Store {
     record.c = this.state.counters; // callers pass a fresh literal: no copy
     const done = this.journal.append(record);
     this.maybeCompact();
-    await (format ? Promise.all([done, format]) : done);
+    await (format !== undefined ? Promise.all([done, format]) : done);
   }
 
   /**
@@ -390,13 +390,13 @@ export class Store {
 
   /** Moves whole months older than the hot window to the archive, then rewrites the snapshot. */
   compact(): Promise<void> {
-    if (this.compacting) return this.compacting;
+    if (this.compacting !== undefined) return this.compacting;
     this.compacting = this.exclusive(() => this.runCompaction()).finally(() => (this.compacting = undefined));
     return this.compacting;
   }
 
   private maybeCompact(): void {
-    if (this.compacting) return;
+    if (this.compacting !== undefined) return;
     const old = this.state.oldestMonth;
     const rolled = old !== undefined && monthEnd(old) <= this.now().getTime() - this.hotDays * DAY;
     if (rolled || this.journal.bytes >= Math.max(this.compactMinBytes, this.snapshotBytes)) {

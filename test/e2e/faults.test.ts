@@ -92,7 +92,7 @@ describe('faults: ~30% of platform calls fail, every digest still arrives once a
     });
     larkProxy = new FaultProxy({
       // A lost answer is followed by a failed retry, so the outbox resends the part later in a new send().
-      plan: { seed: 20261102, rate: FAULT_RATE, kinds: ['rate-limit', 'server-error', 'hang', 'lost'], then: { lost: 'server-error' } },
+      plan: { seed: 20261102, rate: FAULT_RATE, kinds: ['rate-limit', 'server-error', 'hang', 'lost'], followedBy: { lost: 'server-error' } },
       matches: (method, path) => method === 'POST' && path === '/open-apis/im/v1/messages',
       answer: larkAnswer,
     });

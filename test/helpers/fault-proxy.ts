@@ -23,7 +23,7 @@ export interface FaultPlan {
    * moment). E.g. { lost: 'server-error' }: the in-adapter retry of a lost answer fails as well, so the
    * outbox retries it later, in a new send() call, where only the idempotency key can prevent a repeat.
    */
-  then?: Partial<Record<FaultKind, FaultKind>>;
+  followedBy?: Partial<Record<FaultKind, FaultKind>>;
 }
 
 /**
@@ -44,7 +44,7 @@ export class FaultDice {
     if (forced) return forced;
     if (!this.block.length) this.block = this.deal();
     const kind = this.block.shift();
-    if (kind) this.forced = this.plan.then?.[kind];
+    if (kind) this.forced = this.plan.followedBy?.[kind];
     return kind;
   }
   private deal(): (FaultKind | undefined)[] {

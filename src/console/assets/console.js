@@ -25,7 +25,7 @@
     let data = {};
     try {
       data = await res.json();
-    } catch (e) {
+    } catch {
       /* not JSON */
     }
     return { status: res.status, ok: res.ok, data };
@@ -209,7 +209,7 @@
 
     $('#rules-check').addEventListener('click', async () => {
       const r = await check();
-      if (r && r.ok) {
+      if (r?.ok) {
         problemsEl.textContent = '';
         const p = document.createElement('p');
         p.className = 'ok';
@@ -219,7 +219,7 @@
     });
     $('#rules-save').addEventListener('click', async () => {
       const r = await check();
-      if (!r || !r.ok) return;
+      if (!r?.ok) return;
       if (!r.diff.some((l) => l.op === '+' || l.op === '-')) {
         toast('没有改动');
         return;
@@ -252,7 +252,7 @@
       hash = r.data.hash;
       box.dataset.hash = hash;
       toast('已保存，等待中继重新加载…');
-      waitApplied();
+      void waitApplied();
     });
 
     async function waitApplied() {
