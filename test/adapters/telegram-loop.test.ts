@@ -149,6 +149,28 @@ describe('telegram adapter: the loop', () => {
       expect(actions).toEqual([]);
     });
 
+    it('answers a press in a group while that group\'s messages wait on a slow store', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      await make().start(
+        async (m) => {
+          await gate;
+          messages.push(m);
+        },
+        async (a) => {
+          actions.push(a);
+          return '已记录';
+        },
+      );
+      fake.injectMessage({ chat: GROUP, from: alumnus, text: 'stuck in the store' });
+      const q = fake.injectCallbackQuery({ from: student, message: { chat: GROUP, message_id: 1 }, data: 'v:p3:up' });
+      await until(() => fake.callbacks.get(q)?.answered);
+      expect(fake.callbacks.get(q)?.answered?.text).toBe('已记录');
+      expect(messages).toHaveLength(0);
+      release();
+      await until(() => messages.length === 1);
+    });
+
     it('answers presses even when no action handler was given', async () => {
       await startWith(undefined);
       const q = fake.injectCallbackQuery({ from: student, message: { chat: STUDENTS, message_id: 3 }, data: 'v:p1:up' });
@@ -341,6 +363,26 @@ describe('telegram adapter: the loop', () => {
       expect(texts.at(-1)!.payload.reply_markup).toBeDefined();
       expect(texts.map((s) => s.text).join('\n')).toBe(body);
       expect(fake.photos.at(-1)!.at).toBeLessThanOrEqual(texts[0]!.at);
+    });
+
+    it('does not send the pictures again when a send is retried with the same idempotency key', async () => {
+      make();
+      const images = ['bytedance-backend.png', 'wuxi-pharma-qa.jpg'].map((n) => ({ file: poster(n), mime: n.endsWith('png') ? 'image/png' : 'image/jpeg' }));
+      fake.failNext(1, { kind: '429', retryAfter: 120 }, { method: 'sendMessage' });
+      const msg = { format: 'plain' as const, body: '两张海报的说明', images };
+      const err = await rejection(adapter.send(String(STUDENTS.id), msg, { idempotencyKey: 'd1' }));
+      expect((err as AdapterError).retryAfterMs).toBe(120_000);
+      expect(fake.photos).toHaveLength(2);
+      await adapter.send(String(STUDENTS.id), msg, { idempotencyKey: 'd1' });
+      expect(fake.photos).toHaveLength(2);
+      expect(fake.sentTo(STUDENTS.id).map((s) => s.text)).toEqual(['两张海报的说明']);
+    });
+
+    it('sends a Lark card body as its plain text', async () => {
+      make();
+      const card = { elements: [{ tag: 'div', text: { tag: 'lark_md', content: '**南瑞集团** 嵌入式' } }] };
+      await adapter.send(String(STUDENTS.id), { format: 'lark-card', body: JSON.stringify(card) });
+      expect(fake.sentTo(STUDENTS.id).map((s) => s.text)).toEqual(['**南瑞集团** 嵌入式']);
     });
 
     it('refuses a missing picture file permanently, before anything is sent', async () => {
