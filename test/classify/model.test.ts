@@ -11,7 +11,9 @@ import { createLinearModel, DEFAULT_MODEL_PATH, loadClassModel, MODEL_FORMAT, ty
 import { trainModel, type TrainingDoc } from '../../src/classify/model/train.ts';
 import { foldWidth } from '../../src/classify/normalize.ts';
 import { projectPath } from '../../src/paths.ts';
-import { classify } from './helpers.ts';
+import { createClassifier } from '../../src/classify/index.ts';
+import { createJiebaTokenizer } from '../../src/classify/tokenizer.ts';
+import { NOW, ROUTING } from './helpers.ts';
 
 const training = { seed: 1, epochs: 1, l2: 0, rate: 0.3, prune: 0.3, sources: [] };
 const toy = (weights: Record<string, number[]>, bias = [0, 0, 0]): ModelFile => ({ format: MODEL_FORMAT, training, classes: ['1202', '1208', '1303'], bias, weights });
@@ -127,6 +129,8 @@ describe('combineWithModel', () => {
 });
 
 describe('the shipped model in classify', () => {
+  let withModel: ReturnType<typeof createClassifier> | undefined;
+  const classify = (text: string) => (withModel ??= createClassifier(loadCatalog(), ROUTING, createJiebaTokenizer([]), loadClassModel())).classify(text, NOW);
   it('is a compact file that lists what it was trained on', () => {
     expect(statSync(DEFAULT_MODEL_PATH).size).toBeLessThan(3 * 1024 * 1024);
     const m = loadClassModel()!;
