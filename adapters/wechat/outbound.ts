@@ -1,6 +1,6 @@
 // What one OutboundMessage becomes on WeChat: a list of sends, each paced on its own by the send queue.
 // 2026-11: wechaty 1.20 has no quote-reply for sending (Sayable has no quote; Room.say takes text and
-// contacts to mention: https://wechaty.js.org/docs/api/room#roomsaytextormessage-mentionlist), and the
+// contacts to mention: https://wechaty.js.org/docs/api/room "room.say(text, ...mentionList)"), and the
 // web protocol has no buttons, so:
 //   - buttons are left out (the core writes reply instructions into the text);
 //   - pictures go first, one send each (FileBox.fromFile), an image's caption as a text right after it
@@ -8,6 +8,9 @@
 //   - the text parts follow; a reply @-mentions the poster in the first part: `room.say(text, contact)`
 //     (wechaty writes "@<群昵称> " in front) when the poster is still in the group this login, else the
 //     text starts with "@<name> " — the poster is named either way, the original message is not quoted.
+//     On the web protocol a mention is only that text: wechat4u sends no mention list, and whether the
+//     poster's phone shows "有人@我" is up to WeChat (wechaty's mention table marks the tip ✘ for Web:
+//     https://github.com/wechaty/puppet-wechat4u/blob/main/src/wechat4u/utils/parse-mention-id-list.ts).
 import type { OutboundImage, OutboundMessage } from '../../src/domain.ts';
 import { splitOnLines } from '../../src/split.ts';
 import { toPlainText } from '../../src/plain-text.ts';
