@@ -230,7 +230,10 @@ function expectWellFormed(m: InboundMessage | null, platform: Platform | 'any'):
   // platform + chatId + id is the key the pipeline dedupes redeliveries on: an empty part would merge
   // unrelated messages. (An empty sender id or name only costs the attribution.)
   for (const k of ['id', 'chatId'] as const) expect(m[k].length, `${k} is empty`).toBeGreaterThan(0);
-  expect(m.text.trim().length, 'text is blank').toBeGreaterThan(0);
+  // A picture without a caption is text '' plus its media refs (src/domain.ts); anything else has text.
+  if (m.media?.length) {
+    for (const media of m.media) expect(media.ref.length, 'media ref is empty').toBeGreaterThan(0);
+  } else expect(m.text.trim().length, 'text is blank').toBeGreaterThan(0);
   expect(new Date(m.sentAt).toISOString(), 'sentAt is ISO-8601').toBe(m.sentAt);
   if (m.chatTitle !== undefined) expect(m.chatTitle).toBeTypeOf('string');
 }
