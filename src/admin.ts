@@ -46,6 +46,8 @@ const HELP = [
   '/relay review — 待审核（疑似诈骗）的消息',
   '/relay approve ID — 审核通过，进入下次推送',
   '/relay reject ID — 驳回，不再推送',
+  '/relay guide — 校友发内推指南（任何人可用）',
+  '/relay optout | optin — 月度致谢里不署名 / 恢复（任何人可用）',
 ].join('\n');
 
 /**

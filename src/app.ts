@@ -6,14 +6,22 @@ import { createClassifier, type RoutingConfig } from './classify/index.ts';
 import { createJiebaTokenizer } from './classify/tokenizer.ts';
 import { simhash } from './dedupe.ts';
 import { composeDigest } from './digest/compose.ts';
-import { handleAdminCommand } from './admin.ts';
+import { handleAdminCommand, isAdmin } from './admin.ts';
+import { ALUMNI_COLLEGE, storeEnqueue } from './alumni/requests.ts';
+import { AlumniService, feedbackCounts as alumniFeedbackCounts } from './alumni/service.ts';
+import { buildDigest } from './digest/build.ts';
+import { renderDigest } from './digest/render.ts';
+import { secretFromEnv } from './feedback/hash.ts';
+import { parseVoteData } from './feedback/items.ts';
+import { linkRewriter } from './feedback/links.ts';
+import { FeedbackService, type RelayView } from './feedback/service.ts';
 import { acquireLock } from './lock.ts';
 import { ConfigError } from './config-error.ts';
-import type { Delivery, Digest, InboundMessage, Platform } from './domain.ts';
+import type { Delivery, Digest, InboundAction, InboundMessage, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { Outbox } from './outbox.ts';
 import { createPipeline } from './pipeline.ts';
-import type { ChatAdapter, PlatformHealth } from './ports.ts';
+import type { ActionHandler, ChatAdapter, PlatformHealth } from './ports.ts';
 import { describeRulesChange, formatProblem, loadRulesFile, watchRules, type Rules } from './rules/index.ts';
 import { DigestScheduler, schedulesOf } from './scheduler.ts';
 import { Store } from './store/store.ts';
@@ -38,6 +46,12 @@ export interface RelayOptions {
   secrets?: readonly string[];
   /** Platform start retries (tests shorten them); default 5 s doubling to 5 min. */
   restart?: Pick<SupervisorOptions, 'minDelayMs' | 'maxDelayMs' | 'random'>;
+  /** RELAY_SECRET (default: from the environment); '' turns feedback off. */
+  feedbackSecret?: string;
+  /** RELAY_PUBLIC_URL (default: from the environment): tracked links point here. */
+  publicUrl?: string;
+  /** How often due personal subscriptions are looked for (default 60 s). */
+  personalIntervalMs?: number;
   /** The one HTTP server (console, API, /healthz, /metrics); omitted = not started (most tests). */
   http?: ServerOptions & { port: number; host: string; announce?: (line: string) => void };
 }
@@ -73,6 +87,9 @@ export function classifierFor(rules: Rules, catalog: Catalog) {
 
 export type Relay = Awaited<ReturnType<typeof createRelay>>;
 
+/** The collegeId of personal (subscription) digest records: no college has it (ids start with a letter). */
+export const PERSONAL_COLLEGE = '@personal';
+
 export async function createRelay(opts: RelayOptions) {
   const log = opts.logger;
   const catalog = opts.catalog ?? loadCatalog();
@@ -107,29 +124,74 @@ export async function createRelay(opts: RelayOptions) {
     }
   };
 
+  // Opened after the pipeline (below); the outbox's hook only needs it by then.
+  let alumni: AlumniService | undefined;
   const outbox = new Outbox(store, (p) => byPlatform.get(p), log.child({ stage: 'outbox' }), {
     maxAttempts: () => rules.defaults.maxSendAttempts,
     baseDelayMs: opts.retryBaseDelayMs,
     now,
-    onDead: (d) =>
-      void notifyAdmins(`⚠ alumni-relay：发往 ${d.channel.platform}:${d.channel.chat} 的内推速递（${d.digestId}）发送失败 ${d.attempts} 次，已停止重试。原因：${d.lastError ?? '未知'}。`),
+    onDead: (d) => {
+      const what = d.collegeId === ALUMNI_COLLEGE ? '校友群消息' : '内推速递';
+      void notifyAdmins(`⚠ alumni-relay：发往 ${d.channel.platform}:${d.channel.chat} 的${what}（${d.digestId}）发送失败 ${d.attempts} 次，已停止重试。原因：${d.lastError ?? '未知'}。`);
+    },
+    onDelivered: () => alumni?.onDeliveryDelivered(),
   });
+
+  // Students' votes, tracked links and personal subscriptions (src/feedback): on with RELAY_SECRET only,
+  // since students are kept as a keyed hash of their platform id.
+  const view: RelayView = {
+    postById: (id) => store.postById(id),
+    posts: () => store.posts(),
+    digests: () => store.data.digests,
+    deliveries: () => store.deliveries(),
+    rules: () => rules,
+  };
+  const secret = opts.feedbackSecret === undefined ? secretFromEnv(process.env) : opts.feedbackSecret || undefined;
+  const feedback = secret
+    ? new FeedbackService({ dataDir: opts.dataDir, secret, catalog, view, now, logger: log.child({ stage: 'feedback' }), learn: { minVoters: rules.defaults.feedback.minVoters } })
+    : undefined;
+  if (!feedback) log.info('student feedback is off (set RELAY_SECRET, at least 16 characters, to turn on votes, tracked links and subscriptions)');
+  const publicUrl = opts.publicUrl ?? process.env.RELAY_PUBLIC_URL;
+  const trackLink = linkRewriter(secret, publicUrl);
 
   const pipeline = createPipeline({
     store,
     rules: () => rules,
-    classify: (text, at, tz) => classifier.classify(text, at, tz),
+    // Learnt routing (students' 👎/👍) applies to every new post; `classify` explains it the same way.
+    classify: (text, at, tz) => {
+      const c = classifier.classify(text, at, tz);
+      return feedback ? feedback.adjust(c) : c;
+    },
     fingerprint: simhash,
     logger: log.child({ stage: 'pipeline' }),
     now,
   });
+
+  try {
+    alumni = await AlumniService.open({
+      store,
+      rules: () => rules,
+      catalog,
+      dataDir: opts.dataDir,
+      now,
+      logger: log.child({ stage: 'alumni' }),
+      enqueue: storeEnqueue(store, () => void outbox.drain(), now),
+      isAdmin: (m) => isAdmin(rules, m),
+      ...(feedback && { feedbackCounts: () => alumniFeedbackCounts(feedback.clicks(), feedback.votes()) }),
+    });
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    releaseLock();
+    throw err;
+  }
+  const alumniService = alumni;
 
   /** Builds one college's digest now; records it with its deliveries in one write, then sends. */
   async function runDigest(collegeId: string, at: Date = now()): Promise<Digest | undefined> {
     const college = rules.colleges.find((c) => c.id === collegeId);
     if (!college) return undefined;
     const id = `dg-${collegeId}-${at.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
-    const composed = composeDigest(rules, college, store.undigestedFor(collegeId), at, id);
+    const composed = composeDigest(rules, college, store.undigestedFor(collegeId), at, id, { votes: !!feedback, link: trackLink });
     if (!composed) {
       log.debug({ college: collegeId }, 'nothing new; no digest sent');
       return undefined;
@@ -140,7 +202,7 @@ export async function createRelay(opts: RelayOptions) {
       digestId: digest.id,
       collegeId,
       channel: { platform: ch.platform, chat: ch.chat },
-      parts: composed.render(ch.platform),
+      parts: composed.render(ch.platform, { platform: ch.platform, chat: ch.chat }),
       sentParts: 0,
       status: 'pending',
       attempts: 0,
@@ -157,7 +219,30 @@ export async function createRelay(opts: RelayOptions) {
   async function prune(): Promise<void> {
     const result = await store.prune(now(), rules.privacy.retentionDays);
     if (result.posts || result.digests || result.deliveries) log.info({ ...result, retentionDays: rules.privacy.retentionDays }, 'old data pruned');
+    if (result.posts) await feedback?.dropPosts((postId) => !!store.postById(postId));
   }
+
+  /**
+   * Personal subscriptions due now: each subscriber's new posts of their classes/majors as one small digest
+   * to their private chat, through the outbox (retries, dead letter), recorded as an '@personal' record.
+   */
+  async function sendPersonalDigests(): Promise<void> {
+    if (!feedback) return;
+    for (const { sub, posts } of await feedback.due()) {
+      const at = now();
+      const id = `dp-${at.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+      const digest = buildDigest({ id: PERSONAL_COLLEGE, name: '我的专业订阅' }, posts, { now: at, timeZone: rules.defaults.timezone, maxItems: posts.length, id });
+      const channel = { platform: sub.platform, chat: sub.userId };
+      const names = new Map(rules.sources.map((src) => [`${src.platform}:${src.group}`, src.name ?? src.group]));
+      const parts = renderDigest(digest, sub.platform, { now: at, timeZone: rules.defaults.timezone, privacy: rules.privacy, sourceName: (p, c) => names.get(`${p}:${c}`) ?? c });
+      const delivery: Delivery = { id: `${id}-0`, digestId: id, collegeId: PERSONAL_COLLEGE, channel, parts, sentParts: 0, status: 'pending', attempts: 0, nextAttemptAt: at.toISOString(), createdAt: at.toISOString(), direct: true };
+      await store.recordDigest(digest, [delivery]);
+      await feedback.markSent(sub, at);
+      log.info({ platform: sub.platform, items: posts.length }, 'personal digest queued');
+    }
+    void outbox.drain();
+  }
+  let personalTimer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
 
   // The relay's clock, not the cron fire time: tests (and any injected clock) must see one time.
@@ -172,9 +257,36 @@ export async function createRelay(opts: RelayOptions) {
     log.info({ changes }, 'rules reloaded');
   }
 
+  /** Button presses: a vote on a digest item; the answer is the presser's toast. Never throws. */
+  const actionHandlerFor =
+    (served: readonly Platform[]): ActionHandler =>
+    async (a: InboundAction) => {
+      if (!feedback) return undefined;
+      const vote = parseVoteData(a.data);
+      if (!vote) return undefined; // not ours: the adapter answers with its neutral toast
+      // The local adapter stands in for every platform and names itself: the channel's platform is the one
+      // of the college channel with that chat among the platforms it serves.
+      const platform = served.includes(a.platform)
+        ? a.platform
+        : (rules.colleges.flatMap((c) => c.channels).find((ch) => ch.chat === a.chatId && served.includes(ch.platform))?.platform ?? a.platform);
+      const answer = feedback.vote({ platform, chatId: a.chatId, userId: a.userId, items: [vote.n], value: vote.value, digestKey: vote.digestKey });
+      log.info({ platform, chat: a.chatId, outcome: answer.outcomes[0] }, 'vote');
+      return answer.text;
+    };
+
+  /** A college's student channel: read for votes only, never a source. */
+  const isStudentChannel = (platform: Platform, chat: string) => rules.colleges.some((c) => c.channels.some((ch) => ch.platform === platform && ch.chat === chat));
+
   const startedAt = now();
   /** Admin commands first (never stored as posts), then the pipeline. Never throws. */
   async function onMessage(m: InboundMessage): Promise<void> {
+    // Alumni commands first (guide, opt-out, mentors): never admin commands, never referrals.
+    try {
+      if ((await alumniService.handleCommand(m)).handled) return;
+    } catch (err) {
+      log.error({ err }, 'alumni command failed');
+      return;
+    }
     try {
       const admin = await handleAdminCommand(m, { store, rules: () => rules, now, nextRuns: () => scheduler.nextRuns(), startedAt });
       if (admin.command) {
@@ -186,7 +298,26 @@ export async function createRelay(opts: RelayOptions) {
       log.error({ err }, 'admin command failed');
       return;
     }
-    await pipeline.handle(m);
+    const where = m.chatType === 'private' ? 'private' : isStudentChannel(m.platform, m.chatId) ? 'group' : undefined;
+    if (where && feedback) {
+      try {
+        const answer = await feedback.handleText(m, where);
+        if (answer) {
+          if (answer.reply) await byPlatform.get(m.platform)?.send(m.chatId, { format: 'plain', body: answer.reply });
+          return;
+        }
+      } catch (err) {
+        log.error({ err }, 'feedback command failed');
+        return;
+      }
+    }
+    // A student channel's chatter is never a referral (the pipeline would refuse it too).
+    if (where === 'group') return;
+    const outcome = await pipeline.handle(m);
+    if (outcome === 'stored' || outcome === 'merged') {
+      const post = store.postBySource(m.platform, m.chatId, m.id);
+      if (post) alumniService.onReferralStored(post);
+    }
   }
 
   return {
@@ -195,6 +326,15 @@ export async function createRelay(opts: RelayOptions) {
     onMessage,
     pipeline,
     scheduler,
+    alumni: alumniService,
+    /** Students' votes, clicks and subscriptions; undefined without RELAY_SECRET. */
+    feedback,
+    sendPersonalDigests,
+    /** The classification a text gets now (learnt routing included), for `classify`-style explanations. */
+    classify: (text: string, at: Date = now()) => {
+      const c = classifier.classify(text, at, rules.defaults.timezone);
+      return feedback ? feedback.adjust(c) : c;
+    },
     runDigest,
     rules: () => rules,
     /** How each platform connection is doing (one entry per adapter), for /healthz and the console. */
@@ -203,9 +343,22 @@ export async function createRelay(opts: RelayOptions) {
     },
     async start() {
       // In parallel, and never rejecting: a platform that cannot start is logged and retried in the background.
-      await Promise.all(adapters.map((adapter) => adapter.start(onMessage)));
+      await Promise.all(
+        adapters.map((adapter) => adapter.start(onMessage, actionHandlerFor([...byPlatform].filter(([, a]) => a === adapter).map(([p]) => p)))),
+      );
       scheduler.apply(schedulesOf(rules, opts.scheduleOverride));
       outbox.start(opts.outboxIntervalMs ?? 1000);
+      alumniService.start(60_000);
+      if (feedback) {
+        const tick = () => {
+          void sendPersonalDigests()
+            .catch((err) => log.error({ err }, 'personal digests failed'))
+            .finally(() => {
+              if (personalTimer) personalTimer = setTimeout(tick, opts.personalIntervalMs ?? 60_000).unref();
+            });
+        };
+        personalTimer = setTimeout(tick, 0).unref();
+      }
       await prune();
       pruneTimer = setInterval(() => void prune().catch((err) => log.error({ err }, 'pruning failed')), 6 * 3600_000);
       pruneTimer.unref();
@@ -230,6 +383,10 @@ export async function createRelay(opts: RelayOptions) {
             nextRuns: () => scheduler.nextRuns(),
             kickOutbox: () => void outbox.drain(),
             logger: log.child({ stage: 'http' }),
+            extraRoutes: async (app) => {
+              const { feedbackRoutes } = await import('./http/routes-feedback.ts');
+              feedbackRoutes(app, { feedback: () => feedback, view, catalog });
+            },
           },
           opts.http,
         ).catch((err: NodeJS.ErrnoException) => {
@@ -246,8 +403,12 @@ export async function createRelay(opts: RelayOptions) {
       await http?.close().catch((err: unknown) => log.warn({ err }, 'http server did not close cleanly'));
       watcher?.close();
       clearInterval(pruneTimer);
+      clearTimeout(personalTimer);
+      personalTimer = undefined;
       scheduler.stop();
       await outbox.stop(); // let an in-flight send finish while the adapters are still up
+      await alumniService.stop().catch((err: unknown) => log.warn({ err }, 'alumni state did not close cleanly'));
+      await feedback?.close().catch((err: unknown) => log.warn({ err }, 'feedback state did not close cleanly'));
       for (const adapter of adapters) await adapter.stop().catch((err) => log.warn({ err }, 'adapter stop failed'));
       await store.close();
       releaseLock();

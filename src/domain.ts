@@ -190,4 +190,8 @@ export interface Delivery {
   lastError?: string;
   createdAt: string;
   deliveredAt?: string;
+  /** Thread part 0 under this message (an alumni acknowledgement answering the referral). */
+  replyTo?: { messageId: string; senderId?: string; senderName?: string };
+  /** A person's private chat, for platforms whose address cannot tell (WeChat contact name vs room topic). */
+  direct?: boolean;
 }

@@ -25,6 +25,8 @@ export interface OutboxOptions {
   now?: () => Date;
   /** Told once when a delivery is given up on. */
   onDead?: (delivery: Delivery) => void;
+  /** Told after a delivery's last part is marked (the alumni service acknowledges referrals then). */
+  onDelivered?: (delivery: Delivery) => void;
 }
 
 /** Full-jitter exponential backoff: a random wait up to base·2^(attempt-1), capped. */
@@ -189,7 +191,9 @@ export class Outbox {
       for (let i = d.sentParts; i < d.parts.length; i++) {
         // Between parts, not mid-part: the marked parts are durable, a restart resumes from the next.
         if (this.stopping) return 'stopped';
-        await adapter.send(d.channel.chat, d.parts[i]!, { idempotencyKey: `${d.id}-${i}` });
+        // Only the first part answers the original message: the rest follow it in the chat.
+        const replyTo = i === 0 && d.replyTo ? { replyTo: d.replyTo } : {};
+        await adapter.send(d.channel.chat, d.parts[i]!, { idempotencyKey: `${d.id}-${i}`, ...replyTo });
         const accepted = performance.now();
         // The last part's mark also marks the delivery delivered: one durable write, not two.
         await this.store.updateDelivery(d.id, i === d.parts.length - 1 ? { sentParts: i + 1, ...done() } : { sentParts: i + 1 });
@@ -198,6 +202,11 @@ export class Outbox {
       }
       if (d.status !== 'delivered') await this.store.updateDelivery(d.id, done());
       log.info({ parts: d.parts.length, attempts: d.attempts + 1 }, 'digest delivered');
+      try {
+        this.opts.onDelivered?.(d);
+      } catch (err) {
+        log.error({ err }, 'onDelivered hook failed');
+      }
       return 'delivered';
     } catch (err) {
       await this.fail(d, err, log);

@@ -11,7 +11,7 @@ import type { AdapterStatus, ObservableAdapter } from './adapter-status.ts';
 import type { OutboundMessage, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { backoffMs } from './outbox.ts';
-import { AdapterError, type ChatAdapter, type MessageHandler, type PlatformHealth, type SendResult } from './ports.ts';
+import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler, type PlatformHealth, type SendOptions, type SendResult } from './ports.ts';
 
 /** What to check when a platform does not come up (environment names as in the README). */
 const HINTS: Record<Platform, string> = {
@@ -77,6 +77,12 @@ export class PlatformSupervisor implements ChatAdapter {
   private reported: AdapterStatus | undefined;
   private unsubscribe: (() => void) | undefined;
   private handler: MessageHandler | undefined;
+  private actionHandler: ActionHandler | undefined;
+  /** Button presses go straight to the relay (noted like messages); undefined when the relay takes none. */
+  private readonly deliverAction: ActionHandler = (a) => {
+    this.lastMessageAt = this.now().toISOString();
+    return this.actionHandler ? this.actionHandler(a) : Promise.resolve(undefined);
+  };
   /** What the adapter delivers to: notes the time, then hands the message to the relay. */
   private readonly deliver: MessageHandler = (m) => {
     this.lastMessageAt = this.now().toISOString();
@@ -107,8 +113,9 @@ export class PlatformSupervisor implements ChatAdapter {
   }
 
   /** Resolves after the first start attempt, whether it worked or not (a failure is retried in the background). */
-  async start(onMessage: MessageHandler): Promise<void> {
+  async start(onMessage: MessageHandler, onAction?: ActionHandler): Promise<void> {
     this.handler = onMessage;
+    this.actionHandler = onAction;
     if (this.running) return;
     this.running = true;
     const run = ++this.run;
@@ -118,7 +125,7 @@ export class PlatformSupervisor implements ChatAdapter {
     await this.attempt(run);
   }
 
-  async send(chat: string, message: OutboundMessage, opts?: { idempotencyKey?: string }): Promise<SendResult> {
+  async send(chat: string, message: OutboundMessage, opts?: SendOptions): Promise<SendResult> {
     if (!this.running || !this.started) {
       const why = !this.running ? 'is stopped' : `is not connected${this.lastError ? ` (${this.lastError})` : ' yet'}`;
       const retryAfterMs = Math.max(1000, this.nextAttemptAt - this.now().getTime());
@@ -148,7 +155,7 @@ export class PlatformSupervisor implements ChatAdapter {
     this.attempting = true;
     let failure: { err: unknown } | undefined;
     try {
-      await this.inner.start(this.deliver);
+      await this.inner.start(this.deliver, this.actionHandler ? this.deliverAction : undefined);
     } catch (err) {
       failure = { err };
     }

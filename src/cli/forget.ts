@@ -1,5 +1,11 @@
 // `forget`: erase one person's posts and sender data everywhere (store, journal, archives, sent digests).
 import type { Command } from 'commander';
+import { storeEnqueue } from '../alumni/requests.ts';
+import { AlumniService } from '../alumni/service.ts';
+import { loadCatalog } from '../catalog.ts';
+import { secretFromEnv } from '../feedback/hash.ts';
+import { FeedbackService } from '../feedback/service.ts';
+import { silentLogger } from '../log.ts';
 import type { Context } from './context.ts';
 
 export function registerForget(program: Command, ctx: Context): void {
@@ -20,12 +26,43 @@ export function registerForget(program: Command, ctx: Context): void {
         await store.close();
         return;
       }
+      const rules = ctx.rules();
+      const catalog = loadCatalog();
+      const dataDir = ctx.paths().dataDir;
+      const alumni = await AlumniService.open({
+        store,
+        rules: () => rules,
+        catalog,
+        dataDir,
+        enqueue: storeEnqueue(store, () => {}, () => new Date()),
+        logger: silentLogger,
+      });
+      // Votes and subscriptions are kept under RELAY_SECRET's hash: without it there is nothing of theirs to find.
+      const secret = secretFromEnv(process.env);
+      const fb = secret
+        ? new FeedbackService({
+            dataDir,
+            secret,
+            catalog,
+            view: { postById: (id) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => rules },
+          })
+        : undefined;
       for (const id of ids) {
         const r = await store.forgetSender(id);
         // The English line is what test/core/privacy.test.ts reads; the Chinese one is for the admin.
         console.log(`已删除发送者 ${id}：${r.posts} 条内推，从 ${r.sources} 条转发中移除，${r.deliveries} 条已发速递已抹去，改写 ${r.files} 个归档文件`);
         console.log(`  (sender ${id}: ${r.posts} posts erased, removed from ${r.sources} reposts, ${r.deliveries} sent digests blanked, ${r.files} archive files rewritten)`);
+        const a = await alumni.forget(id);
+        console.log(`  校友记录：${a.entries} 条内推记录、${a.sources} 处转发署名、${a.marks} 个待发标记已删除${a.optout ? '，不署名设置已删除' : ''}${a.mentor ? '，导师计划记录已删除' : ''}`);
+        if (fb) {
+          const f = await fb.forget(undefined, id);
+          console.log(`  学生反馈：${f.subscriptions} 个订阅、${f.votes} 条投票已删除`);
+        }
       }
+      // Clicks and votes of the posts just erased go with them.
+      await fb?.dropPosts((postId) => !!store.postById(postId));
+      await fb?.close();
+      await alumni.stop();
       await store.close();
     });
 }

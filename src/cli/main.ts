@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import dotenv from 'dotenv';
 import { PROJECT_ROOT, projectPath } from '../paths.ts';
 import { formatProblem, RulesError } from '../rules/index.ts';
+import { registerAlumni } from './alumni.ts';
 import { registerBackup } from './backup.ts';
 import { registerClassify } from './classify.ts';
 import { Context } from './context.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerReview(program, ctx);
   registerForget(program, ctx);
   registerFeedback(program, ctx);
+  registerAlumni(program, ctx);
   registerStats(program, ctx);
   registerBackup(program, ctx);
   registerHealth(program, ctx);

@@ -35,7 +35,8 @@ export function buildStats(store: Store, rules: Rules): StatsReport {
       recentPosts: posts.filter((p) => p.status === 'active' && p.classification.colleges.includes(c.id)).length,
       backlog: store.undigestedFor(c.id).length,
     })),
-    digests: store.data.digests.length,
+    // '@alumni' (acks, summaries) and '@personal' (subscriptions) records are not college digests (ids start with a letter).
+    digests: store.data.digests.filter((g) => !g.collegeId.startsWith('@')).length,
     deliveries: byStatus,
     deadLetters: deliveries
       .filter((d) => d.status === 'dead')

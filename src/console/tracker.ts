@@ -174,6 +174,7 @@ export class ConsoleTracker {
     for (const g of store.data.digests) {
       if (this.seenDigests.has(g.id)) continue;
       this.seenDigests.add(g.id);
+      if (g.collegeId.startsWith('@')) continue; // alumni messages ('@alumni') and personal digests ('@personal'): not college digests
       this.events.digest?.(g.postIds.length);
     }
     this.daily.flush();

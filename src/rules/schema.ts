@@ -2,6 +2,7 @@
 // The descriptions end up in rules/routing.schema.json (json-schema.ts), where an editor shows them on hover;
 // messages for bad values are in messages.ts, so that each can carry a hint.
 import { z } from 'zod';
+import { AlumniSettings, alumniSourceFields, channelMembersField } from '../alumni/rules.ts';
 import { PLATFORMS } from '../domain.ts';
 
 export const Platform = z.enum(PLATFORMS).describe('平台：wechat、lark（飞书）、telegram 或 local（内置演示）');
@@ -16,6 +17,8 @@ export const Source = z.strictObject({
   group: nonEmpty.describe('群地址：Telegram 的 chat id（加引号，如 "-1001987650001"）、飞书 chat_id（oc_…）、微信群名'),
   /** A short human name for digests ("北京校友群"); defaults to the group. */
   name: nonEmpty.optional().describe('速递里显示的短名称，如 北京校友群；默认为 group'),
+  /** Acknowledgements, hints, guides and thanks for this group's alumni (src/alumni/rules.ts). */
+  ...alumniSourceFields,
 });
 export type Source = z.infer<typeof Source>;
 
@@ -23,6 +26,7 @@ export const Channel = z.strictObject({
   platform: Platform,
   chat: nonEmpty.describe('学生群地址：Telegram 的 chat id（加引号）、飞书 chat_id（oc_…）、微信群名'),
   name: nonEmpty.optional().describe('启动信息和日志里显示的名称'),
+  ...channelMembersField,
 });
 export type Channel = z.infer<typeof Channel>;
 
@@ -78,6 +82,13 @@ export const Defaults = z.strictObject({
   explain: z.boolean().default(false).describe('每条后面加一行「匹配：…」说明为什么推给本学院'),
   /** Send attempts before a delivery is dead-lettered and the admins are told. */
   maxSendAttempts: z.number().int().min(1).max(50).default(8).describe('发送失败几次后放弃并通知管理员'),
+  /** Routing that learns from students' 👍/👎 (needs RELAY_SECRET). */
+  feedback: z
+    .strictObject({
+      minVoters: z.number().int().min(1).max(100).default(3).describe('同一学院至少几个不同学生评价后，才调整分发'),
+    })
+    .default({ minVoters: 3 })
+    .describe('学生反馈（👍/👎）如何影响分发'),
 });
 export type Defaults = z.infer<typeof Defaults>;
 
@@ -88,5 +99,7 @@ export const Rules = z.strictObject({
   colleges: z.array(College).min(1).describe('接收速递的学院（或系）'),
   admins: z.array(Admin).default([]).describe('可以在群里用 /relay 命令的就业办老师；发送失败时会收到通知'),
   privacy: Privacy.default(Privacy.parse({})).describe('署名方式和数据保留'),
+  /** Daily summaries' time and the mentor programme (src/alumni/rules.ts). */
+  alumni: AlumniSettings.default(AlumniSettings.parse({})).describe('校友回执和导师计划'),
 });
 export type Rules = z.infer<typeof Rules>;

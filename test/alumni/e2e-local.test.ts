@@ -1,17 +1,13 @@
-// End to end on the embedded local platform, without touching app.ts: the real relay (pipeline, digest,
-// outbox, LocalAdapter) and the alumni service beside it on the same store, its messages going through
-// the relay's outbox. Referral posted → digest delivered → the acknowledgement arrives in the form the
+// End to end on the embedded local platform: the real relay (pipeline, digest, outbox, LocalAdapter) and
+// the alumni service it opens on the same store, its messages going through the relay's outbox. Referral posted → digest delivered → the acknowledgement arrives in the form the
 // group chose (reply / daily / nothing for off), a hint once for a referral without an apply method,
 // nothing for chit-chat.
-import { copyFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalAdapter } from '../../adapters/local/index.ts';
-import { storeEnqueue } from '../../src/alumni/requests.ts';
-import { alumniConfigOf } from '../../src/alumni/rules.ts';
-import { AlumniService } from '../../src/alumni/service.ts';
+import { parseDocument } from 'yaml';
 import { createRelay, type Relay } from '../../src/app.ts';
-import { loadCatalog } from '../../src/catalog.ts';
 import type { Platform } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { ChatAdapter } from '../../src/ports.ts';
@@ -23,36 +19,28 @@ const POWER = '东电校友电力行业内推群';
 const SZ = '东电校友会·深圳分会';
 
 let relay: Relay | undefined;
-let alumni: AlumniService | undefined;
 afterEach(async () => {
-  await alumni?.stop();
   await relay?.stop();
-  relay = alumni = undefined;
+  relay = undefined;
 });
 
 describe('alumni acknowledgements end to end (local platform)', () => {
   it('reply in a reply group, one daily summary in a daily group, nothing in an off group; a hint once', async () => {
     const dir = tempDir();
     const rulesFile = join(dir, 'routing.yaml');
-    copyFileSync('rules/routing.yaml', rulesFile);
+    // Each group's acknowledgement mode, in the rules as an admin would write it.
+    const ackBy: Record<string, 'reply' | 'daily' | 'off'> = { [BJ]: 'reply', [POWER]: 'daily', [SZ]: 'off' };
+    const doc = parseDocument(readFileSync('rules/routing.yaml', 'utf8'));
+    const sources = doc.get('sources') as { items: { get(k: string): unknown; set(k: string, v: unknown): void }[] };
+    for (const s of sources.items) s.set('ack', ackBy[String(s.get('group'))] ?? 'off');
+    writeFileSync(rulesFile, doc.toString());
     const local = new LocalAdapter({ print: () => {} });
     const adapters = new Map<Platform, ChatAdapter>((['local', 'wechat', 'lark', 'telegram'] as const).map((p) => [p, local]));
     const now = clockFrom('2026-11-18T12:30:00Z'); // Wednesday 20:30 in Shanghai, after the daily's 20:00
     const r = await createRelay({ rulesFile, dataDir: join(dir, 'data'), adapters, logger: silentLogger, outboxIntervalMs: 50, watchRules: false, now });
     relay = r;
     await r.start();
-    // The rules schema does not take the alumni keys yet: the same settings, given directly.
-    const ackBy: Record<string, 'reply' | 'daily' | 'off'> = { [BJ]: 'reply', [POWER]: 'daily', [SZ]: 'off' };
-    alumni = await AlumniService.open({
-      store: r.store,
-      rules: r.rules,
-      config: () => alumniConfigOf({ ...r.rules(), sources: r.rules().sources.map((s) => ({ ...s, ack: ackBy[s.group] ?? 'off' })) } as never),
-      catalog: loadCatalog(),
-      dataDir: join(dir, 'data'),
-      enqueue: storeEnqueue(r.store, () => void r.outbox.drain(), now),
-      logger: silentLogger,
-      now,
-    });
+    const alumni = r.alumni;
 
     const say = (group: string, senderId: string, text: string) => local.post({ platform: 'wechat', group, senderId, senderName: senderId, text });
     await say(BJ, '王磊', '【内推】国网北京市电力公司2026届校园招聘，招聘电气工程及其自动化、继电保护方向本科/硕士，工作地点北京。网申截止12月5日，内推码 GW2026BJ，投递链接 https://zhaopin.sgcc.com.cn/campus/2026');
@@ -82,7 +70,7 @@ describe('alumni acknowledgements end to end (local platform)', () => {
     const bj = inChat(BJ);
     expect(bj.filter((t) => t.includes('已转给'))).toHaveLength(2); // one reply per referral, none for the chit-chat
     expect(bj.find((t) => t.includes('国网北京市电力公司'))).toMatch(/已转给 电气与电子工程学院.* \d+ 个学生群。谢谢分享！$/);
-    expect(bj.join('\n')).not.toMatch(/约 \d+ 人/); // the rules give no member counts: no number invented
+    expect(bj.join('\n')).not.toMatch(/约 \d+ 人/); // electrical's channels give no member counts: no number invented
     expect(inChat(POWER)[0]).toMatch(/^内推转发小结（11月18日）\n1 条内推已转给/);
     expect(inChat(SZ)).toEqual([]);
     // Threaded replies carry the message they answer (for the adapters that can thread).
