@@ -266,9 +266,8 @@ export async function createRelay(opts: RelayOptions) {
       if (!vote) return undefined; // not ours: the adapter answers with its neutral toast
       // The local adapter stands in for every platform and names itself: the channel's platform is the one
       // of the college channel with that chat among the platforms it serves.
-      const platform = served.includes(a.platform)
-        ? a.platform
-        : (rules.colleges.flatMap((c) => c.channels).find((ch) => ch.chat === a.chatId && served.includes(ch.platform))?.platform ?? a.platform);
+      const channels = rules.colleges.flatMap((c) => c.channels).filter((ch) => ch.chat === a.chatId && served.includes(ch.platform));
+      const platform = channels.some((ch) => ch.platform === a.platform) ? a.platform : (channels[0]?.platform ?? a.platform);
       const answer = feedback.vote({ platform, chatId: a.chatId, userId: a.userId, items: [vote.n], value: vote.value, digestKey: vote.digestKey });
       log.info({ platform, chat: a.chatId, outcome: answer.outcomes[0] }, 'vote');
       return answer.text;

@@ -1,14 +1,20 @@
 // `classify`: why a text is (not) a referral and which majors and colleges it goes to; --jsonl for batches.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { classifierFor } from '../app.ts';
 import { loadCatalog } from '../catalog.ts';
 import type { Classification, Evidence } from '../domain.ts';
+import { type Adjusted, feedbackTerm } from '../feedback/adjust.ts';
+import { FeedbackService } from '../feedback/service.ts';
+import { FEEDBACK_DIR, FEEDBACK_FILE } from '../feedback/state.ts';
 import type { Rules } from '../rules/index.ts';
 import type { Context } from './context.ts';
 
 /** Evidence kinds (src/classify) in the admin's words. */
 const KIND_LABELS: Record<string, string> = {
+  feedback: '学生反馈',
   structure: '格式特征',
   'job-term': '招聘词',
   'chat-term': '闲聊词',
@@ -56,6 +62,10 @@ export function explain(c: Classification, r: Rules): string {
     c.openToAll ? '专业：不限专业' : `专业类：${c.classes.length ? '' : '—'}`,
     ...c.classes.map((k) => `  ${k.code} ${k.name}  置信度 ${round(k.confidence)}  依据：${ev(k.evidence)}`),
     `推送学院：${c.colleges.length ? c.colleges.map((id) => `${name(id)}(${id})`).join('、') : '—'}`,
+    // What students' votes changed (learnt routing, src/feedback): the same adjustment the relay applies.
+    ...((c as Adjusted<Classification>).feedback ?? []).map(
+      (n) => `  ${kindLabel('feedback')}：${name(n.collegeId)}(${n.collegeId}) ${feedbackTerm(n.delta, n.voters)}${n.dropped ? '，不再推送' : ''}`,
+    ),
     `字段：${fields.length ? fields.map(([k, v]) => `${k} ${v}`).join('；') : '—'}`,
   ].join('\n');
 }
@@ -86,10 +96,26 @@ export function registerClassify(program: Command, ctx: Context): void {
       if (text === undefined && !o.jsonl) return cmd.error('错误：给出要判定的文字，或用 --jsonl 从标准输入读取');
       ctx.warnIfMissingDataDir();
       const r = ctx.rules();
-      const classifier = classifierFor(r, loadCatalog());
+      const catalog = loadCatalog();
+      const classifier = classifierFor(r, catalog);
       const now = new Date();
+      // Learnt routing, read from the relay's feedback state when there is one (adjusting hashes nobody).
+      const { dataDir } = ctx.paths();
+      const fb = existsSync(join(dataDir, FEEDBACK_DIR, FEEDBACK_FILE))
+        ? new FeedbackService({
+            dataDir,
+            secret: process.env.RELAY_SECRET || 'classify-cli-no-hashing',
+            catalog,
+            view: { postById: () => undefined, posts: () => [], digests: () => [], deliveries: () => [], rules: () => r },
+            learn: { minVoters: r.defaults.feedback.minVoters },
+          })
+        : undefined;
+      const classify = (t: string) => {
+        const c = classifier.classify(t, now, r.defaults.timezone);
+        return fb ? fb.adjust(c) : c;
+      };
       if (!o.jsonl) {
-        console.log(explain(classifier.classify(text!, now, r.defaults.timezone), r));
+        console.log(explain(classify(text!), r));
         return;
       }
       const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -108,7 +134,7 @@ export function registerClassify(program: Command, ctx: Context): void {
           console.error(`第 ${n} 行不是 {"id","text"} 对象，已跳过`);
           continue;
         }
-        const c = classifier.classify(String(row.text ?? ''), now, r.defaults.timezone);
+        const c = classify(String(row.text ?? ''));
         process.stdout.write(`${JSON.stringify(jsonlRow(row.id, c))}\n`);
       }
     });
