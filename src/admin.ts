@@ -38,6 +38,8 @@ export interface AdminDeps {
   now: () => Date;
   nextRuns: () => { collegeId: string; next: Date | null }[];
   startedAt: Date;
+  /** Students' feedback per college (src/feedback/stats.ts); absent while feedback is off. */
+  feedback?: () => { colleges: { collegeId: string; delivered: number; clicks: number; up: number; down: number; subscribers: number }[] } | undefined;
 }
 
 const HELP = [
@@ -96,13 +98,16 @@ function status(deps: AdminDeps): string {
   const dead = store.deliveries().filter((d) => d.status === 'dead').length;
   const review = store.posts().filter((p) => p.status === 'review').length;
   const runs = new Map(deps.nextRuns().map((r) => [r.collegeId, r.next]));
+  const fb = new Map((deps.feedback?.()?.colleges ?? []).map((x) => [x.collegeId, x]));
   return [
     `alumni-relay 运行中，自 ${localDateTime(deps.startedAt, tz)} 起`,
     `收到消息 ${c.received} 条：内推 ${c.stored}，合并转发 ${c.merged}，疑似诈骗 ${c.scams}（待审核 ${review}），非内推 ${c.notJob}`,
     `待发送 ${pending}，发送失败 ${dead}`,
     ...rules.colleges.map((col) => {
       const next = runs.get(col.id);
-      return `· ${col.name}：待推送 ${store.undigestedFor(col.id).length} 条，下次 ${next ? localDateTime(next, tz) : '—'}`;
+      const f = fb.get(col.id);
+      const votes = f ? `；送达 ${f.delivered}，点击 ${f.clicks}，👍 ${f.up} 👎 ${f.down}，订阅 ${f.subscribers} 人` : '';
+      return `· ${col.name}：待推送 ${store.undigestedFor(col.id).length} 条，下次 ${next ? localDateTime(next, tz) : '—'}${votes}`;
     }),
   ].join('\n');
 }

@@ -14,6 +14,7 @@ import { renderDigest } from './digest/render.ts';
 import { secretFromEnv } from './feedback/hash.ts';
 import { parseVoteData } from './feedback/items.ts';
 import { linkRewriter } from './feedback/links.ts';
+import { feedbackCounts } from './feedback/stats.ts';
 import { FeedbackService, type RelayView } from './feedback/service.ts';
 import { acquireLock } from './lock.ts';
 import { ConfigError } from './config-error.ts';
@@ -287,7 +288,14 @@ export async function createRelay(opts: RelayOptions) {
       return;
     }
     try {
-      const admin = await handleAdminCommand(m, { store, rules: () => rules, now, nextRuns: () => scheduler.nextRuns(), startedAt });
+      const admin = await handleAdminCommand(m, {
+        store,
+        rules: () => rules,
+        now,
+        nextRuns: () => scheduler.nextRuns(),
+        startedAt,
+        ...(feedback && { feedback: () => feedbackCounts(feedback, view) }),
+      });
       if (admin.command) {
         if (admin.reply) await byPlatform.get(m.platform)?.send(m.chatId, { format: 'plain', body: admin.reply });
         log.info({ platform: m.platform, chat: m.chatId, sender: m.senderId, answered: Boolean(admin.reply) }, 'admin command');

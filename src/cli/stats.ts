@@ -1,5 +1,11 @@
 // `stats`: what the relay has received, stored and delivered, as aligned Chinese text or (--json) for machines.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { loadCatalog } from '../catalog.ts';
+import { FeedbackService } from '../feedback/service.ts';
+import { FEEDBACK_DIR, FEEDBACK_FILE } from '../feedback/state.ts';
+import { type FeedbackCounts, feedbackCounts } from '../feedback/stats.ts';
 import type { DeliveryStatus, PostStatus } from '../domain.ts';
 import type { Rules } from '../rules/index.ts';
 import type { Store } from '../store/store.ts';
@@ -14,11 +20,13 @@ export interface StatsReport {
   digests: number;
   deliveries: Record<DeliveryStatus, number>;
   deadLetters: { id: string; channel: string; attempts: number; lastError: string }[];
+  /** Students' feedback per college (absent when feedback never ran: no RELAY_SECRET). */
+  feedback?: FeedbackCounts['colleges'];
   /** Journal lines that could not be read at open and were skipped (not torn last lines, which a kill leaves). */
   unreadableJournalLines: { file: string; line: number; reason: string }[];
 }
 
-export function buildStats(store: Store, rules: Rules): StatsReport {
+export function buildStats(store: Store, rules: Rules, feedback?: FeedbackCounts): StatsReport {
   const posts = store.posts();
   const deliveries = store.deliveries();
   const recent: Record<PostStatus, number> = { active: 0, review: 0, rejected: 0 };
@@ -41,6 +49,7 @@ export function buildStats(store: Store, rules: Rules): StatsReport {
     deadLetters: deliveries
       .filter((d) => d.status === 'dead')
       .map((d) => ({ id: d.id, channel: `${d.channel.platform}:${d.channel.chat}`, attempts: d.attempts, lastError: d.lastError ?? '' })),
+    ...(feedback && { feedback: feedback.colleges }),
     unreadableJournalLines: store
       .unreadableJournalLines()
       .filter((u) => u.kind === 'corrupt')
@@ -105,6 +114,18 @@ export function renderStats(s: StatsReport): string {
     '',
     ...block(sections[2]!),
   ];
+  if (s.feedback) {
+    const name = new Map(s.colleges.map((c) => [c.id, c.name]));
+    lines.push(
+      '学生反馈（送达 / 点击 / 👍 / 👎 / 订阅人数）',
+      ...table(
+        s.feedback.map((f) => [name.get(f.collegeId) ?? f.collegeId, n(f.delivered), n(f.clicks), n(f.up), n(f.down), n(f.subscribers)]),
+        ['l', 'r', 'r', 'r', 'r', 'r'],
+        '  ',
+      ),
+      '',
+    );
+  }
   if (s.deadLetters.length) {
     lines.push('死信', ...table(s.deadLetters.map((d) => [d.id, `→ ${d.channel}`, `${d.attempts} 次`, d.lastError]), [], '  '), '');
   }
@@ -125,7 +146,14 @@ export function registerStats(program: Command, ctx: Context): void {
     .action(async (o: { json?: boolean }) => {
       const rules = ctx.rules();
       const store = await ctx.storeToRead();
-      const report = buildStats(store, rules);
+      // Feedback counts from its state file when the relay kept one (counting hashes nobody: no secret needed).
+      const { dataDir } = ctx.paths();
+      let counts: FeedbackCounts | undefined;
+      if (existsSync(join(dataDir, FEEDBACK_DIR, FEEDBACK_FILE))) {
+        const view = { postById: (id: string) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => rules };
+        counts = feedbackCounts(new FeedbackService({ dataDir, secret: process.env.RELAY_SECRET || 'stats-cli-no-hashing', catalog: loadCatalog(), view }), view);
+      }
+      const report = buildStats(store, rules, counts);
       console.log(o.json ? JSON.stringify(report, null, 2) : renderStats(report));
     });
 }

@@ -139,6 +139,32 @@ describe('the feedback loop on the local platform', () => {
     expect(routing?.find((x) => x.collegeId === 'automation')?.evidence.some((e) => e.kind === 'feedback')).toBe(true);
   });
 
+  it('/relay status and stats show delivered, clicks, 👍/👎 and subscribers per college', async () => {
+    const { r, local, say, dm, digestAll, inChat, dir } = await setup();
+    await say(BJ, '王磊', SIMILAR_A);
+    await digestAll();
+    const down = inChat(TG_ELECTRICAL)[0]!.buttons!.flat().find((b) => b.text === '👎1')!;
+    expect(await local.press(TG_ELECTRICAL, '901', down.data)).toBe('已记录，谢谢');
+    await dm('902', '订阅 电气工程及其自动化');
+    await say('-1001987650001', '5200013140', '/relay status', 'telegram');
+    const status = local.sent.filter((s) => s.chat === '-1001987650001').at(-1)!.text;
+    expect(status).toContain('· 电气与电子工程学院：');
+    expect(status).toMatch(/电气与电子工程学院：.*送达 2，点击 0，👍 0 👎 1，订阅 1 人/);
+    await r.stop();
+    relay = undefined;
+    const logs: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void logs.push(a.join(' '));
+    try {
+      await buildProgram().parseAsync(['node', 'alumni-relay', '--rules', join(dir, 'routing.yaml'), '--data-dir', join(dir, 'data'), 'stats', '--json']);
+    } finally {
+      console.log = log;
+    }
+    const report = JSON.parse(logs.join('\n')) as { digests: number; feedback: { collegeId: string; delivered: number; down: number; subscribers: number }[] };
+    expect(report.feedback.find((f) => f.collegeId === 'electrical')).toMatchObject({ delivered: 2, down: 1, subscribers: 1 });
+    expect(report.digests).toBe(2); // electrical and automation; no '@alumni' record counted
+  });
+
   it('a WeChat-style reply `1 不对口` in a student channel records a vote and is never stored as a referral', async () => {
     const { r, say, digestAll } = await setup();
     await say(BJ, '王磊', SIMILAR_A);
