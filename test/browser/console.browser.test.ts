@@ -1,6 +1,7 @@
 // Real-browser tests: playwright-core drives Debian's Chromium (/usr/bin/chromium) against the console
 // served over a real Store. Skipped, with a notice, where Chromium is absent. Each page's screenshot goes
-// to docs/screenshots/ (look at them: they are how the careers office will see the console).
+// to reports/screenshots/ (a test artifact; look at them: they are how the careers office will see the
+// console). UPDATE_SCREENSHOTS=1 writes them to docs/screenshots/ instead, the ones the README shows.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -11,7 +12,7 @@ import { post } from '../helpers/posts.ts';
 import { consoleRig, NOW, type Rig } from '../http/rig.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(process.cwd(), 'docs', 'screenshots');
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(process.cwd(), 'docs', 'screenshots') : join(process.cwd(), 'reports', 'screenshots');
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`[browser tests] skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 
