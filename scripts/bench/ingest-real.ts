@@ -3,7 +3,8 @@
 // relay) from a loopback Bot API serving batches of up to 100 updates, and count once the relay's handler
 // resolved (the post durably stored, or the message dropped). The Lark and WeChat adapter modules (and
 // with them their SDKs) are loaded too, as in a relay running all three platforms.
-// Measured in rounds interleaved with raw jieba cuts of the same texts (see throughputRounds in bench.ts).
+// Measured in rounds interleaved with raw jieba cuts of the same texts (see interleavedRounds in util.ts).
+// The fake runs in a child process (as Telegram's servers are not on our cores) or, to compare, in this one.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { createRelay } from '../../src/app.ts';
 import type { InboundMessage } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { ChatAdapter, MessageHandler } from '../../src/ports.ts';
+import { TelegramFakeProcess } from './telegram-fake-process.ts';
 import { TelegramLimitsFake } from './telegram-limits-fake.ts';
 
 export const GROUPS = 20;
@@ -32,14 +34,16 @@ export interface RealIngest {
   ingest(texts: string[]): Promise<void>;
   outcomes(): Record<string, number>;
   /** Bot API traffic so far: getUpdates calls and updates served (an update is served again until confirmed). */
-  traffic(): { getUpdates: number; updatesServed: number; messages: number };
+  traffic(): Promise<{ getUpdates: number; updatesServed: number; messages: number }>;
   close(): Promise<void>;
 }
 
-export async function openRealIngest(rulesFile: string): Promise<RealIngest> {
+export type FakeWhere = 'child' | 'in-process';
+
+export async function openRealIngest(rulesFile: string, where: FakeWhere = 'child'): Promise<RealIngest> {
   await Promise.all([import('../../adapters/lark/index.ts'), import('../../adapters/wechat/index.ts')]);
   const dir = mkdtempSync(join(tmpdir(), 'alumni-relay-ingest-'));
-  const fake = new TelegramLimitsFake();
+  const fake = where === 'child' ? new TelegramFakeProcess() : new TelegramLimitsFake();
   const apiRoot = await fake.start();
   const telegram = createTelegramAdapter({ token: fake.token, apiRoot }, { logger: silentLogger, pollTimeoutSeconds: 10 });
   let handled = 0;
@@ -72,13 +76,16 @@ export async function openRealIngest(rulesFile: string): Promise<RealIngest> {
     async ingest(texts) {
       want = handled + texts.length;
       const done = new Promise<void>((r) => (wake = r));
-      fake.push(texts.map((text, i) => ({ chatId: groupId((sender + i) % GROUPS), title: '海外校友群', senderId: 5000 + ((sender + i) % 997), text })));
+      await fake.push(texts.map((text, i) => ({ chatId: groupId((sender + i) % GROUPS), title: '海外校友群', senderId: 5000 + ((sender + i) % 997), text })));
       sender += texts.length;
       if (handled >= want) wake?.();
       await done;
     },
     outcomes: () => ({ ...relay.store.data.counters }),
-    traffic: () => ({ getUpdates: fake.calls.getUpdates ?? 0, updatesServed: fake.updatesServed, messages: sender }),
+    async traffic() {
+      const s = fake instanceof TelegramFakeProcess ? await fake.stats() : fake;
+      return { getUpdates: s.calls.getUpdates ?? 0, updatesServed: s.updatesServed, messages: sender };
+    },
     async close() {
       await relay.stop();
       await fake.stop();

@@ -73,7 +73,11 @@ export class TelegramLimitsFake {
   /** Called after each accepted sendMessage. */
   onAccepted: ((a: Arrival) => void) | undefined;
 
-  constructor(readonly token = '123456:BENCH') {}
+  /** `now`: the clock arrivals are timed on (the child-process fake uses epoch ms, see telegram-fake-process.ts). */
+  constructor(
+    readonly token = '123456:BENCH',
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -120,7 +124,7 @@ export class TelegramLimitsFake {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const at = performance.now();
+    const at = this.now();
     const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '');
     if (!m || m[1] !== this.token) return this.reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     let body: Record<string, unknown> = {};

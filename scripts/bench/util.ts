@@ -29,7 +29,10 @@ export async function pool<T>(items: T[], concurrency: number, work: (x: T, i: n
 export function cutRate(cut: (s: string) => unknown, folded: string[], ms: number): number {
   let cuts = 0;
   const start = t();
-  while (t() - start < ms) for (const s of folded) (cut(s), cuts++);
+  while (t() - start < ms) {
+    for (const s of folded) cut(s);
+    cuts += folded.length;
+  }
   return cuts / ((t() - start) / 1000);
 }
 
