@@ -60,6 +60,11 @@ export interface AlumniDeps {
   feedbackCounts?: () => ReadonlyMap<string, FeedbackTotals>;
   fsync?: boolean;
   readOnly?: boolean;
+  /**
+   * How long after a hook (a referral stored, a delivery made) its pass runs; default 2000 ms. A pass walks
+   * every ledger entry, so during a flood of referrals one pass covers them all instead of one each.
+   */
+  kickDelayMs?: number;
 }
 
 export interface FeedbackTotals {
@@ -82,6 +87,8 @@ const MENTOR_STATE = 'state';
 
 export class AlumniService {
   private running: Promise<void> | undefined;
+  private kickTimer: NodeJS.Timeout | undefined;
+  private configFor: { rules: RulesLike; config: AlumniConfig } | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -105,7 +112,21 @@ export class AlumniService {
   }
 
   config(): AlumniConfig {
-    return this.deps.config?.() ?? alumniConfigOf(this.deps.rules());
+    if (this.deps.config) return this.deps.config();
+    // Built once per rules object (a reload hands over a new one), not per message.
+    const rules = this.deps.rules();
+    if (this.configFor?.rules !== rules) this.configFor = { rules, config: alumniConfigOf(rules) };
+    return this.configFor.config;
+  }
+
+  /** A pass soon (see kickDelayMs), coalescing every hook until then. */
+  private kickSoon(): void {
+    if (this.kickTimer !== undefined || this.stopped) return;
+    this.kickTimer = setTimeout(() => {
+      this.kickTimer = undefined;
+      void this.sweep();
+    }, this.deps.kickDelayMs ?? 2000);
+    this.kickTimer.unref?.();
   }
 
   entries(): LedgerEntry[] {
@@ -187,12 +208,12 @@ export class AlumniService {
   /** Hook: the pipeline stored a referral. */
   onReferralStored(post: Post): void {
     addPost(this.db, post, this.config());
-    void this.sweep();
+    this.kickSoon();
   }
 
   /** Hook: the outbox marked a delivery delivered (a digest reached a channel). */
   onDeliveryDelivered(): void {
-    void this.sweep();
+    this.kickSoon();
   }
 
   /** A click or 👍 on a referral (from the feedback module): counted for its poster and its groups' next summary. */
@@ -346,6 +367,7 @@ export class AlumniService {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.kickTimer);
     await this.running;
     await this.db.close();
   }
