@@ -9,7 +9,8 @@
 // Built once at install (`npm ci` runs `prepare`). `npm start` / `npm run cli` run it with --if-stale: a few
 // hundred stat() calls, and a rebuild only when dist/ is missing or older than a source and the folder is
 // writable. A read-only install (a container image, a package owned by root) starts from the build it has.
-import { accessSync, constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +27,31 @@ export const bundleOptions = {
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true, // stack traces in logs point at src/… when run with --enable-source-maps
   logLevel: 'warning',
+  // Bundled CommonJS (the Lark SDK below) calls require() for its dependencies and node's modules.
+  banner: { js: "import { createRequire as __relayCreateRequire } from 'node:module'; const require = __relayCreateRequire(import.meta.url);" },
+};
+
+const LARK_SDK = '@larksuiteoapi/node-sdk';
+
+/**
+ * The Lark SDK ships one 6 MB unminified CommonJS file (lib/index.js). Loaded from node_modules it keeps
+ * that source in the heap; here it is minified into the Lark adapter's lazy chunk (its own dependencies
+ * stay in node_modules). Its one file read, its package.json for the user agent, looks next to
+ * `__dirname`, which points at the installed SDK's lib/ folder. Measured with all three SDKs over 100k
+ * posts: see the commit that added this.
+ */
+const larkSdkInline = {
+  name: 'lark-sdk-inline',
+  setup(b) {
+    const require = createRequire(import.meta.url);
+    b.onResolve({ filter: /^@larksuiteoapi\/node-sdk$/ }, () => ({ path: require.resolve(LARK_SDK), namespace: 'file' }));
+    b.onLoad({ filter: /[\\/]@larksuiteoapi[\\/]node-sdk[\\/]lib[\\/]index\.js$/ }, async (args) => {
+      const { transform } = await import('esbuild');
+      const dirname = `var __dirname = require('node:path').join(require('node:path').dirname(require.resolve('${LARK_SDK}/package.json')), 'lib');\n`;
+      const { code } = await transform(readFileSync(args.path, 'utf8'), { minify: true, loader: 'js', format: 'cjs', platform: 'node', target: 'node20' });
+      return { contents: dirname + code, loader: 'js' };
+    });
+  },
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -68,7 +94,16 @@ function writable(path) {
 /** Builds into dist/ and removes chunks of earlier builds that this one no longer references. */
 export async function buildDist() {
   const { build } = await import('esbuild');
-  const result = await build({ ...bundleOptions, entryPoints: { cli: join(root, 'src', 'cli.ts') }, outdir: dist, metafile: true });
+  const result = await build({ ...bundleOptions, plugins: [larkSdkInline], entryPoints: { cli: join(root, 'src', 'cli.ts') }, outdir: dist, metafile: true });
+  // The chunk holding the SDK ships without a source map: with --enable-source-maps node would load its
+  // map (the SDK's whole source in it, ≈ 30 MB in memory) for every stack trace's sake.
+  for (const [file, out] of Object.entries(result.metafile.outputs)) {
+    if (!file.endsWith('.js') || !Object.keys(out.inputs).some((i) => i.includes('node_modules/@larksuiteoapi/node-sdk/'))) continue;
+    const path = join(root, file);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+    rmSync(`${path}.map`, { force: true });
+    delete result.metafile.outputs[`${file}.map`];
+  }
   const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => join(root, f)));
   const chunks = join(dist, 'chunks');
   if (existsSync(chunks)) for (const f of readdirSync(chunks)) if (!outputs.has(join(chunks, f))) rmSync(join(chunks, f), { force: true });

@@ -41,6 +41,14 @@ function telegramSource(rulesFile: string): number {
   return Number(m[1]);
 }
 
+/** The node flags `npm start` runs dist/cli.js with (package.json's start script), so the bench measures the same process. */
+export function startNodeFlags(root: string): string[] {
+  const start = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
+  const m = /^node\s+(.*?)\s*dist\/cli\.js\b/.exec(start);
+  if (!m) throw new Error(`package.json's start script is not "node [flags] dist/cli.js …": ${start}`);
+  return m[1]!.split(/\s+/).filter(Boolean);
+}
+
 export async function relayProcess(opts: {
   root: string;
   dataDir: string;
@@ -49,12 +57,14 @@ export async function relayProcess(opts: {
   watchMs: number;
   /** Extra node flags (e.g. --max-semi-space-size=…), before the script. */
   nodeFlags?: string[];
-  /** npm start runs node --enable-source-maps; false measures without. */
+  /** Measure without --enable-source-maps even if npm start has it. */
   sourceMaps?: boolean;
   /** all-sdks: leave these platforms out (to measure what one SDK costs). */
   without?: ('telegram' | 'lark' | 'wechat')[];
 }): Promise<RelayRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env, RELAY_DATA_DIR: opts.dataDir };
+  // RELAY_HTTP_PORT=0: the console (on by default) gets a free port; on a busy 8080 it would not start
+  // at all and the relay would be measured without it.
+  const env: NodeJS.ProcessEnv = { ...process.env, RELAY_DATA_DIR: opts.dataDir, RELAY_HTTP_PORT: '0' };
   for (const k of Object.keys(env)) if (/^(TELEGRAM_|LARK_|WECHATY_|RELAY_WECHAT)/.test(k)) delete env[k];
   let args = ['start', '--platform', 'local', '--demo-every', '2'];
   let telegram: TelegramLimitsFake | undefined;
@@ -73,7 +83,8 @@ export async function relayProcess(opts: {
     args = ['start', '--platform', ...(['telegram', 'lark', 'wechat'] as const).filter((p) => !opts.without?.includes(p))];
   }
   const a = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...(opts.sourceMaps === false ? [] : ['--enable-source-maps']), 'dist/cli.js', '--rules', opts.rulesFile, ...args], {
+  const flags = startNodeFlags(opts.root).filter((f) => opts.sourceMaps !== false || f !== '--enable-source-maps');
+  const child = spawn(process.execPath, [...flags, ...(opts.nodeFlags ?? []), 'dist/cli.js', '--rules', opts.rulesFile, ...args], {
     cwd: opts.root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
