@@ -138,7 +138,7 @@ colleges:
     expect(byPath.get('colleges[0].channels[0].chta')?.hint).toBe('是不是 "chat"？');
     // Nothing close: the keys that are allowed there, not every key of the schema.
     const [far] = problems(minimal.replace('    group: 校友群', '    group: 校友群\n    remark: 北京'));
-    expect(far!.hint).toBe('这里可用的键：platform、group、name');
+    expect(far!.hint).toBe('这里可用的键：platform、group、name、ack、hints、guideEvery、thanks');
   });
 
   it('tells an admin to quote a Telegram chat id written as a number', () => {
