@@ -134,7 +134,7 @@ export class Outbox {
   private kick(key: string, lane: Lane): Promise<void> {
     clearTimeout(lane.timer);
     lane.timer = undefined;
-    if (lane.running) {
+    if (lane.running !== undefined) {
       lane.again = true;
       return lane.running;
     }

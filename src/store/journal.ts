@@ -192,7 +192,7 @@ export class Journal {
 
   /** Resolves once everything appended so far is durable (or failed). */
   async flushed(): Promise<void> {
-    while (this.flushing) await this.flushing.catch(() => {});
+    while (this.flushing !== undefined) await this.flushing.catch(() => {});
   }
 
   /** The next write starts a new segment; returns the last sequence number assigned so far. */
@@ -229,7 +229,7 @@ export class Journal {
   }
 
   private kick(): void {
-    if (this.flushing) return;
+    if (this.flushing !== undefined) return;
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = undefined;
       // An append that came while the loop was finishing found it still running: start another.
@@ -313,12 +313,12 @@ export class Journal {
     } catch (e) {
       err = e ?? new Error('fdatasync failed');
     }
-    if (seg.dirSynced) await seg.dirSynced;
-    if (prev) await prev;
+    if (seg.dirSynced !== undefined) await seg.dirSynced;
+    if (prev !== undefined) await prev;
     if (err !== undefined && seg.failed === undefined) seg.failed = err;
     if (seg.failed !== undefined) for (const p of batch) p.reject(seg.failed);
     else for (const p of batch) p.resolve();
-    this.syncing.shift(); // stages settle in order, so this one is the oldest
+    void this.syncing.shift(); // drops this stage itself (stages settle in order, so it is the oldest)
   }
 
   /** Waits for every fdatasync of the current segment to return. */
