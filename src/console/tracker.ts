@@ -188,12 +188,15 @@ export class ConsoleTracker {
     this.building = true;
     const fresh = new Aggregate();
     const tz = this.tz;
-    let n = 0;
     try {
-      for await (const p of this.deps.store.allPosts()) {
-        if (this.deps.store.postById(p.id)) continue; // hot: reconciled by sync
-        fresh.apply(contributionOf(p, tz), 1);
-        if (++n % 2000 === 0) await new Promise((r) => setImmediate(r));
+      // Month by month, one post parsed at a time, yielding between months: the archive is history
+      // (hot posts are reconciled by sync), read once at start without holding a month in memory.
+      const store = this.deps.store;
+      for (const { month } of store.archivedMonths()) {
+        store.forEachArchivedPost(month, (p) => {
+          if (!store.postById(p.id)) fresh.apply(contributionOf(p, tz), 1);
+        });
+        await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       this.deps.logger.error({ err }, 'console: reading the archive failed; history charts show recent months only');

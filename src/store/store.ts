@@ -250,6 +250,11 @@ export class Store {
     return this.archives.readSync(`posts-${month}.json`)?.posts ?? [];
   }
 
+  /** Calls `fn` with each archived post of `month`, one parsed line at a time (no month-sized array). */
+  forEachArchivedPost(month: string, fn: (post: Post) => void): void {
+    this.archives.forEachPost(`posts-${month}.json`, fn);
+  }
+
   /** Every post, archived months first (one month in memory at a time), then the hot ones. */
   async *allPosts(): AsyncGenerator<Post> {
     for (const { month } of this.archivedMonths()) yield* (await this.archives.read(`posts-${month}.json`))?.posts ?? [];

@@ -116,6 +116,28 @@ describe('Store', () => {
     expect(s2.posts().map((p) => p.id)).toEqual(ids);
   });
 
+  it('streams an archived month post by post, the same posts as reading it whole', async () => {
+    const dir = tempDir();
+    const s = await Store.open(dir, { now: () => NOW, hotDays: 35 });
+    const old = Array.from({ length: 40 }, (_, i) => post({ ...at(`2026-08-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00.000Z`), text: `第${i}条，含逗号,和换行\n及 "引号" ],"digests":[ 这样的字` }));
+    await s.importPosts(old);
+    expect(s.archivedMonths()).toEqual([{ month: '2026-08', posts: 40 }]);
+    const streamed: Post[] = [];
+    s.forEachArchivedPost('2026-08', (p) => streamed.push(p));
+    expect(streamed).toEqual(s.archivedPosts('2026-08'));
+    expect(streamed.map((p) => p.id).sort()).toEqual(old.map((p) => p.id).sort());
+    // A month with no archive file gives nothing; a file in another layout is read whole.
+    const none: Post[] = [];
+    s.forEachArchivedPost('2026-01', (p) => none.push(p));
+    expect(none).toEqual([]);
+    const file = join(dir, 'archive', 'posts-2026-08.json');
+    writeFileSync(file, JSON.stringify({ posts: old.slice(0, 3) }, null, 2));
+    const pretty: Post[] = [];
+    s.forEachArchivedPost('2026-08', (p) => pretty.push(p));
+    expect(pretty.map((p) => p.id)).toEqual(old.slice(0, 3).map((p) => p.id));
+    await s.close();
+  });
+
   it('moves whole months older than the hot window to archive files, and finds them there', async () => {
     const dir = tempDir();
     const s = await Store.open(dir, { now: () => NOW, hotDays: 35 });
