@@ -14,6 +14,7 @@
 //   6. cold start to listening and peak RSS of the relay as `npm start` runs it (compiled): local platform over
 //      an empty store, and all three platform SDKs loaded (Telegram, Lark, WeChat) over the 100k-post store.
 // Prints a table, then (last line) one JSON object with every figure and pass/fail per target.
+import { benchConsole } from '../src/console/bench.ts';
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -234,6 +235,10 @@ const diskMB = { total: r2(disk.total / 2 ** 20), hot: r2((disk.snapshot + disk.
 if (process.env.BENCH_KEEP) log(`kept: ${dirs.join(' ')}`);
 else for (const d of dirs) rmSync(d, { recursive: true, force: true });
 
+// ---- the console over a 100k-post store (issue 11): every page and API answer -----------------------
+log('console: every page and API route over a 100k-post store…');
+const consoleBench = await benchConsole({ posts: SIZES.at(-1)!, rounds: quick ? 15 : 40 });
+
 // ---- report ---------------------------------------------------------------------------------------
 const coldMax = Math.max(coldEmpty.ms, cold100k.ms, all100k.ms);
 const targets = {
@@ -245,6 +250,7 @@ const targets = {
   fanout429s: { value: fan429, target: '0', pass: fan429 === 0 },
   coldStartMs: { value: coldMax, target: '<= 3000', pass: coldMax <= 3000 },
   rssAt100kAllSdksMB: { value: all100k.rssMB, target: '<= 256', pass: all100k.rssMB <= 256 },
+  consoleP95Ms: { value: r2(consoleBench.worstP95), target: '<= 200', pass: consoleBench.worstP95 <= 200 },
 };
 const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? '?', node: process.version, platform: `${process.platform}-${process.arch}` };
 const ok = (p: boolean) => (p ? 'PASS' : 'FAIL');
@@ -267,6 +273,7 @@ const rows: [string, string, string][] = [
   ['cold start to listening (ms)', `${coldEmpty.ms} empty / ${cold100k.ms} 100k / ${all100k.ms} all SDKs`, ok(targets.coldStartMs.pass)],
   ['RSS over 100k posts (MB)', `${cold100k.rssMB} local / ${all100k.rssMB} all SDKs`, `${stored100k.hot} hot / ${stored100k.all} total; all SDKs ≤ 256 ${ok(targets.rssAt100kAllSdksMB.pass)} (anon ${all100k.anonMB}, file-backed ${all100k.fileMB}); empty store, local ${coldEmpty.rssMB}`],
   ['store on disk, 100k posts (MB)', String(diskMB.total), `hot ${diskMB.hot}, archive ${diskMB.archive}`],
+  ['console, 100k posts: worst p95 of every route (ms)', String(r2(consoleBench.worstP95)), `${consoleBench.routes.length} routes; ≤ 200 ${ok(targets.consoleP95Ms.pass)}; archive read in the background in ${Math.round(consoleBench.buildMs)} ms, reconcile pass ${r2(consoleBench.syncMs)} ms`],
 ];
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.max(...rows.map((r) => r[1].length));
@@ -287,6 +294,7 @@ console.log(
     coldStartMs: { empty: coldEmpty.ms, at100k: cold100k.ms, at100kAllSdks: all100k.ms },
     rssMB: { empty: coldEmpty.rssMB, at100k: cold100k.rssMB, at100kAllSdks: all100k.rssMB, at100kAllSdksAnon: all100k.anonMB, at100kAllSdksFile: all100k.fileMB },
     diskMB,
+    console: consoleBench,
     targets,
     pass: Object.values(targets).every((x) => x.pass),
   }),
