@@ -5,20 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog, type Major } from '../../src/catalog.ts';
+import { seededRandom } from '../../src/seeded-random.ts';
 
 export type Rng = () => number;
 
-/** mulberry32: a small, fast, seeded PRNG. */
-export function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded: (seed: number) => Rng = seededRandom;
 
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
 const pickN = <T>(rng: Rng, list: readonly T[], n: number): T[] => {

@@ -1,5 +1,6 @@
 // Small pure helpers of the poster eval: seeded sampling, text normalisation, edit distance, installed fonts.
 import { spawnSync } from 'node:child_process';
+import { seededRandom } from '../../src/seeded-random.ts';
 
 export interface EvalRow {
   id: string;
@@ -9,17 +10,7 @@ export interface EvalRow {
   source: string;
 }
 
-/** mulberry32: a tiny seeded PRNG, so that the same seed renders the same posters. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** `n` rows, as evenly as possible from each source (a big file does not crowd out a small one), shuffled. */
 export function sampleRows(rows: readonly EvalRow[], n: number, random: () => number): EvalRow[] {

@@ -14,6 +14,7 @@ import { createJiebaTokenizer } from '../../src/classify/tokenizer.ts';
 import { applyAdjustments, type AdjustOptions } from '../../src/feedback/adjust.ts';
 import { learnAdjustments, routeKeys, type LearnOptions } from '../../src/feedback/learn.ts';
 import { VoteBook } from '../../src/feedback/votes.ts';
+import { seededRandom } from '../../src/seeded-random.ts';
 
 export interface SimulationOptions {
   /** Directories with *.jsonl dev sets. Default ../shared/eval and test/fixtures/eval. */
@@ -68,17 +69,7 @@ const classifiedCache = new Map<string, ExplainedClassification[]>();
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** mulberry32: a small seeded PRNG, so every run with the same seed votes the same way. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function score(rows: Row[], results: { classes: { code: string }[] }[]): Scores {
   let tp = 0, predicted = 0, gold = 0, top1 = 0, top1Rows = 0;

@@ -2,6 +2,7 @@
 // scaled by 1/√(features in the post). Deterministic: a seeded shuffle, no clock, no randomness else.
 // Pure (no I/O): scripts/train-classes.ts writes the result, scripts/eval.ts --cv trains per fold.
 import { MODEL_FORMAT, type ModelFile } from './linear.ts';
+import { seededRandom } from '../../seeded-random.ts';
 
 export interface TrainingDoc {
   features: readonly string[];
@@ -24,17 +25,7 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { seed: 14, epochs: 25, l2: 1e-4, rate: 0.3, prune: 0.3 };
 
-/** mulberry32: a small seeded generator, enough for a shuffle. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

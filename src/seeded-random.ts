@@ -1,0 +1,14 @@
+// One seeded pseudo-random generator for everything that must repeat itself from a seed: the bench
+// workload, the fault proxy, the poster eval, the feedback simulation and the class model's training.
+
+/** mulberry32: a small, fast, seeded PRNG giving numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
