@@ -20,3 +20,28 @@ export interface StatusReporting {
 }
 
 export type ObservableAdapter = ChatAdapter & StatusReporting;
+
+/** Holds an adapter's current status and tells listeners when it changes (not when it is set again unchanged). */
+export class StatusBox {
+  private current: AdapterStatus;
+  private readonly listeners = new Set<(status: AdapterStatus) => void>();
+
+  constructor(initial: AdapterStatus = { state: 'up' }) {
+    this.current = initial;
+  }
+
+  get(): AdapterStatus {
+    return this.current;
+  }
+
+  set(next: AdapterStatus): void {
+    if (next.state === this.current.state && next.error === this.current.error && next.loginQr === this.current.loginQr) return;
+    this.current = next;
+    for (const listener of [...this.listeners]) listener(next);
+  }
+
+  onChange(listener: (status: AdapterStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { OutboundMessage } from '../../src/domain.ts';
+import { type AdapterStatus, StatusBox } from '../../src/adapter-status.ts';
 import type { Logger } from '../../src/log.ts';
 import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
 import { ActionDesk, type CardActionData } from './action.ts';
@@ -78,6 +79,7 @@ type ReceiveData = LarkMessageEvent & { event_id?: string; uuid?: string };
 class LarkChatAdapter implements LarkAdapter {
   readonly platform = 'lark' as const;
   private readonly log: Logger;
+  private readonly state = new StatusBox();
   private readonly api: LarkApi;
   private readonly dispatcher: lark.EventDispatcher;
   private readonly intake: EventIntake;
@@ -149,6 +151,15 @@ class LarkChatAdapter implements LarkAdapter {
   }
 
   /** Rejects with a one-line AdapterError (what failed, what to check); may be called again after a failure. */
+  /** up after start; connecting while the long connection is being re-established (shown on /healthz). */
+  status(): AdapterStatus {
+    return this.state.get();
+  }
+
+  onStatusChange(listener: (status: AdapterStatus) => void): () => void {
+    return this.state.onChange(listener);
+  }
+
   async start(onMessage: MessageHandler, onAction?: ActionHandler): Promise<void> {
     if (this.handler) await this.stop();
     this.handler = onMessage;
@@ -286,8 +297,14 @@ class LarkChatAdapter implements LarkAdapter {
             }),
           );
         },
-        onReconnecting: () => this.log.warn('lark long connection lost; reconnecting'),
-        onReconnected: () => this.log.info('lark long connection re-established'),
+        onReconnecting: () => {
+          this.log.warn('lark long connection lost; reconnecting');
+          this.state.set({ state: 'connecting', error: 'the Lark long connection dropped; reconnecting' });
+        },
+        onReconnected: () => {
+          this.log.info('lark long connection re-established');
+          this.state.set({ state: 'up' });
+        },
       });
       // 2026-11, node-sdk 1.74 (lib/index.js, WSClient.handleEventData): the response frame is sent
       // after `await eventDispatcher.invoke(…)`, i.e. after our handler's promise settled — code 200

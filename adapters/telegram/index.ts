@@ -6,6 +6,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError, HttpError, type Transformer } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import type { InboundAction, OutboundMessage } from '../../src/domain.ts';
+import { type AdapterStatus, StatusBox } from '../../src/adapter-status.ts';
 import type { Logger } from '../../src/log.ts';
 import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
 import { answerText, normalizeAction, raceAnswer } from './actions.ts';
@@ -153,6 +154,7 @@ class TelegramAdapter implements ChatAdapter {
   readonly platform = 'telegram' as const;
   private readonly api: Api;
   private readonly log: Logger;
+  private readonly state = new StatusBox();
   private readonly token: string;
   private readonly apiRoot: string;
   private handler: MessageHandler | undefined;
@@ -194,6 +196,15 @@ class TelegramAdapter implements ChatAdapter {
    * Checks the token (getMe), removes a webhook, and starts polling. Rejects with a one-line
    * AdapterError (no token, no stack of the SDK) and can be called again after a failure.
    */
+  /** up after start; down while getUpdates fails or after polling stopped for good (a revoked token). */
+  status(): AdapterStatus {
+    return this.state.get();
+  }
+
+  onStatusChange(listener: (status: AdapterStatus) => void): () => void {
+    return this.state.onChange(listener);
+  }
+
   async start(onMessage: MessageHandler, onAction?: ActionHandler): Promise<void> {
     if (this.poller) {
       this.handler = onMessage;
@@ -248,8 +259,11 @@ class TelegramAdapter implements ChatAdapter {
       conflictRetryMs: this.opts.conflictRetryMs ?? 15_000,
       ...(this.opts.busyPollMs !== undefined ? { busyPollMs: this.opts.busyPollMs } : {}),
       ...(this.opts.handlerRetryDelaysMs ? { handlerRetryDelaysMs: this.opts.handlerRetryDelaysMs } : {}),
+      // A stopped or failing poller shows on /healthz and the console, not only in a log line.
+      onPoll: (ok, why) => this.state.set(ok ? { state: 'up' } : { state: 'down', error: why ?? 'getUpdates failed' }),
     });
     this.poller.start();
+    this.state.set({ state: 'up' });
     this.log.info({ pollTimeoutSeconds: this.pollTimeoutSeconds }, 'polling for group messages');
   }
 

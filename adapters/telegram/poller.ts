@@ -77,6 +77,8 @@ export interface PollerOptions {
   handlerRetryDelaysMs?: number[];
   /** Polling stopped for good (e.g. the token was revoked). */
   onFatal?(err: unknown): void;
+  /** Each poll's outcome: true when Telegram answered, false with a one-line reason when it did not. */
+  onPoll?(ok: boolean, why?: string): void;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -145,9 +147,11 @@ export class Poller {
         updates = await this.o.getUpdates({ offset, limit: POLL_LIMIT, timeout: busy ? 0 : this.o.pollTimeoutSeconds }, signal);
         this.confirmed = Math.max(this.confirmed, offset);
         backoff = 1000;
+        this.o.onPoll?.(true);
       } catch (err) {
         if (this.stopped) return;
         const what = this.o.classify(err);
+        this.o.onPoll?.(false, what.kind === 'fatal' ? 'polling stopped: Telegram refused the bot token; check TELEGRAM_BOT_TOKEN and restart' : what.kind === 'conflict' ? 'another process polls with this bot token (409 Conflict)' : 'getUpdates failed; polling again');
         if (what.kind === 'fatal') {
           this.o.log.error({ err: this.o.safeErr(err) }, 'polling stopped; no more Telegram messages until restart');
           this.o.onFatal?.(err);
