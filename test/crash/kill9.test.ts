@@ -58,12 +58,23 @@ interface LogLine {
   dedupedRepeat?: boolean;
 }
 
+/**
+ * The stand-in platform's log. A kill can land inside the write of a long line (Linux stops a large
+ * write at a fatal signal), leaving a torn line that the next child appends after: that send never
+ * returned, so the platform never accepted it (the child skips such lines too) and the relay sends it again.
+ */
 const readLog = (file: string): LogLine[] =>
   existsSync(file)
     ? readFileSync(file, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as LogLine)
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as LogLine];
+          } catch {
+            return [];
+          }
+        })
     : [];
 
 const percentile = (xs: number[], p: number) => {
