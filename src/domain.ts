@@ -130,6 +130,18 @@ export interface Post {
   classification: Classification;
   /** College ids whose digest already carried this post, so it is never sent to them twice. */
   digestedFor: string[];
+  /** Set when the text was read from pictures (OCR of a poster): the pictures, kept under `<dataDir>/media/`. */
+  media?: PostImage[];
+}
+
+/** A picture a post came with, kept in the data directory so a digest can carry it (platform refs expire). */
+export interface PostImage {
+  /** File name under `<dataDir>/media/` (a name, not a path: the data directory can move). */
+  file: string;
+  mime: string;
+  bytes: number;
+  width?: number;
+  height?: number;
 }
 
 /** A chat address a digest goes to. */
