@@ -15,6 +15,12 @@ export interface SendOptions {
    * When the original is gone, the adapter sends a plain message instead.
    */
   replyTo?: { messageId: string; senderId?: string; senderName?: string };
+  /**
+   * `chat` is a person's private chat (Delivery.direct), never a group: WeChat then sends to the friend
+   * with that contact id (or, failing that, the one friend with that remark/name), never to a room.
+   * Platforms whose chat address already tells (Telegram, Lark) ignore it.
+   */
+  direct?: boolean;
 }
 
 export interface SendResult {
@@ -38,6 +44,11 @@ export interface ChatAdapter extends StatusReporting {
   send(chat: string, message: OutboundMessage, opts?: SendOptions): Promise<SendResult>;
   /** The bytes of an inbound picture (`InboundMedia.ref`); refuses more than `maxBytes` without reading it all. */
   fetchMedia?(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }>;
+  /**
+   * How many people are in a group chat (the bot included where the platform counts it), for "约 N 人".
+   * Cached by the adapter (hours); undefined when unknown or the lookup failed. Never throws.
+   */
+  memberCount?(chat: string): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
