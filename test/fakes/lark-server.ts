@@ -215,8 +215,17 @@ export class FakeLarkServer {
    * connected WebSocket (resolves with status 200 once the SDK acknowledged the frame).
    */
   async injectMessage(spec: FakeMessageSpec, opts: Omit<PostEventOptions, 'encryptKey'> = {}): Promise<{ status: number; body: string }> {
-    return this.injectEvent(this.event(spec), opts);
+    const envelope = this.event(spec);
+    const id = (envelope.event as { message: { message_id: string } }).message.message_id;
+    this.receivedIn.set(id, spec.chatId);
+    return this.injectEvent(envelope, opts);
   }
+
+  /**
+   * Chat of each injected message: a reply is a message in its parent's chat, and the answer's chat_id
+   * says so (2026-11, https://open.feishu.cn/document/server-docs/im-v1/message/reply).
+   */
+  private readonly receivedIn = new Map<string, string>();
 
   /** A card.action.trigger callback for this app. */
   cardEvent(spec: FakeCardActionSpec): LarkEventEnvelope {
@@ -386,7 +395,7 @@ export class FakeLarkServer {
       if (this.withdrawn.has(parentId)) return json(400, { code: 230011, msg: 'The message was withdrawn.' });
       const parent = this.sent.find((m) => m.messageId === parentId);
       if (this.deleted.has(parentId) || (!parent && !parentId.startsWith('om_'))) return json(400, { code: 231003, msg: 'The message is not found, maybe not exist or deleted.' });
-      const answer = this.record(raw, body, parent?.receiveId ?? `chat-of-${parentId}`, 'chat_id', parentId);
+      const answer = this.record(raw, body, parent?.receiveId ?? this.receivedIn.get(parentId) ?? `chat-of-${parentId}`, 'chat_id', parentId);
       return json(answer.status, answer.body);
     }
     // route === 'messages'
