@@ -7,6 +7,8 @@ export const NAV = [
   ['/review', '审核'],
   ['/rules', '规则'],
   ['/preview', '预览'],
+  ['/feedback', '反馈'],
+  ['/alumni', '校友'],
   ['/privacy', '隐私'],
 ] as const;
 

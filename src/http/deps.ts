@@ -6,6 +6,8 @@ import type { Logger } from '../log.ts';
 import type { PlatformHealth } from '../ports.ts';
 import type { Rules } from '../rules/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { AlumniService } from '../alumni/service.ts';
+import type { FeedbackService } from '../feedback/service.ts';
 
 export interface ConsoleDeps {
   /** The relay's open store (its public methods only). */
@@ -30,6 +32,13 @@ export interface ConsoleDeps {
    * store's recent posts every 2 s; with it the numbers move at once.
    */
   onPostChange?(listener: (post: Post) => void): () => void;
+  /**
+   * Optional: students' feedback (votes, clicks, learnt routing). Absent, or answering undefined (no
+   * RELAY_SECRET), the 反馈 page says feedback is off and how to turn it on.
+   */
+  feedback?(): FeedbackService | undefined;
+  /** Optional: the alumni records, mentors and message previews (the 校友 page); absent, the page says so. */
+  alumni?(): AlumniService | undefined;
   /** Optional extra routes on the one server (the Lark webhook, tracked links) registered by their owners. */
   extraRoutes?: (app: import('fastify').FastifyInstance) => Promise<void> | void;
 }

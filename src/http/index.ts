@@ -19,6 +19,8 @@ import { AuditLog } from './audit.ts';
 import type { ConsoleDeps, ServerOptions } from './deps.ts';
 import { createMetrics } from './metrics.ts';
 import { registerApi } from './routes-api.ts';
+import { registerAlumniPages } from './routes-alumni.ts';
+import { registerFeedbackPages } from './routes-feedback-pages.ts';
 import { registerPages } from './routes-pages.ts';
 import { registerSystem } from './routes-system.ts';
 import { Sessions, type Session } from './sessions.ts';
@@ -161,6 +163,8 @@ export async function buildServer(deps: ConsoleDeps, options: ServerOptions = {}
   registerSystem(app, ctx);
   registerApi(app, ctx);
   registerPages(app, ctx);
+  registerFeedbackPages(app, ctx);
+  registerAlumniPages(app, ctx);
   if (deps.extraRoutes) await deps.extraRoutes(app);
 
   const unsubscribe = deps.onPostChange?.((p) => tracker.track(p));

@@ -1,10 +1,9 @@
-// Feedback on the one HTTP server: GET /r/:token (tracked links; public, see isPublic in index.ts)
-// and the console's JSON API for learnt routing (behind the session and CSRF hooks of index.ts).
-// Registered by the relay through ConsoleDeps.extraRoutes: `extraRoutes: (app) => feedbackRoutes(app, () => feedback)`.
+// Tracked links on the one HTTP server: GET /r/:token (public, see isPublic in index.ts). Registered by the
+// relay through ConsoleDeps.extraRoutes: `extraRoutes: (app) => feedbackRoutes(app, { feedback: () => feedback, view, catalog })`.
+// The console's feedback page and API (learnt routing, reset, counts) are in routes-feedback-pages.ts,
+// fed by ConsoleDeps.feedback.
 import type { FastifyInstance } from 'fastify';
-import { adjustmentRows } from '../feedback/describe.ts';
 import type { FeedbackService, RelayView } from '../feedback/service.ts';
-import { feedbackCounts } from '../feedback/stats.ts';
 import type { Catalog } from '../catalog.ts';
 
 const GONE_PAGE = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>链接已失效</title></head>
@@ -17,7 +16,8 @@ export interface FeedbackRouteDeps {
   /** The running service; undefined while feedback is off (no RELAY_SECRET): /r/ then answers the friendly page. */
   feedback: () => FeedbackService | undefined;
   view: RelayView;
-  catalog: Catalog;
+  /** Unused since the console API moved to routes-feedback-pages.ts; kept so callers need not change. */
+  catalog?: Catalog;
 }
 
 export function feedbackRoutes(app: FastifyInstance, deps: FeedbackRouteDeps): void {
@@ -33,26 +33,5 @@ export function feedbackRoutes(app: FastifyInstance, deps: FeedbackRouteDeps): v
     }
     if (!location || !/^https?:$/.test(new URL(location).protocol)) return reply.code(404).type('text/html; charset=utf-8').send(GONE_PAGE);
     return reply.redirect(location, 302);
-  });
-
-  app.get('/api/feedback', async (req, reply) => {
-    const fb = deps.feedback();
-    if (!fb) return reply.code(503).send({ error: 'feedback_off', message: '未设置 RELAY_SECRET，反馈未启用' });
-    const q = req.query as Record<string, unknown>;
-    const college = typeof q.college === 'string' && deps.view.rules().colleges.some((c) => c.id === q.college) ? q.college : undefined;
-    return {
-      adjustments: adjustmentRows(fb.adjustments(), college, deps.catalog),
-      resets: fb.resets(),
-      counts: feedbackCounts(fb, deps.view),
-    };
-  });
-
-  app.post('/api/feedback/reset', async (req, reply) => {
-    const fb = deps.feedback();
-    if (!fb) return reply.code(503).send({ error: 'feedback_off', message: '未设置 RELAY_SECRET，反馈未启用' });
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const college = typeof body.college === 'string' ? body.college : undefined;
-    if (college && !deps.view.rules().colleges.some((c) => c.id === college)) return reply.code(400).send({ error: 'bad_college', message: `没有 id 为 ${college} 的学院` });
-    return { reset: await fb.reset(college) };
   });
 }

@@ -15,15 +15,25 @@ import type { Ctx } from './index.ts';
 import { rangeOf, rulesApplied } from './routes-api.ts';
 import { relative } from 'node:path';
 
-export function registerPages(app: FastifyInstance, ctx: Ctx): void {
-  const { deps, service } = ctx;
-  const fmt = (d: Date) => localDateTime(d, service.tz).slice(0, 16);
-  const send = (req: FastifyRequest, reply: FastifyReply, path: string, title: string, body: (csrf: string) => Safe, charts = false) => {
+export type SendPage = (req: FastifyRequest, reply: FastifyReply, path: string, title: string, body: (csrf: string) => Safe, charts?: boolean) => FastifyReply;
+
+/** Sends a page in the console's frame (nav, CSRF token, review badge); never cached. */
+export function pageSender(ctx: Ctx): SendPage {
+  return (req, reply, path, title, body, charts = false) => {
     const csrf = reply.generateCsrf();
     const t = ctx.tracker;
     const page = layout({ title, active: path, csrf, who: ctx.who(req), body: body(csrf), charts, reviewCount: t.held.size + t.deliveryCounts.dead });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
   };
+}
+
+/** Minutes precision in the rules' timezone, as every page shows times. */
+export const timeFormatter = (ctx: Ctx) => (d: Date) => localDateTime(d, ctx.service.tz).slice(0, 16);
+
+export function registerPages(app: FastifyInstance, ctx: Ctx): void {
+  const { deps, service } = ctx;
+  const fmt = timeFormatter(ctx);
+  const send = pageSender(ctx);
 
   app.get('/', (req, reply) => send(req, reply, '/', '概览', () => overviewBody(service, deps.health(), ctx.audit.recent(8), fmt)));
 
