@@ -18,6 +18,10 @@ export interface FeedbackDecor {
   votes: boolean;
   /** An apply link as this channel's students get it (tracked, src/feedback/links.ts). */
   link?: (url: string, where: { postId: string; collegeId: string; channel: ChannelRef }) => string;
+  /** A post's picture file name → its absolute path (`<dataDir>/media/<file>`); see RenderOptions.mediaPath. */
+  mediaPath?: (file: string) => string;
+  /** A picture's public address when a platform cannot carry it (src/digest/media-link.ts mediaLinker). */
+  mediaLink?: (file: string) => string | undefined;
 }
 
 /** undefined when nothing new is due: an empty digest is never sent. */
@@ -32,6 +36,8 @@ export function composeDigest(rules: Rules, college: College, candidates: readon
     timeZone: rules.defaults.timezone,
     privacy: rules.privacy,
     sourceName: (p: Platform, chat: string) => names.get(`${p}:${chat}`) ?? chat,
+    ...(decor?.mediaPath && { mediaPath: decor.mediaPath }),
+    ...(decor?.mediaLink && { mediaLink: decor.mediaLink }),
   };
   const render = (platform: Platform, channel?: ChannelRef): OutboundMessage[] => {
     const link = decor?.link && channel ? decor.link : undefined;
@@ -52,7 +58,8 @@ export function composeDigest(rules: Rules, college: College, candidates: readon
       if (footer) return i === parts.length - 1 ? { ...part, body: part.body + footer } : part;
       const items = itemsOf(i);
       if (!items.length) return part;
-      if (platform === 'lark' && part.format === 'lark-post') return { format: 'lark-card', body: larkVoteCard(part.body, digest.id, items) };
+      // The card keeps the part's pictures: the Lark adapter sends them after it, each with its caption.
+      if (platform === 'lark' && part.format === 'lark-post') return { ...part, format: 'lark-card', body: larkVoteCard(part.body, digest.id, items) };
       if (platform === 'telegram') return { ...part, buttons: voteButtons(digest.id, items) };
       return part;
     });

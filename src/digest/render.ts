@@ -4,6 +4,7 @@ import type { Privacy } from '../rules/schema.ts';
 import { htmlVisibleText } from '../plain-text.ts';
 import { splitHtml, splitOnLines } from '../split.ts';
 import { chineseDay, daysBetween, localDate } from '../time.ts';
+import { type ItemPictures, itemImages, itemPictures, markerText, PICTURE_POLICIES } from './pictures.ts';
 import { attribute, maskContacts } from './privacy.ts';
 
 /** How much one message may hold, measured as `measure` below measures it. */
@@ -39,6 +40,13 @@ export interface RenderOptions {
   link?: (url: string, post: Post) => string;
   /** Told which item numbers (1-based) each rendered part holds, in order (buttons per part). */
   partItems?: (items: number[][]) => void;
+  /**
+   * A picture's file (PostImage.file, a name under `<dataDir>/media/`) → its absolute path. Without it the
+   * part carries the bare name, and the outbox resolves it against the store's media folder at send time.
+   */
+  mediaPath?: (file: string) => string;
+  /** A picture's public address (src/digest/media-link.ts), for one the platform cannot carry; undefined: none. */
+  mediaLink?: (file: string) => string | undefined;
 }
 
 const EXCERPT_CHARS = 140;
@@ -62,6 +70,8 @@ interface ItemView {
   referralCode?: string;
   source: string;
   why?: string;
+  /** Set when the post was read from pictures: the marker line, and the link to the picture when it is not carried. */
+  picture?: { text: string; href?: string };
 }
 
 /** `today` is the local date of `opts.now` in `opts.timeZone`, computed once per render. */
@@ -69,7 +79,7 @@ interface ItemView {
 const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 const noControls = (s: string) => s.replace(CONTROLS, (c) => (c === '\t' ? ' ' : ''));
 
-function itemView(n: number, post: Post, why: string | undefined, opts: RenderOptions, today: string): ItemView {
+function itemView(n: number, post: Post, why: string | undefined, opts: RenderOptions, today: string, pictures: ItemPictures | undefined): ItemView {
   const f = post.classification.fields;
   const clean = (s: string) => (opts.privacy.maskContacts ? maskContacts(s) : s);
   const oneLine = clean(post.text.replace(/\s+/g, ' ').trim());
@@ -96,6 +106,9 @@ function itemView(n: number, post: Post, why: string | undefined, opts: RenderOp
     referralCode: f.referralCode === undefined ? undefined : noControls(f.referralCode),
     source: noControls(`来源：${groups.slice(0, 3).join('、')}${groups.length > 3 ? ` 等${groups.length}个群` : ''}${who ? ` · ${who}` : ''}`),
     why: why === undefined ? undefined : noControls(why),
+    ...(pictures && {
+      picture: { text: markerText(n, pictures.show), ...(pictures.show.kind === 'link' && { href: noControls(pictures.show.href) }) },
+    }),
   };
 }
 
@@ -137,6 +150,8 @@ function shortened(v: ItemView, cap: number, hrefMax = Infinity): ItemView {
     referralCode: v.referralCode === undefined ? undefined : t(v.referralCode),
     source: t(v.source),
     why: v.why === undefined ? undefined : t(v.why),
+    // The marker is short and fixed; a picture link is dropped with the other long targets at the last step.
+    ...(v.picture && { picture: { text: v.picture.text, ...(v.picture.href !== undefined && v.picture.href.length <= hrefMax && { href: v.picture.href }) } }),
   };
 }
 
@@ -169,6 +184,7 @@ function frame(digest: Digest, today: string, part: number, parts: number): Fram
 
 function plainItem(v: ItemView): string {
   const lines = [`${v.n}. ${v.title}`];
+  if (v.picture) lines.push(`   ${v.picture.text}${v.picture.href ? ` 原图：${v.picture.href}` : ''}`);
   if (v.meta) lines.push(`   ${v.meta}`);
   lines.push(`   ${v.excerpt}`);
   const apply = [...v.links.map((l) => (l.kind === 'email' ? `✉ ${l.label}` : `🔗 ${l.shown}`)), v.referralCode ? `内推码 ${v.referralCode}` : '']
@@ -193,6 +209,10 @@ function safeHref(href: string | undefined): string | undefined {
 function htmlItem(v: ItemView): string {
   const e = escapeHtml;
   const lines = [`<b>${v.n}. ${e(v.title)}</b>`];
+  if (v.picture) {
+    const href = safeHref(v.picture.href);
+    lines.push(`${e(v.picture.text)}${href ? ` <a href="${e(href)}">查看原图</a>` : ''}`);
+  }
   if (v.meta) lines.push(e(v.meta));
   lines.push(e(v.excerpt));
   const apply = [
@@ -218,6 +238,10 @@ type LarkElement = { tag: 'text'; text: string } | { tag: 'a'; text: string; hre
 function larkItem(v: ItemView): LarkElement[][] {
   const text = (t: string): LarkElement => ({ tag: 'text', text: t });
   const lines: LarkElement[][] = [[text(`${v.n}. ${v.title}`)]];
+  if (v.picture) {
+    const href = safeHref(v.picture.href);
+    lines.push(href ? [text(`${v.picture.text} `), { tag: 'a', text: '查看原图', href }] : [text(v.picture.text)]);
+  }
   if (v.meta) lines.push([text(v.meta)]);
   lines.push([text(v.excerpt)]);
   const apply: LarkElement[] = [];
@@ -267,20 +291,26 @@ const LAYOUTS: Record<DigestFormat, Layout<unknown>> = {
   'lark-post': larkLayout as Layout<unknown>,
 };
 
-/** Greedy packing of item indices on summed item sizes under a frame of `base` size. */
-function pack(indices: number[], sizes: number[], base: number, sep: number, limit: number): number[][] {
+/**
+ * Greedy packing of item indices on summed item sizes under a frame of `base` size, and on summed
+ * pictures (`pics[i]`) under `maxPics` per part.
+ */
+function pack(indices: number[], sizes: number[], base: number, sep: number, limit: number, pics: number[], maxPics: number): number[][] {
   const groups: number[][] = [];
   let current: number[] = [];
   let size = base;
+  let count = 0;
   for (const i of indices) {
     const add = sizes[i]! + (current.length ? sep : 0);
-    if (current.length && size + add > limit) {
+    if (current.length && (size + add > limit || count + pics[i]! > maxPics)) {
       groups.push(current);
       current = [i];
       size = base + sizes[i]!;
+      count = pics[i]!;
     } else {
       current.push(i);
       size += add;
+      count += pics[i]!;
     }
   }
   if (current.length) groups.push(current);
@@ -300,29 +330,39 @@ export function renderDigest(digest: Digest, platform: Platform, opts: RenderOpt
   const baseSize = (f: Frame) => layout.measure(layout.part(f, []));
   // Each item must fit in a part of its own under the widest header packing assumes.
   const budget = limit - baseSize(frame(digest, today, 99, 99));
-  const items = digest.items.map((it, i) => fitItem(itemView(i + 1, it.post, it.why, opts, today), layout, budget));
+  // Pictures are decided per item before packing, so that packing keeps each part within its pictures.
+  const policy = PICTURE_POLICIES[platform];
+  const pictures = digest.items.map((it) => itemPictures(it.post.media, policy, opts.mediaLink));
+  const views = digest.items.map((it, i) => itemView(i + 1, it.post, it.why, opts, today, pictures[i]));
+  const items = views.map((v) => fitItem(v, layout, budget));
   const sizes = items.map((it) => layout.itemSize(it));
+  const pics = pictures.map((p) => p?.carry.length ?? 0);
+  const mediaPath = opts.mediaPath ?? ((file: string) => file);
+  const caption = format === 'html' ? escapeHtml : (s: string) => s;
+  const imagesOf = (g: number[]) => g.flatMap((k) => (pictures[k]?.carry.length ? itemImages(k + 1, views[k]!.title, pictures[k]!, policy, mediaPath, caption) : []));
   const render = (groups: number[][]) =>
     groups.map((g, i) => layout.part(frame(digest, today, i + 1, groups.length), g.map((k) => items[k])));
 
   // Pack greedily with a worst-case header ("(99/99)"), each item measured once; then render with the
   // real part count and verify. Only past 99 parts can a real header be wider than the one packed
   // against: such a part is packed again against its own header.
-  let groups = pack(items.map((_, i) => i), sizes, baseSize(frame(digest, today, 99, 99)), layout.sep, limit);
+  let groups = pack(items.map((_, i) => i), sizes, baseSize(frame(digest, today, 99, 99)), layout.sep, limit, pics, policy.maxPerPart);
   let bodies = render(groups);
   for (let attempt = 0; attempt < 3; attempt++) {
     const over = (g: number[], i: number) => g.length > 1 && layout.measure(bodies[i]!) > limit;
     if (!groups.some(over)) break;
     const n = groups.length;
-    groups = groups.flatMap((g, i) => (over(g, i) ? pack(g, sizes, baseSize(frame(digest, today, i + 1, n + 1)), layout.sep, limit) : [g]));
+    groups = groups.flatMap((g, i) => (over(g, i) ? pack(g, sizes, baseSize(frame(digest, today, i + 1, n + 1)), layout.sep, limit, pics, policy.maxPerPart) : [g]));
     bodies = render(groups);
   }
 
   opts.partItems?.(groups.map((g) => g.map((k) => k + 1)));
-  return bodies.flatMap((body) => {
-    if (layout.measure(body) <= limit || format === 'lark-post') return [{ format, body }];
+  return bodies.flatMap((body, i) => {
+    const images = imagesOf(groups[i]!);
+    const withImages = (m: OutboundMessage): OutboundMessage => (images.length ? { ...m, images } : m);
+    if (layout.measure(body) <= limit || format === 'lark-post') return [withImages({ format, body })];
     // One item alone over the limit even when shortened (only with a tiny test limit): split its lines,
-    // HTML outside tags and balanced.
-    return (format === 'html' ? splitHtml(body, limit) : splitOnLines(body, limit)).map((b) => ({ format, body: b }));
+    // HTML outside tags and balanced. Its pictures go with the first piece.
+    return (format === 'html' ? splitHtml(body, limit) : splitOnLines(body, limit)).map((b, j) => (j === 0 ? withImages({ format, body: b }) : { format, body: b }));
   });
 }
