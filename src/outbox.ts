@@ -12,7 +12,10 @@
 // (Lark sends it as `uuid` and drops a repeat). Elsewhere a crash after the platform accepted a part and
 // before its mark is durable sends that one part again on restart; `markWindowsMs` measures that window
 // (the store acknowledges the mark after its journal line is fdatasync'ed).
-import type { Delivery, Platform } from './domain.ts';
+import { stat } from 'node:fs/promises';
+import { basename, isAbsolute, join } from 'node:path';
+import { isMediaName } from './digest/pictures.ts';
+import type { Delivery, OutboundMessage, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { AdapterError, type ChatAdapter } from './ports.ts';
 import type { Store } from './store/store.ts';
@@ -193,7 +196,9 @@ export class Outbox {
         if (this.stopping) return 'stopped';
         // Only the first part answers the original message: the rest follow it in the chat.
         const replyTo = i === 0 && d.replyTo ? { replyTo: d.replyTo } : {};
-        await adapter.send(d.channel.chat, d.parts[i]!, { idempotencyKey: `${d.id}-${i}`, ...replyTo });
+        const part = await this.withPictures(d.parts[i]!, log);
+        // A part with nothing left to send (its only content was a picture since removed) counts as sent.
+        if (part.body.trim() || part.images?.length) await adapter.send(d.channel.chat, part, { idempotencyKey: `${d.id}-${i}`, ...replyTo });
         const accepted = performance.now();
         // The last part's mark also marks the delivery delivered: one durable write, not two.
         await this.store.updateDelivery(d.id, i === d.parts.length - 1 ? { sentParts: i + 1, ...done() } : { sentParts: i + 1 });
@@ -212,6 +217,30 @@ export class Outbox {
       await this.fail(d, err, log);
       return 'failed';
     }
+  }
+
+  /**
+   * The part as the adapter gets it: each picture at its absolute path (a bare name is a file under the
+   * store's `media/`), and those no longer on disk (retention removed them, a disk was cleaned) left out,
+   * so the text still goes instead of the whole delivery failing for good. The part is otherwise sent as
+   * recorded, under the same idempotency key, so a retry resumes it rather than repeating what went out.
+   */
+  private async withPictures(part: OutboundMessage, log: Logger): Promise<OutboundMessage> {
+    if (!part.images?.length) return part;
+    const mediaDir = join(this.store.dir, 'media');
+    const kept: NonNullable<OutboundMessage['images']> = [];
+    const missing: string[] = [];
+    for (const image of part.images) {
+      const file = typeof image?.file === 'string' ? image.file : '';
+      const path = isAbsolute(file) ? file : isMediaName(file) ? join(mediaDir, file) : undefined;
+      const info = path ? await stat(path).catch(() => undefined) : undefined;
+      if (path && info?.isFile()) kept.push(path === file ? image : { ...image, file: path });
+      else missing.push(basename(file) || '(no file name)');
+    }
+    if (missing.length) log.warn({ missing }, 'picture files are gone (pruned or deleted): sending the part without them');
+    if (kept.length === part.images.length && !missing.length && kept.every((k, i) => k === part.images![i])) return part;
+    const { images: _all, ...rest } = part;
+    return kept.length ? { ...rest, images: kept } : rest;
   }
 
   private async fail(d: Delivery, err: unknown, log: Logger): Promise<void> {
