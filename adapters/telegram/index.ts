@@ -12,6 +12,7 @@ import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler
 import { answerText, normalizeAction, raceAnswer } from './actions.ts';
 import { errInfo, startError } from './errors.ts';
 import { fetchTelegramMedia } from './media.ts';
+import { addressing } from './mentions.ts';
 import { normalize } from './normalize.ts';
 import { Poller } from './poller.ts';
 import { TelegramSender } from './send.ts';
@@ -278,7 +279,7 @@ class TelegramAdapter implements ChatAdapter {
       this.log.debug({ updateId: (u as { update_id?: unknown }).update_id }, 'update ignored');
       return;
     }
-    await handler(message);
+    await handler({ ...message, ...addressing(u, me) });
   }
 
   send(chat: string, message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
