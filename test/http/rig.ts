@@ -4,7 +4,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterEach } from 'vitest';
-import { loadCatalog } from '../../src/catalog.ts';
+import { type Catalog, loadCatalog } from '../../src/catalog.ts';
 import type { Post } from '../../src/domain.ts';
 import { buildServer, type BuiltServer, type ConsoleDeps, type ServerOptions } from '../../src/http/index.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -33,7 +33,10 @@ export interface Rig {
   sync(): void;
 }
 
-export async function consoleRig(opts: { posts?: Post[]; server?: ServerOptions; health?: PlatformHealth[]; now?: Date } = {}): Promise<Rig> {
+/** The relay's parts a test adds to the console's deps (feedback, alumni), built over the rig's store. */
+export type ExtraDeps = (base: { store: Store; dataDir: string; rules: () => Rules; catalog: Catalog; now: () => Date }) => Promise<{ deps: Partial<ConsoleDeps>; close?(): Promise<void> }>;
+
+export async function consoleRig(opts: { posts?: Post[]; server?: ServerOptions; health?: PlatformHealth[]; now?: Date; extra?: ExtraDeps } = {}): Promise<Rig> {
   const dir = tempDir();
   const rulesFile = join(dir, 'routing.yaml');
   copyFileSync('rules/routing.yaml', rulesFile);
@@ -60,10 +63,13 @@ export async function consoleRig(opts: { posts?: Post[]; server?: ServerOptions;
     kickOutbox: () => void kicks++,
     logger: silentLogger,
   };
+  const extra = await opts.extra?.({ store, dataDir, rules: () => rules, catalog, now: deps.now });
+  Object.assign(deps, extra?.deps);
   const server = await buildServer(deps, { adminPassword: 'correct horse', syncIntervalMs: 60_000, ...opts.server });
   afterEach(async () => {
     watcher.close();
     await server.close();
+    await extra?.close?.();
     await store.close();
   });
   const jar = new Map<string, string>();
