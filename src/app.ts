@@ -18,10 +18,11 @@ import { feedbackCounts } from './feedback/stats.ts';
 import { FeedbackService, type RelayView } from './feedback/service.ts';
 import { acquireLock } from './lock.ts';
 import { ConfigError } from './config-error.ts';
-import type { Delivery, Digest, InboundAction, InboundMessage, Platform } from './domain.ts';
+import type { Delivery, Digest, InboundAction, InboundMessage, Platform, PostImage } from './domain.ts';
 import type { Logger } from './log.ts';
 import { Outbox } from './outbox.ts';
-import { createPipeline } from './pipeline.ts';
+import { createPipeline, type Outcome } from './pipeline.ts';
+import { startMediaIntake, type MediaIntakeSetup } from './media/relay-media.ts';
 import type { ActionHandler, ChatAdapter, PlatformHealth } from './ports.ts';
 import { describeRulesChange, formatProblem, loadRulesFile, watchRules, type Rules } from './rules/index.ts';
 import { DigestScheduler, schedulesOf } from './scheduler.ts';
@@ -53,6 +54,8 @@ export interface RelayOptions {
   publicUrl?: string;
   /** How often due personal subscriptions are looked for (default 60 s). */
   personalIntervalMs?: number;
+  /** Pictures (OCR of posters): on by default when the OCR engine is installed; false = off; an object tunes it. */
+  media?: MediaIntakeSetup | false;
   /** The one HTTP server (console, API, /healthz, /metrics); omitted = not started (most tests). */
   http?: ServerOptions & { port: number; host: string; announce?: (line: string) => void };
 }
@@ -187,6 +190,18 @@ export async function createRelay(opts: RelayOptions) {
   }
   const alumniService = alumni;
 
+  /** Into the pipeline, then the alumni hook for a stored referral. Pictures come here after their OCR. */
+  async function ingest(m: InboundMessage, media?: PostImage[]): Promise<Outcome> {
+    const outcome = await pipeline.handle(m, media?.length ? { media } : undefined);
+    if (outcome === 'stored' || outcome === 'merged') {
+      const post = store.postBySource(m.platform, m.chatId, m.id);
+      if (post) alumniService.onReferralStored(post);
+    }
+    return outcome;
+  }
+  // Picture messages from alumni groups: made durable at once, read (OCR) and ingested by a worker (src/media/intake.ts).
+  const intake = startMediaIntake(opts.media, { dataDir: opts.dataDir, logger: log.child({ stage: 'media' }), store, ingest, adapterFor: (p) => opts.adapters.get(p) });
+
   /** Builds one college's digest now; records it with its deliveries in one write, then sends. */
   async function runDigest(collegeId: string, at: Date = now()): Promise<Digest | undefined> {
     const college = rules.colleges.find((c) => c.id === collegeId);
@@ -221,6 +236,7 @@ export async function createRelay(opts: RelayOptions) {
     const result = await store.prune(now(), rules.privacy.retentionDays);
     if (result.posts || result.digests || result.deliveries) log.info({ ...result, retentionDays: rules.privacy.retentionDays }, 'old data pruned');
     if (result.posts) await feedback?.dropPosts((postId) => !!store.postById(postId));
+    if (intake) intake.sweep(store);
   }
 
   /**
@@ -320,11 +336,8 @@ export async function createRelay(opts: RelayOptions) {
     }
     // A student channel's chatter is never a referral (the pipeline would refuse it too).
     if (where === 'group') return;
-    const outcome = await pipeline.handle(m);
-    if (outcome === 'stored' || outcome === 'merged') {
-      const post = store.postBySource(m.platform, m.chatId, m.id);
-      if (post) alumniService.onReferralStored(post);
-    }
+    if (intake?.wants(m) && pipeline.isSource(m)) return intake.accept(m);
+    await ingest(m);
   }
 
   return {
@@ -332,6 +345,8 @@ export async function createRelay(opts: RelayOptions) {
     outbox,
     onMessage,
     pipeline,
+    /** Picture messages waiting for their OCR (undefined when pictures are off). */
+    media: intake,
     scheduler,
     alumni: alumniService,
     /** Students' votes, clicks and subscriptions; undefined without RELAY_SECRET. */
@@ -366,6 +381,7 @@ export async function createRelay(opts: RelayOptions) {
         };
         personalTimer = setTimeout(tick, 0).unref();
       }
+      intake?.start();
       await prune();
       pruneTimer = setInterval(() => void prune().catch((err) => log.error({ err }, 'pruning failed')), 6 * 3600_000);
       pruneTimer.unref();
@@ -417,6 +433,7 @@ export async function createRelay(opts: RelayOptions) {
       await alumniService.stop().catch((err: unknown) => log.warn({ err }, 'alumni state did not close cleanly'));
       await feedback?.close().catch((err: unknown) => log.warn({ err }, 'feedback state did not close cleanly'));
       for (const adapter of adapters) await adapter.stop().catch((err) => log.warn({ err }, 'adapter stop failed'));
+      await intake?.stop().catch((err: unknown) => log.warn({ err }, 'picture intake did not stop cleanly'));
       await store.close();
       releaseLock();
     },

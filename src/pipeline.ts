@@ -1,7 +1,7 @@
 // Inbound message → stored post: allowlist → normalise → classify → dedupe → store.
 // One bad message never stops the relay: every failure is caught, counted and logged here.
 import { randomUUID } from 'node:crypto';
-import type { Classification, InboundMessage, Post, PostSource } from './domain.ts';
+import type { Classification, InboundMessage, Post, PostImage, PostSource } from './domain.ts';
 import type { Logger } from './log.ts';
 import type { Rules } from './rules/schema.ts';
 import type { Store } from './store/store.ts';
@@ -72,7 +72,19 @@ async function durably(write: () => Promise<void>, attempts = 4, baseMs = 100): 
   }
 }
 
-export function createPipeline(deps: PipelineDeps): { handle(message: InboundMessage): Promise<Outcome> } {
+/** What came with a message besides its text. */
+export interface HandleOptions {
+  /** The pictures its text was read from (kept under <dataDir>/media/); the post keeps them. */
+  media?: PostImage[];
+}
+
+export interface Pipeline {
+  handle(message: InboundMessage, opts?: HandleOptions): Promise<Outcome>;
+  /** An allowlisted alumni group (not one of our student channels): where referrals come from. */
+  isSource(message: InboundMessage): boolean;
+}
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
   const now = deps.now ?? (() => new Date());
   const { store, logger } = deps;
 
@@ -91,7 +103,7 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
     return sourceKeys.has(key) && !channelKeys.has(key);
   };
 
-  async function handle(m: InboundMessage): Promise<Outcome> {
+  async function handle(m: InboundMessage, opts: HandleOptions = {}): Promise<Outcome> {
     const rules = deps.rules();
     store.count('received');
     if (!isSource(rules, m)) {
@@ -124,6 +136,7 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
     const windowStart = new Date(at.getTime() - (deps.dedupeWindowDays ?? 30) * 86_400_000).toISOString();
     const twin = store.findNearDuplicate(fingerprint, windowStart);
     if (twin) {
+      // The first post keeps its text and its picture (if any); the new one adds only its source.
       store.count('merged');
       await durably(() => store.addSource(twin.id, source));
       logger.info({ post: twin.id, from: `${m.platform}:${m.chatId}` }, 'cross-post merged into an existing referral');
@@ -138,6 +151,7 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
       status: classification.isScam ? 'review' : 'active',
       classification,
       digestedFor: [],
+      ...(opts.media?.length ? { media: opts.media.map((x) => ({ ...x })) } : {}),
     };
     store.count(classification.isScam ? 'scams' : 'stored');
     await durably(() => store.addPost(post));
@@ -147,9 +161,10 @@ export function createPipeline(deps: PipelineDeps): { handle(message: InboundMes
   }
 
   return {
-    async handle(message) {
+    isSource: (m) => isSource(deps.rules(), m),
+    async handle(message, opts) {
       try {
-        return await handle(message);
+        return await handle(message, opts);
       } catch (err) {
         store.count('errors');
         if (err instanceof NotStoredError) {

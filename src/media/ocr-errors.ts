@@ -14,7 +14,8 @@ export class OcrError extends Error {
   constructor(
     readonly code: OcrErrorCode,
     message: string,
-    readonly reason?: RefusalReason,
+    /** Why: a refusal before decoding, or 'undecodable' when the engine's decoder could not read the image (broken file). */
+    readonly reason?: RefusalReason | 'undecodable',
   ) {
     super(message);
     this.name = 'OcrError';

@@ -104,7 +104,7 @@ export class OcrProcess {
       this.pending = null;
       this.stopPolling();
       if (msg.type === 'result') p.resolve({ lines: msg.lines ?? [], ms: msg.ms ?? 0 });
-      else p.reject(new OcrError('engine', `OCR engine could not read the image: ${msg.message ?? 'unknown error'}`));
+      else p.reject(new OcrError('engine', `OCR engine could not read the image: ${msg.message ?? 'unknown error'}`, 'undecodable'));
     });
     this.exitedPromise = new Promise((resolve) => {
       const onGone = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {

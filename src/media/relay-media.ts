@@ -1,0 +1,98 @@
+// The relay's side of pictures: whether they are read at all (the OCR engine installed, not switched off), the
+// intake built on the relay's store and adapters, and the retention sweep of picture files (called by prune()).
+import { createRequire } from 'node:module';
+import type { InboundMessage, Platform, PostImage } from '../domain.ts';
+import type { Logger } from '../log.ts';
+import type { Outcome } from '../pipeline.ts';
+import type { ChatAdapter } from '../ports.ts';
+import type { Store } from '../store/store.ts';
+import { MediaIntake, type MediaIntakeOptions } from './intake.ts';
+import { addPostMedia, listMediaFiles, sweepMediaFiles } from './media-files.ts';
+import { createOcrService, type OcrService, type OcrServiceOptions } from './ocr-service.ts';
+
+export interface MediaIntakeSetup extends Partial<Pick<MediaIntakeOptions, 'acceptTimeoutMs' | 'fetchTimeoutMs' | 'maxFailures' | 'retryBaseMs' | 'maxImages' | 'limits' | 'fsync'>> {
+  /** A service to use instead of the relay's own (shared by tests); the relay never stops it. */
+  ocr?: OcrService;
+  /** Options of the relay's own service. */
+  ocrOptions?: Partial<Omit<OcrServiceOptions, 'logger'>>;
+}
+
+/** Whether the OCR engine package can be found. Resolves its path only: nothing is loaded. */
+export function ocrEngineInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('@gutenye/ocr-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface RelayMediaDeps {
+  dataDir: string;
+  logger: Logger;
+  store: Store;
+  ingest: (m: InboundMessage, media: PostImage[]) => Promise<Outcome>;
+  adapterFor: (p: Platform) => Pick<ChatAdapter, 'fetchMedia'> | undefined;
+}
+
+export interface RelayMedia {
+  /** A message the intake takes (it has pictures); the relay checks it comes from a source group. */
+  wants(m: InboundMessage): boolean;
+  accept(m: InboundMessage): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+  /** Picture jobs waiting on disk. */
+  pending(): number;
+  /** Resolves when no picture waits. */
+  drained(ms?: number): Promise<void>;
+  /** Removes picture files no post (hot or archived) and no pending job names; returns how many. */
+  sweep(store: Store): number;
+}
+
+/** Picture files stored posts still name: the hot ones and every archived month (one month read at a time). */
+export function mediaInUse(store: Store): Set<string> {
+  const inUse = new Set<string>();
+  for (const p of store.posts()) addPostMedia(inUse, p.media);
+  for (const { month } of store.archivedMonths()) store.forEachArchivedPost(month, (p) => addPostMedia(inUse, p.media));
+  return inUse;
+}
+
+/** Builds the intake, or undefined when pictures are off (setup false, or no OCR engine installed). */
+export function startMediaIntake(setup: MediaIntakeSetup | false | undefined, deps: RelayMediaDeps): RelayMedia | undefined {
+  const log = deps.logger;
+  if (setup === false) return undefined;
+  const s = setup ?? {};
+  if (!s.ocr && !ocrEngineInstalled()) {
+    log.info('pictures are not read: the OCR engine (@gutenye/ocr-node) is not installed; captions still count as text');
+    return undefined;
+  }
+  const { store } = deps;
+  const intake = new MediaIntake({
+    ...s,
+    dataDir: deps.dataDir,
+    logger: log,
+    adapterFor: deps.adapterFor,
+    ocr: () => s.ocr ?? createOcrService({ ...s.ocrOptions, logger: log.child({ stage: 'ocr' }) }),
+    ownsOcr: !s.ocr,
+    handle: deps.ingest,
+    postUses: (file) => store.posts().some((p) => p.media?.some((x) => x.file === file)),
+    seen: (m) => !!store.postBySource(m.platform, m.chatId, m.id),
+  });
+  return {
+    wants: (m) => MediaIntake.wants(m),
+    accept: (m) => intake.accept(m),
+    start: () => intake.start(),
+    stop: () => intake.stop(),
+    pending: () => intake.pending(),
+    drained: (ms) => intake.drained(ms),
+    sweep(st) {
+      // Nothing to read when no picture was ever kept: the text-only relay pays no archive pass.
+      if (listMediaFiles(deps.dataDir).length === 0) return 0;
+      const inUse = mediaInUse(st);
+      for (const f of intake.filesInUse()) inUse.add(f);
+      const removed = sweepMediaFiles(deps.dataDir, inUse);
+      if (removed.length) log.info({ files: removed.length }, 'picture files no post keeps were removed');
+      return removed.length;
+    },
+  };
+}
