@@ -84,15 +84,16 @@ const minutesOf = (time: string): number => Number(time.slice(0, 2)) * 60 + Numb
 /**
  * Subscriptions whose personal digest is due at `now`: their local time has come today and nothing
  * was sent to them since it did. A relay that was down at 20:00 sends at its next check the same day.
+ * A new subscription counts from its creation: made at 20:30 for 20:00, its first digest is tomorrow's
+ * (not one at once, which would not be "at a time of their choice").
  */
 export function dueSubscriptions(now: Date, subs: readonly Subscription[], timeZone = 'Asia/Shanghai'): Subscription[] {
   const { date, minutes } = localClock(now, timeZone);
   return subs.filter((s) => {
     const at = minutesOf(s.time);
     if (minutes < at) return false;
-    if (!s.lastSentAt) return true;
-    // Due unless the last one went out at or after today's time.
-    const l = localClock(new Date(s.lastSentAt), timeZone);
+    // Due unless the last one went out (or the subscription was made) at or after today's time.
+    const l = localClock(new Date(s.lastSentAt ?? s.createdAt), timeZone);
     return l.date < date || (l.date === date && l.minutes < at);
   });
 }

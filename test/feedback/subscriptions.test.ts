@@ -67,6 +67,18 @@ describe('subscriptions', () => {
     expect(dueSubscriptions(at('2026-11-21T20:00:00Z'), [sub], 'UTC')).toEqual([sub]);
   });
 
+  it('a new subscription is first due at its time after it was made, not at once', () => {
+    const at = (s: string) => new Date(s);
+    const late: Subscription = { platform: 'lark', userId: 'ou_1', codes: ['0806'], time: '20:00', createdAt: '2026-11-21T20:30:00+08:00' };
+    expect(dueSubscriptions(at('2026-11-21T20:31:00+08:00'), [late])).toEqual([]);
+    expect(dueSubscriptions(at('2026-11-21T23:59:00+08:00'), [late])).toEqual([]);
+    expect(dueSubscriptions(at('2026-11-22T19:59:00+08:00'), [late])).toEqual([]);
+    expect(dueSubscriptions(at('2026-11-22T20:00:00+08:00'), [late])).toEqual([late]);
+    const early: Subscription = { ...late, createdAt: '2026-11-21T19:00:00+08:00' };
+    expect(dueSubscriptions(at('2026-11-21T19:59:00+08:00'), [early])).toEqual([]);
+    expect(dueSubscriptions(at('2026-11-21T20:00:00+08:00'), [early])).toEqual([early]);
+  });
+
   it('is created, listed, due with matching posts, and cancelled with one word', async () => {
     const dir = tempDir();
     const view = new View();
