@@ -24,6 +24,8 @@ export interface RigOptions {
   telegram?: Partial<Omit<TelegramAdapterOptions, 'logger'>>;
   lark?: Partial<Omit<LarkAdapterOptions, 'logger'>>;
   wechat?: Partial<WechatConfig>;
+  /** How the Lark adapter hears events: 'webhook' (default) or 'ws' (the long connection to the fake). */
+  larkMode?: 'webhook' | 'ws';
   logger?: Logger;
 }
 
@@ -57,11 +59,9 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
       appId: lark.appId,
       appSecret: lark.appSecret,
       domain: opts.via?.lark ? await opts.via.lark(larkUrl) : larkUrl,
-      mode: 'webhook',
-      webhookPort: 0,
-      webhookHost: '127.0.0.1',
-      encryptKey: LARK_ENCRYPT_KEY,
-      verificationToken: LARK_VERIFICATION_TOKEN,
+      ...(opts.larkMode === 'ws'
+        ? { mode: 'ws' as const }
+        : { mode: 'webhook' as const, webhookPort: 0, webhookHost: '127.0.0.1', encryptKey: LARK_ENCRYPT_KEY, verificationToken: LARK_VERIFICATION_TOKEN }),
     },
     { logger, requestTimeoutMs: 2000, retryDelayMs: 20, ...opts.lark },
   );
@@ -84,6 +84,13 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     wechatAdapter,
     adapters,
     async connect() {
+      if (opts.larkMode === 'ws') {
+        // The adapter's start() already waited for the long connection; events go over it.
+        if (!lark.wsConnections) throw new Error('the Lark adapter has no long connection: start the relay before connect()');
+        await wx.loggedIn();
+        await wx.ready();
+        return;
+      }
       const port = larkAdapter.webhookPort;
       if (!port) throw new Error('the Lark adapter is not listening: start the relay before connect()');
       lark.deliverTo({ url: `http://127.0.0.1:${port}/lark/events`, encryptKey: LARK_ENCRYPT_KEY, verificationToken: LARK_VERIFICATION_TOKEN });
