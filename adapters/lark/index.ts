@@ -16,6 +16,7 @@ import { LarkApi, redactAll, sdkLogger, secretsOf } from './client.ts';
 import { type LarkConfig, larkDomain, larkHost } from './config.ts';
 import { EventIntake } from './ingest.ts';
 import { fetchMedia, ImageUploader } from './media.ts';
+import { addressing } from './mentions.ts';
 import { normalize, type LarkMessageEvent, type NormalizeContext } from './normalize.ts';
 import { BODY_MARGIN_BYTES, LARK_POST_MAX_BYTES, LARK_TEXT_MAX_BYTES, LARK_TEXT_MAX_CHARS } from './render.ts';
 import { sendMessage } from './send.ts';
@@ -213,7 +214,8 @@ class LarkChatAdapter implements LarkAdapter {
   private receive(data: ReceiveData): Promise<void> {
     const ctx: NormalizeContext = { appId: this.config.appId };
     if (this.botOpenId) ctx.botOpenId = this.botOpenId;
-    const message = normalize(data, ctx);
+    const normalized = normalize(data, ctx);
+    const message = normalized && { ...normalized, ...addressing(data, this.botOpenId) };
     if (!message) {
       this.log.debug('lark message ignored (not a text, post or picture, or our own)');
       return Promise.resolve();
