@@ -34,6 +34,15 @@ export function linkRewriter(secret: string | undefined, publicUrl: string | und
   return (url, where) => (isTrackable(url) ? `${base}/r/${linkToken(secret, { ...where, url })}` : url);
 }
 
+/** What a personal digest's clicks are counted under instead of the subscriber's private chat. */
+export const PERSONAL_CHAT = '@personal';
+
+/**
+ * The channel to name in a personal (subscription) digest's tracked links: the platform only. The
+ * private chat's id is the student's own user id, which a click row must never hold.
+ */
+export const personalChannel = (platform: ChannelRef['platform']): ChannelRef => ({ platform, chat: PERSONAL_CHAT });
+
 /** What the index reads from the store. */
 export interface LinkSource {
   deliveries(): Iterable<Delivery>;
@@ -51,7 +60,9 @@ export function* linkTargets(src: LinkSource): Generator<LinkTarget> {
     for (const postId of digest.postIds) {
       const post = src.postById(postId);
       if (!post || post.status === 'rejected') continue;
-      for (const url of post.classification.fields.links) if (isTrackable(url)) yield { postId, url, collegeId: d.collegeId, channel: d.channel };
+      // A direct delivery goes to one person's private chat: its links name the platform only.
+      const channel = d.direct ? personalChannel(d.channel.platform) : d.channel;
+      for (const url of post.classification.fields.links) if (isTrackable(url)) yield { postId, url, collegeId: d.collegeId, channel };
     }
   }
 }

@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { linkRewriter, linkToken } from '../../src/feedback/links.ts';
+import { linkRewriter, linkToken, personalChannel } from '../../src/feedback/links.ts';
 import { FeedbackService } from '../../src/feedback/service.ts';
 import { feedbackRoutes } from '../../src/http/routes-feedback.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -70,6 +70,24 @@ describe('tracked links', () => {
     expect((await app.inject({ method: 'GET', url: `/r/${token}` })).statusCode).toBe(302);
     view.postMap.delete('p1');
     expect((await app.inject({ method: 'GET', url: `/r/${token}` })).statusCode).toBe(404);
+    await fb.close();
+  });
+
+  it("counts a personal digest's clicks by platform only, never by the subscriber's private chat", async () => {
+    const { app, view, fb } = await setup();
+    // A personal digest to the private chat of Telegram user 5550001, as the relay records it.
+    view.digestList.push({ id: 'dp1', collegeId: '@personal', createdAt: NOW.toISOString(), postIds: ['p1'] });
+    view.deliveryList.push({ id: 'dp1-0', digestId: 'dp1', collegeId: '@personal', channel: { platform: 'telegram', chat: '5550001' }, parts: [], sentParts: 1, status: 'delivered', attempts: 1, nextAttemptAt: NOW.toISOString(), createdAt: NOW.toISOString(), direct: true });
+    const url = 'https://jobs.example.com/apply?id=7';
+    const rendered = linkRewriter(SECRET, 'https://relay.example.org')(url, { postId: 'p1', collegeId: '@personal', channel: personalChannel('telegram') });
+    const res = await app.inject({ method: 'GET', url: new URL(rendered).pathname });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe(url);
+    expect(fb.clicks()).toEqual([{ day: '2026-11-21', postId: 'p1', collegeId: '@personal', channel: 'telegram:@personal', n: 1 }]);
+    // A token naming the private chat itself was never handed out: it goes nowhere.
+    const byChat = linkToken(SECRET, { postId: 'p1', url, collegeId: '@personal', channel: { platform: 'telegram', chat: '5550001' } });
+    expect((await app.inject({ method: 'GET', url: `/r/${byChat}` })).statusCode).toBe(404);
+    expect(JSON.stringify(fb.clicks())).not.toContain('5550001');
     await fb.close();
   });
 });
