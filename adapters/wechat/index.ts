@@ -22,6 +22,7 @@ import { drawQr, loginInstructions } from './login.ts';
 import { DEFAULT_MEDIA_TIMEOUT_MS, fetchCapped, openPicture } from './media.ts';
 import { normalize } from './normalize.ts';
 import { planSends } from './outbound.ts';
+import { addressing } from './mentions.ts';
 import { RoomDirectory } from './rooms.ts';
 import { mentionFor, resolveTarget, sendSteps } from './say.ts';
 import { SendQueue } from './send-queue.ts';
@@ -259,7 +260,7 @@ class WechatyAdapter implements WechatAdapter {
     const talker = safe(() => m.talker());
     if (talker) this.contacts.remember(talker);
     try {
-      await handler(message);
+      await handler({ ...message, ...(await addressing(m)) });
     } catch (e) {
       this.log.error({ err: e, messageId: message.id, chatId: message.chatId }, 'message handler failed; going on');
     }
