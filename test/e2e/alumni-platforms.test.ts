@@ -195,11 +195,11 @@ describe.each(['telegram', 'lark', 'wechat'] as const)('alumni features end to e
   it('"/relay help" and "@bot 怎么内推" get the guide, as a reply; neither is stored', async () => {
     const posts = relay.store.posts().length;
     const help = await d.post(rig, g.daily, PEOPLE.zhang, '/relay help');
-    const guide = await until('the guide in the daily group', () => inChat(g.daily).find((r) => r.text.startsWith('怎么发内推')));
+    const guide = await until('the guide in the daily group', () => inChat(g.daily).find((r) => r.text.includes('怎么发内推：')));
     expect(guide.text).toContain('会转到：电气学院。');
     expect(d.answers(guide, help, PEOPLE.zhang)).toBe(true);
     await d.askBot(rig, g.off, PEOPLE.zhang, '怎么内推');
-    const asked = await until('the guide in the off group', () => inChat(g.off).find((r) => r.text.startsWith('怎么发内推')));
+    const asked = await until('the guide in the off group', () => inChat(g.off).find((r) => r.text.includes('怎么发内推：')));
     if (platform === 'wechat') expect(asked.mentions).toEqual([`wxid_${PEOPLE.zhang.key}`]);
     else expect(asked.replyTo).toBeDefined();
     expect(relay.store.posts()).toHaveLength(posts);
