@@ -85,7 +85,7 @@ describe('校友 page', () => {
     for (const [key, s] of cfg.sources) {
       const card = body.slice(body.indexOf(`id="group-${key}"`));
       expect(card, key).toContain(s.name);
-      const texts = [...card.slice(0, card.indexOf('</section>')).matchAll(/<pre class="plain">([^]*?)<\/pre>/g)].map((m) => decode(m[1]!));
+      const texts = [...card.slice(0, card.indexOf('</section>')).matchAll(/<pre class="plain">([\s\S]*?)<\/pre>/g)].map((m) => decode(m[1]!));
       const ack = previewText(s.ack === 'daily' ? 'daily' : 'ack', key, cfg, alumni.entries(), alumni.optedOut(), rig.deps.now());
       const thanks = previewText('thanks', key, cfg, alumni.entries(), alumni.optedOut(), rig.deps.now(), '2026-11');
       expect(texts, key).toEqual([ack.text, thanks.text]);
