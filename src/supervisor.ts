@@ -135,6 +135,18 @@ export class PlatformSupervisor implements ChatAdapter {
     return this.inner.send(chat, message, opts);
   }
 
+  /** The group's size from the adapter while it is connected; undefined otherwise, or when the adapter cannot tell. Never throws. */
+  async memberCount(chat: string): Promise<number | undefined> {
+    if (!this.running || !this.started || !this.inner.memberCount) return undefined;
+    try {
+      const n = await this.inner.memberCount(chat);
+      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
+    } catch (err) {
+      this.log.debug(`${this.platform} member count of a chat failed: ${describeError(err, this.secrets)}`);
+      return undefined;
+    }
+  }
+
   async stop(): Promise<void> {
     const wasRunning = this.running;
     const mustStop = this.started || this.attempting;
