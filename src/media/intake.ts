@@ -37,7 +37,10 @@ export interface MediaIntakeOptions {
   /** Whether this message is stored already (a redelivery): then nothing is downloaded again. */
   seen?: (message: InboundMessage) => boolean;
   limits?: ImageLimits;
-  /** accept()'s whole download budget. Default 2 s (Lark: answer within 3 s). */
+  /**
+   * accept()'s whole download budget. Default 2 s: 2026-11, Lark wants HTTP 200 within 3 s and advises doing slow
+   * work after answering (https://open.feishu.cn/document/event-subscription-guide/event-subscriptions/event-callback-optimization-guide).
+   */
   acceptTimeoutMs?: number;
   /** The worker's download deadline. Default 60 s. */
   fetchTimeoutMs?: number;

@@ -162,8 +162,8 @@ describe('a poster from each platform becomes a referral', () => {
     const content = { title: '【内推】南瑞集团', content: [[{ tag: 'text', text: '海报见图，欢迎电气的同学' }], [{ tag: 'img', image_key: 'img_v3_nari' }]] };
     const b = await timed(() => r.rig.lark.injectMessage({ chatId: LARK_GROUP, senderOpenId: 'ou_alumnus_chen', messageId: 'om_post_nari', messageType: 'post', content }));
     expect([a.status, b.status]).toEqual([200, 200]);
-    // Answered before the OCR: 2026-11, Lark wants an event answered within 3 s
-    // (https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case).
+    // Answered before the OCR: 2026-11, Lark wants HTTP 200 within 3 s, else it pushes the event again
+    // (https://open.feishu.cn/document/event-subscription-guide/event-subscriptions/event-callback-optimization-guide).
     expect(a.ms).toBeLessThan(3000);
     expect(b.ms).toBeLessThan(3000);
 
