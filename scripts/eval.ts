@@ -1,4 +1,4 @@
-// npm run eval [-- --dir <dir>] [--check] [--cv] [--no-model] [--bench] [--errors N]
+// npm run eval [-- --dir <dir>] [--check] [--cv] [--no-model] [--bench] [--errors N] [--why [--file F] [--kind K]]
 // Runs the classifier over every *.jsonl in ../shared/eval (or --dir) and test/fixtures/eval, prints
 // per-file metrics, writes reports/eval.json, and with --check exits 1 when a dev target is missed.
 // A file whose rows the shipped class model (data/class-model.json) was trained on is never scored
@@ -6,13 +6,14 @@
 // same way without that fold's rows, near-duplicate ads kept in one fold). --cv also prints every
 // file's numbers with the lexicon alone, for comparison; --no-model evaluates the lexicon alone;
 // --bench times classify() on every job row with and without the class model (µs/message, best of 7
-// interleaved rounds) and stops.
+// interleaved rounds) and stops; --why prints each misclassified row of one file with every class's
+// evidence and counts the wrong classes by mechanism (scripts/eval/errors.ts).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../src/catalog.ts';
 import { createClassifier, type RoutingConfig } from '../src/classify/index.ts';
-import { groupedFolds, trainingDocs, type LabelledRow } from '../src/classify/model/data.ts';
+import { classSupport, groupedFolds, trainingDocs, type LabelledRow } from '../src/classify/model/data.ts';
 import { createLinearModel, loadClassModel, type LinearModel } from '../src/classify/model/linear.ts';
 import { trainModel } from '../src/classify/model/train.ts';
 import type { Classification } from '../src/domain.ts';
@@ -99,6 +100,19 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+if (args.includes('--why')) {
+  const names = new Map([...catalog.classes].map(([code, c]) => [code, c.name]));
+  const file = files.find((f) => basename(f).includes(flag('--file') ?? 'zhaopin')) ?? files[0]!;
+  (await import('./eval/errors.ts')).studyErrors({
+    file,
+    classify: (text) => classifier.classify(text, now),
+    kind: (flag('--kind') as 'extra' | 'missing' | 'top1' | undefined) ?? 'all',
+    limit: flag('--limit') ? Number(flag('--limit')) : undefined,
+    classNames: names,
+  });
+  process.exit(0);
+}
+
 if (args.includes('--bench')) {
   // Interleaved rounds, best of each: the machine is shared, and the minimum is the least disturbed run.
   const texts = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Row)).filter((r) => r.isJob).map((r) => r.text);
@@ -139,8 +153,9 @@ function classifyAll(name: string, rows: Row[]): { results: Classification[]; cv
   for (let f = 0; f < CV_FOLDS; f++) {
     process.stderr.write(`\r${name}: cross-validation fold ${f + 1}/${CV_FOLDS}`);
     const held = new Set(rows.filter((_, i) => folds[i] === f).map((r) => r.id));
-    const trained = trainModel(trainingDocs(catalog, seenRows.filter((r) => !held.has(r.id))), classes, { seed, epochs, l2, rate, prune });
-    const model: LinearModel = createLinearModel({ ...trained, training: { ...shipped.file.training, sources: [] } });
+    const kept = seenRows.filter((r) => !held.has(r.id));
+    const trained = trainModel(trainingDocs(catalog, kept), classes, { seed, epochs, l2, rate, prune });
+    const model: LinearModel = createLinearModel({ ...trained, training: { ...shipped.file.training, sources: [], support: classSupport(kept) } });
     const foldClassifier = createClassifier(catalog, config, tokenizer, model);
     rows.forEach((r, i) => {
       if (folds[i] === f) out[i] = foldClassifier.classify(r.text, now);

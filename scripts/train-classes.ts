@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../src/catalog.ts';
-import { catalogDocs, roleTermDocs, SOURCE_WEIGHTS, trainingDocs, type LabelledRow } from '../src/classify/model/data.ts';
+import { catalogDocs, classSupport, roleTermDocs, SOURCE_WEIGHTS, trainingDocs, type LabelledRow } from '../src/classify/model/data.ts';
 import { createLinearModel, type ModelFile } from '../src/classify/model/linear.ts';
 import { DEFAULT_TRAIN_OPTIONS, trainModel } from '../src/classify/model/train.ts';
 
@@ -46,6 +46,7 @@ const file: ModelFile = {
       { name: 'role terms (src/classify/role-terms.ts)', rows: roleTermDocs(1).length, weight: SOURCE_WEIGHTS.roleTerms },
       ...labelled.map((l) => ({ name: l.name, rows: l.rows.length, weight: SOURCE_WEIGHTS.rows, ids: l.rows.map((r) => r.id) })),
     ],
+    support: classSupport(rows),
   },
   classes: model.classes,
   bias: model.bias,

@@ -9,7 +9,7 @@ import { OPEN_TO_ALL_TERMS } from './detect-terms.ts';
 import { createFieldExtractor } from './extract.ts';
 import { MAJOR_ALIASES } from './major-aliases.ts';
 import { createMajorClassifier, type WordSpans } from './majors.ts';
-import { combineWithModel } from './model/combine.ts';
+import { combineWithModel, DEFAULT_COMBINE, type CombineOptions, type VetoedClass } from './model/combine.ts';
 import type { LinearModel } from './model/linear.ts';
 import { lazyWords } from './word-spans.ts';
 import { foldWidth } from './normalize.ts';
@@ -20,6 +20,8 @@ export type { CollegeRoute, Route, RoutingConfig };
 /** A Classification plus why each college was chosen. */
 export interface ExplainedClassification extends Classification {
   routing: Route[];
+  /** Classes the lexicon found and the class model removed, with its probability: the explanation of a veto. */
+  modelVetoed?: VetoedClass[];
 }
 
 export interface Classifier {
@@ -35,7 +37,13 @@ export const MAX_CLASSIFIED_CHARS = 20_000;
  * it vetoes further classes it saw few real posts of (an embedded job's 自动化类 beside 电子信息类,
  * test/classify/mechanisms.test.ts), so it is not yet safe for alumni referrals.
  */
-export function createClassifier(catalog: Catalog, config: RoutingConfig, tokenizer: Tokenizer, model: LinearModel | null = null): Classifier {
+export function createClassifier(
+  catalog: Catalog,
+  config: RoutingConfig,
+  tokenizer: Tokenizer,
+  model: LinearModel | null = null,
+  combine: CombineOptions = DEFAULT_COMBINE,
+): Classifier {
   // Every stage's term tables in one automaton: each message is scanned once, up front.
   const terms = new TermTables();
   const detect = createDetector(terms);
@@ -78,7 +86,8 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
       // jieba is the costliest step: cut only the runs where a short term needs its word boundaries.
       const wordsOf = (): WordSpans => lazyWords(folded, tokenizer);
       const major = majors(folded, wordsOf, scan);
-      const ranked = model ? combineWithModel(major, model, folded, classNames) : major.classes;
+      const combined = model ? combineWithModel(major, model, folded, classNames, combine) : undefined;
+      const ranked = combined ? combined.classes : major.classes;
       // 不限专业: no guessed classes, only the ones the post itself names ('电气优先，其他专业不限').
       const classes = openToAll ? ranked.filter((c) => major.named.includes(c.code)) : ranked;
       const isJob = !detection.isScam && detection.jobScore >= threshold;
@@ -99,6 +108,7 @@ export function createClassifier(catalog: Catalog, config: RoutingConfig, tokeni
         colleges: routing.map((r) => r.collegeId),
         fields: extractFields(text, folded, now, timeZone, scan),
         routing,
+        ...(combined?.vetoed.length ? { modelVetoed: combined.vetoed } : {}),
       };
     },
   };

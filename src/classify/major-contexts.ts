@@ -7,6 +7,8 @@ export interface MajorContext {
   end: number;
   /** '…相关专业优先': a preference, not a requirement. */
   preferred: boolean;
+  /** '专业要求：…', '限…专业': a stated limit, not a description of the background wanted ('英语等相关专业'). */
+  strict?: boolean;
 }
 
 /**
@@ -53,13 +55,14 @@ const MAX_LIST_ITEM = 10;
  */
 export function majorContexts(text: string): MajorContext[] {
   const spans: MajorContext[] = [];
-  const push = (start: number, end: number): void => {
+  const push = (start: number, end: number, header = false): void => {
     const clause = text.slice(start, end);
     // The introduction may name the company in one clause and its staff's majors in the next.
     let ss = start;
     while (ss > 0 && !isSentenceEnd(text.charCodeAt(ss - 1))) ss--;
     if (INTRO_RE.test(text.slice(ss, end)) && !ASKS_RE.test(clause)) return;
-    spans.push({ start, end, preferred: PREFERRED_RE.test(clause) && !REQUIRED_RE.test(clause) });
+    const required = REQUIRED_RE.test(clause);
+    spans.push({ start, end, preferred: PREFERRED_RE.test(clause) && !required, strict: header || required });
   };
   // The sentence end found for one 专业 serves the next ones in the same sentence ('专业要求：…相关专业').
   let e = -1;
@@ -72,7 +75,7 @@ export function majorContexts(text: string): MajorContext[] {
       let cs = from;
       for (let i = from; i <= e; i++) {
         if (i === e || isClauseEnd(text.charCodeAt(i))) {
-          push(cs, i);
+          push(cs, i, true);
           cs = i + 1;
         }
       }

@@ -10,6 +10,7 @@ import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
 import { contextOf, inNameList, isSentenceEnd, majorContexts } from './major-contexts.ts';
 import { foldWidth } from './normalize.ts';
 import { ROLE_TERMS } from './role-terms.ts';
+import { findSections } from './sections.ts';
 import { againstWords, gluedLatin, inOrgName, isBoilerplate, isLandmark, isVerbOrTool, mayStraddle } from './term-context.ts';
 
 interface NameEntry {
@@ -53,6 +54,14 @@ const BOILERPLATE_WEIGHT = 0.2;
 const REPEAT_WEIGHT = 0.25;
 /** A role term this strong names the work of its class (3 = the role itself, 2.5 = a defining duty). */
 const SPECIFIC_WEIGHT = 2.5;
+/** A title head leads a requirement's classes when it votes this much for its own class (the role itself). */
+const TITLE_ROLE_WEIGHT = 2.5;
+/** Confidence of a class the title's role names beside a requirement naming other majors. */
+const TITLE_ROLE_CONFIDENCE = 0.95;
+/** A specific title head names the work of each class it votes this much for. */
+const HEAD_CLASS_WEIGHT = 2;
+/** A term names its class's work only where the section counts at least this much (sections.ts). */
+const SPECIFIC_SECTION = 0.6;
 /** Title weighting: the head noun of the title, the rest of the title, the body is 1. */
 const HEAD_BOOST = 3;
 const TITLE_BOOST = 1.5;
@@ -109,6 +118,29 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
   const roleAc = new AhoCorasick(roles);
   const classNames = new Map([...catalog.classes].map(([code, c]) => [code, c.name]));
 
+  /** The classes the title's head role itself names ('编辑' → 新闻传播, 中文), when it names the work outright. */
+  const titleRole = (text: string, words: () => WordSpans | undefined): { code: string; term: string; weight: number }[] => {
+    // The job is named after the recruiting verb ('人力资源和社会保障局招录一级科员', 'XX审计中心（参公）招录…':
+    // the employer comes first), up to the title's end.
+    let sentence = 0;
+    while (sentence < text.length && sentence < 80 && !isSentenceEnd(text.charCodeAt(sentence))) sentence++;
+    const start = lastRecruitVerb(text.slice(0, sentence));
+    const end = start + firstSentenceEnd(text.slice(start));
+    let head: Match<RoleEntry> | undefined;
+    for (const m of roleAc.findLongest(text.slice(start, end))) {
+      m.start += start;
+      m.end += start;
+      if (m.value.kind !== 'role-term' || inOrgName(text, m) || isVerbOrTool(text, m) || gluedLatin(text, m)) continue;
+      if (m.term.length <= 2) {
+        const w = words();
+        if (w && againstWords(m, w)) continue;
+      }
+      head = m;
+    }
+    if (!head || !head.value.votes.some((v) => v.weight >= TITLE_ROLE_WEIGHT)) return [];
+    return head.value.votes.filter((v) => v.weight >= HEAD_CLASS_WEIGHT).sort((a, b) => b.weight - a.weight).map((v) => ({ code: v.code, term: head.term, weight: v.weight }));
+  };
+
   /** Implicit evidence: roles and duties vote, the title (first sentence) counts more. */
   const roleVotes = (
     text: string,
@@ -116,6 +148,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     aliasHints: Map<string, AliasHint[]>,
   ): { scores: Map<string, number>; evidence: Map<string, Evidence[]>; specific: Set<string>; specificTerms: Map<string, number> } => {
     const titleEnd = firstSentenceEnd(text);
+    const sections = findSections(text);
     const scores = new Map<string, number>();
     const evidence = new Map<string, Evidence[]>();
     const seen = new Set<string>();
@@ -135,19 +168,25 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       if (isVerbOrTool(text, m) || isLandmark(text, m) || gluedLatin(text, m)) continue;
       // An employer or department name ('XX电机公司', '电气事业部') says little about the job itself.
       const where = inOrgName(text, m) ? ORG_WEIGHT : isBoilerplate(text, m) ? BOILERPLATE_WEIGHT : 1;
+      // The section counts too: duties say what the job is, a skill in the requirements less, the
+      // employer's introduction and the perks little (sections.ts).
+      const section = m.end <= titleEnd ? 1 : sections.weightAt(m.start);
       // A generic head noun ('设计师', '技术支持', votes below SPECIFIC_WEIGHT) says less than a specific
       // one ('会计', '剪辑师'): it is boosted like the rest of the title, and the duties decide.
       const specificHead = m.value.votes.some((v) => v.weight >= SPECIFIC_WEIGHT);
       const boost = i === head && specificHead ? HEAD_BOOST : m.end <= titleEnd ? TITLE_BOOST : 1;
       const repeat = seen.has(m.term) ? REPEAT_WEIGHT : 1;
       seen.add(m.term);
-      const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat * where;
+      const scale = (m.value.kind === 'catalog-job' ? 0.5 : 1) * boost * repeat * where * section;
       const weights = new Map<string, number>();
       roleSpans.push({ m, weights });
       for (const v of m.value.votes) {
         const w = v.weight * scale;
         weights.set(v.code, w);
-        if (v.weight >= SPECIFIC_WEIGHT && where === 1 && m.value.kind === 'role-term') {
+        // The title's head role names the work of every class whose graduates do it: '编辑' is work for
+        // 新闻传播 (编辑出版) and 中文 graduates alike, so each such class may follow the first.
+        if (i === head && specificHead && v.weight >= HEAD_CLASS_WEIGHT && m.value.kind === 'role-term') specific.add(v.code);
+        if (v.weight >= SPECIFIC_WEIGHT && where === 1 && section >= SPECIFIC_SECTION && m.value.kind === 'role-term') {
           specific.add(v.code);
           if (repeat === 1) specificTerms.set(v.code, (specificTerms.get(v.code) ?? 0) + 1);
         }
@@ -187,6 +226,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     const listed = inNameList(text, hits);
     const seenName = new Map<string, number>();
     const preferred = new Set<string>();
+    let strict = false;
     for (let i = 0; i < hits.length; i++) {
       const m = hits[i]!;
       const e = m.value;
@@ -210,6 +250,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       const weight = (ctx ? 5 : unmistakable ? 4 : context ? PREFERRED_WEIGHT : 2) * (n > 0 ? REPEAT_WEIGHT : 1);
       const ev: Evidence = { term: m.term, weight, kind: context?.preferred ? `${e.kind}-preferred` : e.kind };
       if (context?.preferred) for (const code of e.classes) preferred.add(code);
+      if (ctx && context.strict) strict = true;
       for (const code of e.classes) {
         if (ctx) push(ctxHits, code, ev);
         else if (unmistakable) push(elsewhereHits, code, ev);
@@ -236,7 +277,21 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
         .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: EXPLICIT_IN_CONTEXT, evidence: ev, support: scores?.get(code) ?? 0 }))
         .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
         .map(({ support: _support, ...c }) => c);
-      return { classes, majorCodes: [...majorCodes], explicit: true, requirement: true, named: [...named] };
+      // The title's role is the job; the requirement says which background it wants. '英语编辑…英语专业'
+      // is an editor's job for English graduates: the editor's classes lead, the required ones follow.
+      // It leads only where the duties back it at least as much as any required class: '数据中心运维工程师'
+      // whose duties are 供配电 and 柴油发电机 is the electrical engineers' job the requirement names.
+      // A stated limit ('专业要求：计算机类') is not overruled: the role leads only beside a described background.
+      let role = strict ? [] : titleRole(text, words).filter((v) => !ctxHits.has(v.code));
+      if (role.length) {
+        const votes = scores ?? roleVotes(text, words, aliasHints).scores;
+        let best = 0;
+        for (const code of ctxHits.keys()) best = Math.max(best, votes.get(code) ?? 0);
+        // The role's own vote (boosted as the title's head) is not counted: the rest of the post must agree.
+        role = role.filter((v) => (votes.get(v.code) ?? 0) - v.weight * HEAD_BOOST > Math.max(best, 0));
+      }
+      const led = role.map((v) => ({ code: v.code, name: classNames.get(v.code) ?? v.code, confidence: TITLE_ROLE_CONFIDENCE, evidence: [{ term: v.term, weight: v.weight, kind: 'title-role' }] }));
+      return { classes: [...led, ...classes], majorCodes: [...majorCodes], explicit: true, requirement: true, named: [...named] };
     }
     const { scores, evidence, specific, specificTerms } = roleVotes(text, words, aliasHints);
     // Names the post states outside a requirement add to what the duties say, rather than replace it:
@@ -289,6 +344,16 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 function firstPos(text: string, c: ClassScore): number {
   const t = c.evidence[0]?.term;
   return t ? text.indexOf(t) : Infinity;
+}
+
+const RECRUIT_VERB_RE = /(?:招录|招聘|诚聘|急招|招募|招(?![商标生收待呼牌]))/g;
+
+/** Where the job's name starts in a title: after its last recruiting verb, or 0 when it has none. */
+function lastRecruitVerb(title: string): number {
+  let at = 0;
+  RECRUIT_VERB_RE.lastIndex = 0;
+  for (let m = RECRUIT_VERB_RE.exec(title); m; m = RECRUIT_VERB_RE.exec(title)) at = m.index + m[0].length;
+  return at;
 }
 
 /** Title ends besides sentence ends: ( （ : ： , ，. */

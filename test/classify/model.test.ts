@@ -16,7 +16,13 @@ import { createJiebaTokenizer } from '../../src/classify/tokenizer.ts';
 import { NOW, ROUTING } from './helpers.ts';
 
 const training = { seed: 1, epochs: 1, l2: 0, rate: 0.3, prune: 0.3, sources: [] };
-const toy = (weights: Record<string, number[]>, bias = [0, 0, 0]): ModelFile => ({ format: MODEL_FORMAT, training, classes: ['1202', '1208', '1303'], bias, weights });
+const toy = (weights: Record<string, number[]>, bias = [0, 0, 0], support: Record<string, number> = { '1202': 50, '1208': 50, '1303': 50 }): ModelFile => ({
+  format: MODEL_FORMAT,
+  training: { ...training, support },
+  classes: ['1202', '1208', '1303'],
+  bias,
+  weights,
+});
 const names = new Map([['1202', '工商管理类'], ['1208', '电子商务类'], ['1303', '戏剧与影视学类']]);
 const lexClass = (code: string, confidence: number, kind = 'role-term'): ClassScore => ({ code, name: names.get(code)!, confidence, evidence: [{ term: 'x', weight: 1, kind }] });
 
@@ -105,18 +111,22 @@ describe('combineWithModel', () => {
 
   it('keeps a requirement naming majors exactly as the lexicon read it', () => {
     const lexicon = { classes: [lexClass('1202', 0.97, 'major-name')], requirement: true };
-    expect(combineWithModel(lexicon, model, '剪辑 店铺', names)).toBe(lexicon.classes);
+    expect(combineWithModel(lexicon, model, '剪辑 店铺', names).classes).toBe(lexicon.classes);
   });
 
   it('keeps a class the post names even when the model disagrees', () => {
     const lexicon = { classes: [lexClass('1303', 0.8), lexClass('1202', 0.3, 'alias-preferred')], requirement: false };
-    expect(combineWithModel(lexicon, model, '剪辑 营销', names).map((c) => c.code)).toEqual(['1303', '1202']);
+    expect(combineWithModel(lexicon, model, '剪辑 营销', names).classes.map((c) => c.code)).toEqual(['1303', '1202']);
   });
 
   it('vetoes a weak lexicon-only further class the model finds implausible, and adds one it is sure of', () => {
     const lexicon = { classes: [lexClass('1303', 0.85), lexClass('1202', 0.6)], requirement: false };
-    const out = combineWithModel(lexicon, model, '剪辑 店铺 营销', names);
+    const { classes: out, vetoed } = combineWithModel(lexicon, model, '剪辑 店铺 营销', names);
     expect(out.map((c) => c.code)).toEqual(['1303', '1208']);
+    // The veto is explained: the class, the lexicon's evidence for it, and the model's probability.
+    expect(vetoed.map((c) => c.code)).toEqual(['1202']);
+    expect(vetoed[0]!.evidence).toEqual(lexicon.classes[1]!.evidence);
+    expect(vetoed[0]!.modelProbability).toBeLessThan(0.03);
     const added = out[1]!;
     expect(added.evidence).toEqual([{ term: '店铺', weight: expect.any(Number), kind: 'model' }]);
     expect(added.confidence).toBeGreaterThan(0);
@@ -124,7 +134,17 @@ describe('combineWithModel', () => {
   });
 
   it('names no class from a model that is unsure and a lexicon that found nothing', () => {
-    expect(combineWithModel({ classes: [], requirement: false }, model, '其他', names)).toEqual([]);
+    expect(combineWithModel({ classes: [], requirement: false }, model, '其他', names).classes).toEqual([]);
+  });
+
+  it('neither vetoes nor adds a class it was trained on too few real posts of: the lexicon stands there', () => {
+    // Same weights, but 1202 seen in 2 labelled posts only (an engineering class in the job-site data).
+    const unsure = createLinearModel(toy({ 剪辑: [2, 6], 店铺: [1, 6], 营销: [0, -4] }, [0, 0, 0], { '1202': 2, '1208': 2, '1303': 50 }));
+    const lexicon = { classes: [lexClass('1303', 0.85), lexClass('1202', 0.6)], requirement: false };
+    const { classes, vetoed } = combineWithModel(lexicon, unsure, '剪辑 店铺 营销', names);
+    expect(classes.map((c) => c.code)).toEqual(['1303', '1202']);
+    expect(vetoed).toEqual([]);
+    expect(classes[1]!.evidence.some((e) => e.kind === 'model')).toBe(false);
   });
 });
 

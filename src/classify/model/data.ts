@@ -125,3 +125,10 @@ export const SOURCE_WEIGHTS = { catalog: 0.3, roleTerms: 0.3, rows: 1 } as const
 export function trainingDocs(catalog: Catalog, rows: readonly LabelledRow[]): TrainingDoc[] {
   return [...catalogDocs(catalog, SOURCE_WEIGHTS.catalog), ...roleTermDocs(SOURCE_WEIGHTS.roleTerms), ...rowDocs(rows, SOURCE_WEIGHTS.rows)];
 }
+
+/** Labelled posts per class: how much real evidence the model has for each (combine.ts trusts it only above a floor). */
+export function classSupport(rows: readonly LabelledRow[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rows) if (r.isJob) for (const c of new Set(r.majorClasses)) out[c] = (out[c] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+}

@@ -19,6 +19,8 @@ export interface ModelFile {
     rate: number;
     prune: number;
     sources: { name: string; rows: number; weight: number; ids?: string[] }[];
+    /** Labelled posts per class among the training rows (the catalog and role terms not counted). */
+    support?: Record<string, number>;
   };
   classes: string[];
   bias: number[];
@@ -44,6 +46,8 @@ export interface LinearModel {
   predict(features: readonly string[], min?: number): ClassProbability[];
   /** The features that raise `code` most in this post, as readable terms (bigrams, words), strongest first. */
   explain(features: readonly string[], code: string, n?: number): { term: string; weight: number }[];
+  /** Labelled posts of the class the model was trained on (0 for a class it knows only from the catalog). */
+  support(code: string): number;
 }
 
 export function createLinearModel(file: ModelFile): LinearModel {
@@ -77,9 +81,11 @@ export function createLinearModel(file: ModelFile): LinearModel {
     return z;
   };
 
+  const support = file.training.support ?? {};
   return {
     classes: file.classes,
     file,
+    support: (code) => support[code] ?? 0,
     known(features) {
       let n = 0;
       for (const f of features) if (rows.has(f)) n++;
