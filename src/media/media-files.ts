@@ -3,7 +3,7 @@
 // crash a file is whole or absent. Files no post and no pending job names are removed by `sweepMediaFiles`
 // (retention: the relay's prune() calls it after old posts went).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PostImage } from '../domain.ts';
 import { fsyncDir, writeFileAtomic } from '../store/atomic-write.ts';
@@ -30,6 +30,7 @@ export async function saveMediaFile(dataDir: string, bytes: Uint8Array, type: Im
   const file = mediaFileName(bytes, type);
   const path = join(mediaDir(dataDir), file);
   if (existsSync(path) && statSync(path).size === bytes.length) return { file, created: false };
+  mkdirSync(mediaDir(dataDir), { recursive: true });
   await writeFileAtomic(path, [bytes]);
   return { file, created: true };
 }
