@@ -249,11 +249,15 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
     expect(made).toContain('每天 20:00');
     expect(relay.feedback!.subscriptions()).toEqual([expect.objectContaining({ platform, userId: studentIdOf(who), codes: ['0806'], time: '20:00' })]);
     expect(await d.dm(who, '我的订阅')).toMatch(/你订阅了：.*（0806），每天 20:00/);
+    // A vote typed privately counts nothing and says where votes go.
+    const votes = [...relay.feedback!.votes()].length;
+    expect(await d.dm(who, '1 不对口')).toContain('请在收到速递的群里回复');
+    expect([...relay.feedback!.votes()]).toHaveLength(votes);
 
     // 20:30 now: today's 20:00 has passed; the first personal digest is tomorrow's.
     await d.post(FOR_SUBSCRIBER, 77);
     await until('the referral for the subscriber stored', () => relay.store.posts().find((p) => p.text === FOR_SUBSCRIBER));
-    const privately = () => d.privately(who).filter((t) => t.includes('国网四川电力'));
+    const privately = () => d.privately(who).filter((m) => m.visible.includes('国网四川电力'));
     await relay.sendPersonalDigests();
     await relay.outbox.drain();
     expect(privately()).toEqual([]);
@@ -261,8 +265,15 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
     await relay.sendPersonalDigests();
     await until(() => `the personal digest; deliveries: ${describeDeliveries(relay.store.deliveries())}`, () => privately().length > 0, 10_000);
     expect(privately()).toHaveLength(1);
-    const personal = relay.store.deliveries().find((x) => x.collegeId === '@personal')!;
-    expect(personal).toMatchObject({ channel: { platform }, direct: true, status: 'delivered' });
+    // The platform has it; the outbox marks it delivered right after.
+    const personal = await until('the personal delivery marked delivered', () => relay.store.deliveries().find((x) => x.collegeId === '@personal' && x.status === 'delivered'));
+    expect(personal).toMatchObject({ channel: { platform }, direct: true });
+    expect(privately()[0]!.visible).toContain('我的专业订阅');
+    // No votes in a private chat: votes count only from the colleges' channels in the rules (anyone can
+    // write to the bot), so a personal digest carries no buttons, no card and no reply footer.
+    expect(privately()[0]!.votes).toEqual([]);
+    if (platform === 'lark') expect(privately()[0]!.msgType).toBe('post');
+    expect(privately()[0]!.visible).not.toContain(WECHAT_FOOTER);
     // Once a day.
     await relay.sendPersonalDigests();
     await relay.outbox.drain();

@@ -53,8 +53,8 @@ export interface Driver {
   vote(chat: string, who: number, n: number, value: 1 | -1, opts?: { data?: string }): Promise<string | undefined>;
   /** Student `who` writes to the bot privately; resolves with the bot's answer there. */
   dm(who: number, text: string): Promise<string>;
-  /** Every text the bot sent to student `who` privately (answers and personal digests). */
-  privately(who: number): string[];
+  /** Everything the bot sent to student `who` privately (answers and personal digests), in order. */
+  privately(who: number): Received[];
 }
 
 // ───────────────────────────── Telegram ─────────────────────────────
@@ -105,7 +105,7 @@ export function telegramDriver(rig: Rig): Driver {
       const sent = await until(`the bot's private answer to ${text}`, () => rig.tg.sentTo(id)[before]);
       return visible(sent.text);
     },
-    privately: (who) => rig.tg.sentTo(studentId(who)).map((s) => visible(s.text)),
+    privately: (who) => received(String(studentId(who))),
   };
 }
 
@@ -118,8 +118,9 @@ export function larkDriver(rig: Rig): Driver {
   const openId = (who: number) => `ou_student_${String(who).padStart(4, '0')}`;
   // A person's private (p2p) chat with the bot has its own chat_id, which the message event carries.
   const p2p = (who: number) => `oc_p2p_student_${String(who).padStart(4, '0')}`;
-  const received = (chat: string): Received[] =>
-    rig.lark.sentTo(chat).map((m) => {
+  const received = (chat: string): Received[] => larkReceived(rig.lark.sentTo(chat));
+  const larkReceived = (sent: Rig['lark']['sent']): Received[] =>
+    sent.map((m) => {
       const votes: VoteMeans[] = [];
       if (m.msgType === 'interactive') {
         const card = JSON.parse(m.content) as { elements?: CardElement[] };
@@ -167,7 +168,7 @@ export function larkDriver(rig: Rig): Driver {
     // Answers go to the p2p chat_id the message came from; a personal digest to the subscriber's open_id,
     // which message.create delivers into the same p2p chat (2026-11, receive_id_type open_id,
     // https://open.feishu.cn/document/server-docs/im-v1/message/create).
-    privately: (who) => rig.lark.sent.filter((m) => m.receiveId === p2p(who) || m.receiveId === openId(who)).map((m) => m.text),
+    privately: (who) => larkReceived(rig.lark.sent.filter((m) => m.receiveId === p2p(who) || m.receiveId === openId(who))),
   };
 }
 
@@ -209,7 +210,7 @@ export function wechatDriver(rig: Rig): Driver {
       await rig.wx.sayPrivately(s, text);
       return until(`the bot's private answer to ${text}`, () => rig.wx.sentPrivately(s.id)[before]);
     },
-    privately: (who) => rig.wx.sentPrivately(student(who).id),
+    privately: (who) => rig.wx.sentPrivately(student(who).id).map((t, i) => ({ visible: t, raw: t, votes: [], messageId: String(i) })),
   };
 }
 
