@@ -5,8 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildDigest } from '../../src/digest/build.ts';
+import { mediaLinker } from '../../src/digest/media-link.ts';
+import { canCarry, isMediaName, PICTURE_POLICIES } from '../../src/digest/pictures.ts';
 import { PLATFORM_FORMAT, PLATFORM_LIMITS, renderDigest, type RenderOptions } from '../../src/digest/render.ts';
-import type { OutboundMessage, Platform, Post } from '../../src/domain.ts';
+import type { OutboundMessage, Platform, Post, PostImage } from '../../src/domain.ts';
 import { larkPostToText } from '../../src/plain-text.ts';
 import { parseTelegramHtml } from '../fakes/telegram-server.ts';
 import { post } from '../helpers/posts.ts';
@@ -30,6 +32,23 @@ const link = fc.oneof(
   fc.integer({ min: 100, max: 6000 }).map((n) => `https://campus.example.cn/apply?ref=${'a1B2'.repeat(Math.ceil(n / 4)).slice(0, n)}`),
   fc.constantFrom('https://x.cn/?a=1&b=<2>', 'https://x.cn/"><script>', 'javascript:alert(1)'),
 );
+// Pictures a poster came with: types each platform takes or refuses, sizes around the 10 MB limits,
+// dimensions Telegram refuses, and names that are paths (a crafted store entry), never to be carried.
+const picture: fc.Arbitrary<PostImage> = fc.record({
+  file: fc.oneof({ arbitrary: fc.stringMatching(/^[0-9a-f]{8}\.(jpg|png|webp|gif)$/), weight: 6 }, { arbitrary: fc.constantFrom('../x.jpg', '..', '', 'a/b.png', 'a\\b.jpg'), weight: 1 }),
+  mime: fc.oneof(
+    { arbitrary: fc.constantFrom('image/jpeg', 'image/png'), weight: 5 },
+    { arbitrary: fc.constantFrom('image/webp', 'image/gif', 'image/bmp', 'image/svg+xml', 'application/pdf'), weight: 2 },
+  ),
+  bytes: fc.oneof(
+    { arbitrary: fc.integer({ min: 1, max: 2_000_000 }), weight: 6 },
+    { arbitrary: fc.integer({ min: 10 * 1024 * 1024 - 2, max: 10 * 1024 * 1024 + 2 }), weight: 1 },
+    { arbitrary: fc.constant(0), weight: 1 },
+  ),
+  width: fc.option(fc.integer({ min: 1, max: 12_000 }), { nil: undefined }),
+  height: fc.option(fc.integer({ min: 1, max: 12_000 }), { nil: undefined }),
+}).map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as unknown as PostImage);
+
 const email = fc.oneof(fc.constantFrom('hr@sgcc.com.cn', 'a"b@x.cn'), fc.integer({ min: 10, max: 3000 }).map((n) => `${'h'.repeat(n)}@x.cn`));
 
 const anyPost = fc
@@ -43,9 +62,11 @@ const anyPost = fc
     code: fc.option(text, { nil: undefined }),
     sender: text,
     group: text,
+    media: fc.option(fc.array(picture, { minLength: 1, maxLength: 5 }), { nil: undefined, freq: 4 }),
   })
   .map((h) => {
     const p = post({
+      ...(h.media && { media: h.media }),
       text: h.text || '内推',
       fields: { company: h.company, roles: h.role ? [h.role] : [], links: h.links, emails: h.emails, deadline: '2026-11-23', ...(h.city ? { city: h.city } : {}), ...(h.code ? { referralCode: h.code } : {}) },
     });
@@ -74,13 +95,60 @@ const hrefsOf = (m: OutboundMessage): string[] =>
       ? [...m.body.matchAll(/"href":("(?:[^"\\]|\\.)*")/g)].map((x) => JSON.parse(x[1]!) as string)
       : [];
 
+const MEDIA = '/data/media';
+const mediaPath = (file: string) => `${MEDIA}/${file}`;
+const usable = (p: Post) => (p.media ?? []).filter((m) => isMediaName(m.file));
+
+/** Pictures: each goes with the part holding its item, within the platform's rules and caps; picture items say so. */
+function checkPictures(platform: Platform, digestPosts: Post[], parts: OutboundMessage[], texts: string[], link?: (file: string) => string | undefined): void {
+  const policy = PICTURE_POLICIES[platform];
+  const markers = texts.flatMap((t) => t.split('\n').filter((l) => l.trim().startsWith('📷 图片内推')));
+  expect(markers, `${platform} markers`).toHaveLength(digestPosts.filter((p) => usable(p).length > 0).length);
+  const perItem = new Map<number, number>();
+  parts.forEach((part, i) => {
+    const images = part.images ?? [];
+    expect(images.length, `${platform} pictures per part`).toBeLessThanOrEqual(policy.maxPerPart);
+    for (const image of images) {
+      const n = Number(/第(\d+)条/.exec(image.caption ?? '')?.[1]);
+      const item = digestPosts[n - 1];
+      expect(item, `${platform} caption ${image.caption}`).toBeDefined();
+      // Tied to its item: the item is in this very part (the first piece of it, when split).
+      expect(texts[i]!.split('\n').some((l) => l.startsWith(`${n}. `)), `${platform} item ${n} with its picture`).toBe(true);
+      const source = item!.media!.find((m) => mediaPath(m.file) === image.file);
+      expect(source, `${platform} ${image.file}`).toBeDefined();
+      expect(isMediaName(source!.file) && canCarry(source!, policy)).toBe(true);
+      expect(image.mime).toBe(source!.mime);
+      perItem.set(n, (perItem.get(n) ?? 0) + 1);
+      if (platform === 'telegram') {
+        const caption = parseTelegramHtml(image.caption!);
+        expect(caption).not.toHaveProperty('error');
+        expect((caption as { text: string }).text.length).toBeLessThanOrEqual(1024);
+      }
+    }
+  });
+  for (const count of perItem.values()) expect(count).toBeLessThanOrEqual(policy.maxPerItem);
+  // Every carryable picture item has at least one picture (packing keeps each part within its pictures).
+  digestPosts.forEach((p, i) => {
+    if (usable(p).some((m) => canCarry(m, policy))) expect(perItem.get(i + 1), `${platform} item ${i + 1} carried`).toBeGreaterThan(0);
+    else if (usable(p).length && link) {
+      // Not carried: the part holding the item links to its first picture, whole.
+      const url = link(usable(p)[0]!.file)!;
+      const k = texts.findIndex((t) => t.split('\n').some((l) => l.startsWith(`${i + 1}. `)));
+      const where = parts[k]!.format === 'plain' ? texts[k]! : parts[k]!.body;
+      expect(where.includes(url) || where.includes(JSON.stringify(url).slice(1, -1)), `${platform} item ${i + 1} links ${url}`).toBe(true);
+    }
+  });
+}
+
 describe('renderDigest properties', () => {
   it('every part fits its platform, HTML parses, each item arrives once and links stay whole', () => {
     fc.assert(
-      fc.property(fc.array(anyPost, { minLength: 1, maxLength: 10 }), (posts) => {
+      fc.property(fc.array(anyPost, { minLength: 1, maxLength: 10 }), fc.boolean(), (posts, links) => {
         const digest = buildDigest(college, posts, { now, timeZone: 'Asia/Shanghai', maxItems: 30, id: 'dg-p' });
+        const mediaLink = links ? mediaLinker('property-secret-0123456789', 'https://relay.example.cn') : undefined;
+        const opts: RenderOptions = { ...render, mediaPath, ...(mediaLink && { mediaLink }) };
         for (const platform of PLATFORMS) {
-          const parts = renderDigest(digest, platform, render);
+          const parts = renderDigest(digest, platform, opts);
           expect(parts.length).toBeGreaterThan(0);
           const seen = parts.map((m) => {
             expect(m.format).toBe(PLATFORM_FORMAT[platform]);
@@ -88,6 +156,7 @@ describe('renderDigest properties', () => {
             expect(v.size, `${platform} limit`).toBeLessThanOrEqual(PLATFORM_LIMITS[platform]);
             return { ...v, hrefs: hrefsOf(m) };
           });
+          checkPictures(platform, digest.items.map((it) => it.post), parts, seen.map((s) => s.text), mediaLink);
           digest.items.forEach((item, i) => {
             const n = i + 1;
             // The item's first line ("n. company…") is in exactly one part, with the company's start.
@@ -109,6 +178,27 @@ describe('renderDigest properties', () => {
               }
             }
           });
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
+    );
+  }, 120_000);
+
+  it('many short picture items: each part within its platform’s pictures, each picture with its item', () => {
+    const small = fc.record({ company, media: fc.option(fc.array(picture, { minLength: 1, maxLength: 4 }), { nil: undefined, freq: 5 }) }).map((h) =>
+      post({ text: `${h.company}招聘，电气专业。`, fields: { company: h.company, roles: ['工程师'] }, ...(h.media && { media: h.media }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(small, { minLength: 1, maxLength: 30 }), (posts) => {
+        const digest = buildDigest(college, posts, { now, timeZone: 'Asia/Shanghai', maxItems: 30, id: 'dg-s' });
+        for (const platform of PLATFORMS) {
+          const parts = renderDigest(digest, platform, { ...render, mediaPath });
+          const texts = parts.map((m) => {
+            const v = visible(platform, m);
+            expect(v.size, `${platform} limit`).toBeLessThanOrEqual(PLATFORM_LIMITS[platform]);
+            return v.text;
+          });
+          checkPictures(platform, posts, parts, texts);
         }
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
