@@ -31,8 +31,8 @@ export interface MockSend {
   text: string;
   /** Contacts the bot @-mentioned (wechaty's mentionIdList, as PuppetInterface.messageSendText gets it). */
   mentionIds?: string[];
-  /** A file the bot sent (FileBox name and size). */
-  file?: { name: string; size: number };
+  /** A file the bot sent (FileBox name and size; `bytes`: what was uploaded). */
+  file?: { name: string; size: number; bytes?: Buffer };
   startedAt: number;
   endedAt: number;
 }
@@ -124,7 +124,7 @@ export class WechatMock {
       // PuppetMock re-emits what the bot says, which needs a JSON-able box (base64), as wechat4u would upload it.
       const bytes = await file.toBuffer();
       await sendFile(conversationId, FileBox.fromBase64(bytes.toString('base64'), file.name));
-      this.sends.push({ roomId: conversationId, topic: topic ?? '', text: '', file: { name: file.name, size: bytes.length }, startedAt, endedAt: Date.now() });
+      this.sends.push({ roomId: conversationId, topic: topic ?? '', text: '', file: { name: file.name, size: bytes.length, bytes }, startedAt, endedAt: Date.now() });
     };
     const messageUrl = puppet.messageUrl.bind(puppet);
     puppet.messageUrl = async (messageId: string) => this.urlPayloads.get(messageId) ?? messageUrl(messageId);
