@@ -2,6 +2,7 @@
 // and a hint that says how to fix it (the value to write, the key meant, where to look).
 import type { z } from 'zod';
 import { PLATFORMS } from '../domain.ts';
+import { FETCH_LINKS_KEY_HINTS, hostOfPastedLink } from './fetch-links.ts';
 import { keysAt, nearest } from './suggest.ts';
 
 export interface Explained {
@@ -62,6 +63,7 @@ const KEY_HINTS: Record<string, string> = {
   maxSendAttempts: '1 到 50 的整数，默认 8',
   retentionDays: '保留天数，至少 1，默认 180',
   attribution: 'name（显示姓名）、initials（王校友，默认）或 none（不署名）',
+  ...FETCH_LINKS_KEY_HINTS,
 };
 
 const keyHint = (key: string) => KEY_HINTS[key] ?? `见 ${README} 中的 \`${key}\``;
@@ -124,6 +126,8 @@ export function explainIssue(issue: z.core.$ZodIssue, raw: unknown, root: z.ZodT
           hint: slug ? `例如 id: ${slug}` : '例如 id: electrical（学院名称写在 name 里）',
         };
       }
+      const host = key === 'hosts' ? hostOfPastedLink(value) : undefined;
+      if (host) return { message: `${show(value)} 是一个链接，这里只写网站的域名`, hint: `写成 ${host}` };
       return { message: `${show(value)} 格式不对`, hint: keyHint(key) };
     }
     case 'unrecognized_keys': {

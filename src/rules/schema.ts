@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { AlumniSettings, alumniSourceFields, channelMembersField } from '../alumni/rules.ts';
 import { PLATFORMS } from '../domain.ts';
+import { FetchLinks } from './fetch-links.ts';
 
 export const Platform = z.enum(PLATFORMS).describe('平台：wechat、lark（飞书）、telegram 或 local（内置演示）');
 
@@ -89,6 +90,8 @@ export const Defaults = z.strictObject({
     })
     .default({ minVoters: 3 })
     .describe('学生反馈（👍/👎）如何影响分发'),
+  /** Reading a shared article's page (off by default; an allowlist of hosts). */
+  fetchLinks: FetchLinks,
 });
 export type Defaults = z.infer<typeof Defaults>;
 
