@@ -165,6 +165,8 @@ export class TelegramFakeServer {
   private existing = new Map<string, Set<number>>();
   private nextCallbackId = 1;
   private nextMediaGroup = 1;
+  /** Members per chat id, for getChatMemberCount (a chat not listed is "chat not found"). */
+  readonly memberCounts = new Map<string, number>();
 
   constructor(opts: TelegramFakeOptions = {}) {
     this.flood = opts.floodLimits ? { perChatMs: 1000, groupPerMinute: 20, globalPerSecond: 30, ...opts.floodLimits } : undefined;
@@ -384,6 +386,12 @@ export class TelegramFakeServer {
         return this.answerCallbackQuery(payload, answer);
       case 'getFile':
         return this.getFile(payload, answer);
+      case 'getChatMemberCount': {
+        // 2026-11: "Returns Int on success", https://core.telegram.org/bots/api#getchatmembercount
+        const n = this.memberCounts.get(String(payload.chat_id));
+        if (n === undefined) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' });
+        return answer(200, { ok: true, result: n });
+      }
       default:
         return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
     }
