@@ -154,6 +154,7 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
 
   it('a vote is recorded once per student, can be changed, and a stranger’s press is ignored', async () => {
     const post1 = digestIn(d.ee).postIds[0]!;
+    const inChannel = d.received(d.ee).length;
     expect(await d.vote(d.ee, 1, 1, -1)).toBe(told(RECORDED));
     // The same press again (a double tap): still one vote.
     expect(await d.vote(d.ee, 1, 1, -1)).toBe(told(RECORDED));
@@ -177,6 +178,18 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
       expect(await d.vote(d.stranger, 3, 1, -1, { data })).toBe(NOT_HERE);
     }
     expect([...relay.feedback!.votes()]).toHaveLength(total);
+    if (platform === 'lark') {
+      // A card is shared by everyone in the chat: presses are answered with a toast only, the card is
+      // never updated (PATCH im/v1/messages/:id) or sent again for one student.
+      expect(rig.lark.calls.filter((c) => c.method === 'PATCH' || c.method === 'PUT')).toEqual([]);
+    }
+    // Buttons are answered privately (toast, answerCallbackQuery): nothing is said in the channel.
+    if (platform !== 'wechat') expect(d.received(d.ee)).toHaveLength(inChannel);
+    if (platform === 'telegram') {
+      // Each press answered once, with the core's text (answerCallbackQuery), and nothing else sent.
+      expect([...rig.tg.callbacks.values()].every((c) => c.answered)).toBe(true);
+      expect(rig.tg.callsOf('editMessageReplyMarkup')).toEqual([]);
+    }
 
     // Students are kept as a keyed hash: their platform ids never reach the feedback state.
     await relay.feedback!.saveNow();
