@@ -10,6 +10,7 @@ import { type AdapterStatus, StatusBox } from '../../src/adapter-status.ts';
 import type { Logger } from '../../src/log.ts';
 import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
 import { answerText, normalizeAction, raceAnswer } from './actions.ts';
+import { MemberCountCache, type MemberCountOptions } from '../member-count.ts';
 import { errInfo, startError } from './errors.ts';
 import { fetchTelegramMedia } from './media.ts';
 import { addressing } from './mentions.ts';
@@ -63,6 +64,8 @@ export interface TelegramAdapterOptions {
   failedAnswer?: string;
   /** fetchMedia gives up on a download after this long; default 30 000 ms. */
   mediaTimeoutMs?: number;
+  /** How long group sizes (memberCount) are kept and how long a failed lookup is not retried; default 6 h / 10 min. */
+  memberCounts?: Pick<MemberCountOptions, 'ttlMs' | 'failureTtlMs' | 'now'>;
   retry?: {
     /** A 429 asking to wait at most this long is waited out in place; longer ones surface as AdapterError. Default 5. */
     maxDelaySeconds?: number;
@@ -165,6 +168,7 @@ class TelegramAdapter implements ChatAdapter {
   private readonly answered = new Set<string>();
   private poller: Poller | undefined;
   private me: UserFromGetMe | undefined;
+  private readonly memberCounts: MemberCountCache;
 
   constructor(
     config: TelegramConfig,
@@ -185,6 +189,12 @@ class TelegramAdapter implements ChatAdapter {
       for (const t of throttleTransformers(typeof opts.throttle === 'object' ? opts.throttle : {})) this.api.config.use(t);
     }
     this.sender = new TelegramSender(this.api, this.log, this.token);
+    // 2026-11: getChatMemberCount "Returns Int on success" (the bot itself included),
+    // https://core.telegram.org/bots/api#getchatmembercount
+    this.memberCounts = new MemberCountCache((chat) => this.api.getChatMemberCount(chat), {
+      ...opts.memberCounts,
+      onError: (chat, err) => this.log.debug({ chat, err: this.safeErr(err) }, 'getChatMemberCount failed; the group size stays unknown'),
+    });
   }
 
   private get pollTimeoutSeconds(): number {
@@ -284,6 +294,11 @@ class TelegramAdapter implements ChatAdapter {
 
   send(chat: string, message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
     return this.sender.send(chat, message, opts);
+  }
+
+  /** Members of a group (cached for hours); undefined when Telegram cannot tell (not a member, chat gone). */
+  memberCount(chat: string): Promise<number | undefined> {
+    return this.memberCounts.get(chat);
   }
 
   fetchMedia(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }> {
