@@ -153,7 +153,10 @@ export class MediaIntake {
           }
           const f = downloadFailure(err);
           if (f.final) this.drop(m, img, f.why);
-          else img.failures = 1;
+          else {
+            img.failures = 1;
+            log.warn({ ...where(m) }, `picture not downloaded yet (${f.why}); it is tried again in the background`);
+          }
         }
       }),
     );
@@ -243,8 +246,9 @@ export class MediaIntake {
       this.opts.logger.error({ ...where(job.message), attempts: img.failures }, `picture left out after ${img.failures} failed attempts: ${why}`);
       return 'dropped';
     }
-    job.notBefore = this.o.now() + Math.min(MAX_DELAY_MS, this.o.retryBaseMs * 2 ** (img.failures - 1));
-    this.opts.logger.warn({ ...where(job.message), attempt: img.failures, retryInMs: job.notBefore - this.o.now() }, `picture will be tried again: ${why}`);
+    const delay = Math.min(MAX_DELAY_MS, this.o.retryBaseMs * 2 ** (img.failures - 1));
+    job.notBefore = this.o.now() + delay;
+    this.opts.logger.warn({ ...where(job.message), attempt: img.failures, retryInMs: delay }, `picture will be tried again: ${why}`);
     await this.queue.put(job);
     return 'retry';
   }
