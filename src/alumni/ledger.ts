@@ -32,7 +32,7 @@ export interface LedgerEntry {
   sources: LedgerSource[];
   reach: {
     colleges: string[];
-    /** channelKey → the channel's member count as the rules gave it when it was reached, null if unknown. */
+    /** channelKey → the channel's member count (the rules', else the platform's) when it was reached, null while unknown. */
     channels: Record<string, number | null>;
     /** deliveredAt of the first delivery that carried it. */
     firstAt?: string;
@@ -112,7 +112,8 @@ export function entryFor(post: Post, prev: LedgerEntry | undefined, carriers: re
   };
   for (const c of carriers) {
     if (!reach.colleges.includes(c.collegeId)) reach.colleges.push(c.collegeId);
-    if (!(c.channelKey in reach.channels)) reach.channels[c.channelKey] = membersOf(cfg, c.collegeId, c.channelKey);
+    // Unknown so far (null) → what is known now: a platform's count may come after the channel was first reached.
+    if (reach.channels[c.channelKey] == null) reach.channels[c.channelKey] = membersOf(cfg, c.collegeId, c.channelKey);
     if (!reach.firstAt || c.deliveredAt < reach.firstAt) reach.firstAt = c.deliveredAt;
   }
   const entry: LedgerEntry = {

@@ -54,7 +54,7 @@ export interface AlumniConfig {
   mentors: boolean;
   /** Keyed by groupKey(platform, group). */
   sources: Map<string, SourceSettings & { platform: Platform; group: string; name: string }>;
-  colleges: Map<string, { id: string; name: string; channels: { key: string; members?: number }[] }>;
+  colleges: Map<string, { id: string; name: string; channels: { key: string; platform: Platform; chat: string; members?: number }[] }>;
 }
 
 export const groupKey = (platform: Platform, chat: string) => `${platform}:${chat}`;
@@ -89,7 +89,7 @@ export function alumniConfigOf(rules: RulesLike): AlumniConfig {
       name: c.name,
       channels: c.channels.map((ch) => {
         const m = (ch as { members?: unknown }).members;
-        return { key: groupKey(ch.platform, ch.chat), ...(Number.isInteger(m) && (m as number) >= 0 ? { members: m as number } : {}) };
+        return { key: groupKey(ch.platform, ch.chat), platform: ch.platform, chat: ch.chat, ...(Number.isInteger(m) && (m as number) >= 0 ? { members: m as number } : {}) };
       }),
     });
   }

@@ -11,6 +11,7 @@ import { type AlumniCommand, parseGroupCommand, parsePrivateCommand } from './co
 import { contributors, guideText, optoutText } from './compose.ts';
 import { AlumniDb } from './db.ts';
 import type { LedgerEntry } from './ledger.ts';
+import { channelsWithoutMembers, type MemberCountFn, MemberCounts, withMemberCounts } from './member-counts.ts';
 import { addPost, type AlumniForgetResult, forgetInLedger, LEDGER, MARKS, MENTORS, OPTOUTS, syncLedger } from './ledger-sync.ts';
 import {
   emptyMentorState,
@@ -65,6 +66,13 @@ export interface AlumniDeps {
    * every ledger entry, so during a flood of referrals one pass covers them all instead of one each.
    */
   kickDelayMs?: number;
+  /**
+   * A student channel's member count from its platform (ChatAdapter.memberCount), for "约 N 人" where the
+   * rules give no `members:`; undefined when the platform cannot tell. Cached (member-counts.ts).
+   */
+  memberCount?: MemberCountFn;
+  /** How long a pass waits for member counts before going on without them (an ack never waits longer); default 1500 ms. */
+  memberCountTimeoutMs?: number;
 }
 
 export interface FeedbackTotals {
@@ -94,11 +102,14 @@ export class AlumniService {
   private stopped = false;
   /** Per post, what the ledger last saw of it (syncLedger skips the unchanged). */
   private readonly stamps = new Map<string, string>();
+  private readonly counts: MemberCounts | undefined;
 
   private constructor(
     readonly db: AlumniDb,
     private readonly deps: AlumniDeps,
-  ) {}
+  ) {
+    if (deps.memberCount) this.counts = new MemberCounts(deps.memberCount, { timeoutMs: deps.memberCountTimeoutMs ?? 1500 });
+  }
 
   static async open(deps: AlumniDeps): Promise<AlumniService> {
     const db = await AlumniDb.open(deps.dataDir, { fsync: deps.fsync, readOnly: deps.readOnly });
@@ -171,8 +182,17 @@ export class AlumniService {
     return run;
   }
 
-  private async pass(): Promise<void> {
+  /** The config with the platforms' member counts filled in where the rules give none (waits at most memberCountTimeoutMs). */
+  private async countedConfig(): Promise<AlumniConfig> {
     const cfg = this.config();
+    const counts = this.counts;
+    if (!counts) return cfg;
+    await counts.refresh(channelsWithoutMembers(cfg));
+    return withMemberCounts(cfg, (key) => counts.get(key));
+  }
+
+  private async pass(): Promise<void> {
+    const cfg = await this.countedConfig();
     const now = this.now();
     syncLedger(this.db, this.deps.store, cfg, now, this.stamps);
     if (this.deps.feedbackCounts) this.syncFeedback(this.deps.feedbackCounts());

@@ -132,8 +132,8 @@ describe('rules fragment', () => {
   it('reads on/off strings, per-channel members, and the alumni block', () => {
     const cfg = alumniConfigOf(rulesLike({ bj: { ack: 'reply', hints: 'off', thanks: 'off' }, members: { ee: 320 }, alumni: { sendAt: '18:30', mentors: 'on' } }));
     expect(cfg.sources.get(`wechat:${BJ}`)).toMatchObject({ ack: 'reply', hints: false, thanks: false });
-    expect(cfg.colleges.get('electrical')!.channels[0]).toEqual({ key: 'wechat:电气学院2026届就业信息群', members: 320 });
-    expect(cfg.colleges.get('electrical')!.channels[1]).toEqual({ key: 'telegram:-1001987650101' });
+    expect(cfg.colleges.get('electrical')!.channels[0]).toEqual({ key: 'wechat:电气学院2026届就业信息群', platform: 'wechat', chat: '电气学院2026届就业信息群', members: 320 });
+    expect(cfg.colleges.get('electrical')!.channels[1]).toEqual({ key: 'telegram:-1001987650101', platform: 'telegram', chat: '-1001987650101' });
     expect(cfg).toMatchObject({ sendAt: '18:30', mentors: true });
   });
 
