@@ -13,7 +13,7 @@ import { resolveItem } from './items.ts';
 import { type AdjustmentTable, DEFAULT_LEARN, learnAdjustments, type LearnOptions, routeKeys, type Vote } from './learn.ts';
 import { LinkIndex, type LinkTarget } from './links.ts';
 import { type FeedbackData, loadFeedback, saveFeedback } from './state.ts';
-import { createResolver, DEFAULT_TIME, dueSubscriptions, postsForSubscription, type Subscription } from './subscriptions.ts';
+import { createResolver, DEFAULT_TIME, dueSubscriptions, postsForSubscription, type Subscription, unreachable } from './subscriptions.ts';
 import { VoteBook, type VoteBookOptions, type VoteOutcome } from './votes.ts';
 
 /** What the service reads from the running relay (the store's public methods and the rules). */
@@ -214,13 +214,26 @@ export class FeedbackService {
     return [`已订阅：${sub.codes.map(label).join('、')}，每天 ${sub.time} 推送这些专业的新内推。回复「退订」随时取消。`, ...problems].join('\n');
   }
 
-  /** Personal digests due now: each subscription with its posts (those without posts are marked sent). */
+  /**
+   * Personal digests due now: each subscription with its posts (those without posts are marked sent).
+   * A subscriber whose last personal digests all died in the outbox is unreachable: their subscription
+   * ends here instead of a dead letter (and an admin alert) every day.
+   */
   async due(): Promise<{ sub: Subscription; posts: Post[] }[]> {
     const now = this.now();
     const tz = this.opts.view.rules().defaults.timezone;
     const out: { sub: Subscription; posts: Post[] }[] = [];
     let quiet = false;
-    for (const sub of dueSubscriptions(now, this.data.subscriptions, tz)) {
+    const due = dueSubscriptions(now, this.data.subscriptions, tz);
+    const ended = unreachable(due, this.opts.view.deliveries());
+    if (ended.length) {
+      this.data.subscriptions = this.data.subscriptions.filter((s) => !ended.includes(s));
+      // The platform only: a user id is personal data and stays out of the log.
+      for (const s of ended) this.opts.logger?.warn({ platform: s.platform }, 'subscription ended: its last personal digests could not be delivered');
+      await this.saveNow();
+    }
+    for (const sub of due) {
+      if (ended.includes(sub)) continue;
       const posts = postsForSubscription(sub, this.opts.view.posts(), now, tz);
       if (posts.length) out.push({ sub, posts });
       else {

@@ -3,7 +3,7 @@
 // write to them), the codes, the time — no name.
 import type { Catalog } from '../catalog.ts';
 import { foldWidth } from '../classify/normalize.ts';
-import type { Platform, Post } from '../domain.ts';
+import type { Delivery, Platform, Post } from '../domain.ts';
 import { localDate } from '../time.ts';
 
 export interface Subscription {
@@ -124,4 +124,33 @@ export function postsForSubscription(sub: Subscription, posts: Iterable<Post>, n
   }
   out.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
   return out.slice(0, max);
+}
+
+/** The collegeId of a personal digest's record (app.ts PERSONAL_COLLEGE): no college id starts with '@'. */
+export const PERSONAL_DIGEST = '@personal';
+
+/** Personal digests in a row that could not be delivered before a subscription is ended. */
+export const UNREACHABLE_AFTER = 2;
+
+/**
+ * The subscriptions (of `subs`) nobody can reach: the last `after` personal digests sent to them since
+ * they subscribed all died in the outbox (the person blocked the bot, left the platform, or — WeChat's
+ * web protocol — a new login made their session-scoped id mean nobody). One failure is not enough: an
+ * outage that outlasted the retries must not end anyone's subscription.
+ */
+export function unreachable(subs: readonly Subscription[], deliveries: Iterable<Delivery>, after = UNREACHABLE_AFTER): Subscription[] {
+  if (!subs.length) return [];
+  const key = (platform: string, chat: string) => `${platform}\u0000${chat}`;
+  const mine = new Map(subs.map((s) => [key(s.platform, s.userId), [] as Delivery[]]));
+  for (const d of deliveries) {
+    if (d.collegeId === PERSONAL_DIGEST && d.direct) mine.get(key(d.channel.platform, d.channel.chat))?.push(d);
+  }
+  return subs.filter((s) => {
+    const last = mine
+      .get(key(s.platform, s.userId))!
+      .filter((d) => Date.parse(d.createdAt) >= Date.parse(s.createdAt))
+      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))
+      .slice(-after);
+    return last.length >= after && last.every((d) => d.status === 'dead');
+  });
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseFeedbackCommand } from '../../src/feedback/commands.ts';
 import { digestKey } from '../../src/feedback/items.ts';
 import { FeedbackService } from '../../src/feedback/service.ts';
-import { createResolver, dueSubscriptions, type Subscription } from '../../src/feedback/subscriptions.ts';
+import { createResolver, dueSubscriptions, PERSONAL_DIGEST, type Subscription } from '../../src/feedback/subscriptions.ts';
+import type { Delivery } from '../../src/domain.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { catalog, NOW, View } from './rig.ts';
 
@@ -102,6 +103,57 @@ describe('subscriptions', () => {
     await fb.close();
     const again = new FeedbackService({ dataDir: dir, secret: SECRET, catalog, view, now: () => now, fsync: false });
     expect(again.subscriptions()).toHaveLength(0);
+  });
+
+  it('ends a subscription whose last two personal digests died (blocked bot, stale WeChat id), and only then', async () => {
+    const dir = tempDir();
+    const view = new View();
+    let now = new Date('2026-11-21T20:00:00+08:00');
+    const warnings: unknown[] = [];
+    const logger = { warn: (o: object, m: string) => void warnings.push([o, m]), error: () => {} };
+    const fb = new FeedbackService({ dataDir: dir, secret: SECRET, catalog, view, now: () => now, fsync: false, logger });
+    const dm = (text: string) => fb.handleText({ platform: 'wechat', chatId: 'wxid_s1', senderId: 'wxid_s1', text }, 'private');
+    now = new Date('2026-11-20T12:00:00+08:00');
+    await dm('订阅 0806 每天 20:00');
+    view.add('p1', '【内推】国网江苏电力招聘电气工程及其自动化专业本科生，南京，投递 https://jobs.example.com/1', new Date('2026-11-21T10:00:00+08:00'));
+    const personal = (id: string, local: string, status: Delivery['status']): Delivery => ({
+      id,
+      digestId: id,
+      collegeId: PERSONAL_DIGEST,
+      channel: { platform: 'wechat', chat: 'wxid_s1' },
+      parts: [],
+      sentParts: 0,
+      status,
+      attempts: 1,
+      nextAttemptAt: new Date(local).toISOString(),
+      createdAt: new Date(local).toISOString(),
+      direct: true,
+    });
+    // One dead personal digest (an outage outlasting the retries) ends nothing.
+    view.deliveryList.push(personal('dp1', '2026-11-20T20:00:00+08:00', 'dead'));
+    now = new Date('2026-11-21T20:00:00+08:00');
+    expect((await fb.due()).map((d) => d.sub.userId)).toEqual(['wxid_s1']);
+    await fb.markSent(fb.subscriptions()[0]!, now);
+    // A second one in a row: the person cannot be reached; the subscription ends, the log names no one.
+    view.deliveryList.push(personal('dp2', '2026-11-21T20:00:00+08:00', 'dead'));
+    view.add('p2', '【内推】南网广东供电局招聘电气工程专业硕士，广州，投递 https://jobs.example.com/2', new Date('2026-11-22T10:00:00+08:00'));
+    now = new Date('2026-11-22T20:00:00+08:00');
+    expect(await fb.due()).toEqual([]);
+    expect(fb.subscriptions()).toEqual([]);
+    expect(JSON.stringify(warnings)).toContain('subscription ended');
+    expect(JSON.stringify(warnings)).not.toContain('wxid_s1');
+    // Subscribing again starts afresh: the old failures do not count against the new subscription.
+    await dm('订阅 0806 每天 20:00');
+    now = new Date('2026-11-23T20:00:00+08:00');
+    view.add('p3', '【内推】许继电气招聘电气工程及其自动化专业，许昌，投递 https://jobs.example.com/3', new Date('2026-11-23T10:00:00+08:00'));
+    expect((await fb.due()).map((d) => d.sub.userId)).toEqual(['wxid_s1']);
+    // A delivered one between two dead ones breaks the streak.
+    view.deliveryList.push(personal('dp3', '2026-11-23T20:00:00+08:00', 'dead'), personal('dp4', '2026-11-24T20:00:00+08:00', 'delivered'), personal('dp5', '2026-11-25T20:00:00+08:00', 'dead'));
+    await fb.markSent(fb.subscriptions()[0]!, new Date('2026-11-25T20:00:00+08:00'));
+    now = new Date('2026-11-26T20:00:00+08:00');
+    await fb.due();
+    expect(fb.subscriptions()).toHaveLength(1);
+    await fb.close();
   });
 
   it("forget erases a student's subscription and their votes", async () => {
