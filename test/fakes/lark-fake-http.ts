@@ -12,6 +12,7 @@ export function routeOf(method: string, path: string): FakeRoute | undefined {
   if (method === 'GET' && /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/.test(path)) return 'resource';
   if (method === 'GET' && path === '/open-apis/bot/v3/info') return 'bot-info';
   if (method === 'GET' && path.startsWith('/open-apis/contact/v3/users/')) return 'contact';
+  if (method === 'GET' && /^\/open-apis\/im\/v1\/chats\/[^/]+$/.test(path)) return 'chat-info';
   if (method === 'POST' && path === '/callback/ws/endpoint') return 'ws-endpoint';
   return undefined;
 }

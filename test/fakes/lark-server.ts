@@ -26,7 +26,7 @@ export type FakeFault =
   | { kind: 'error'; status: number; code: number; msg?: string };
 
 /** 'ws' is the WebSocket handshake itself: any fault queued for it refuses the upgrade with 403. */
-export type FakeRoute = 'messages' | 'reply' | 'image-upload' | 'resource' | 'token' | 'bot-info' | 'contact' | 'ws-endpoint' | 'ws';
+export type FakeRoute = 'messages' | 'reply' | 'image-upload' | 'resource' | 'token' | 'bot-info' | 'contact' | 'ws-endpoint' | 'ws' | 'chat-info';
 
 export interface SentLarkMessage {
   receiveId: string;
@@ -103,6 +103,8 @@ export class FakeLarkServer {
   readonly withdrawn = new Set<string>();
   readonly deleted = new Set<string>();
   readonly calls: FakeCall[] = [];
+  /** Groups for GET /im/v1/chats/:chat_id (member counts as numbers; the API answers them as strings). Others: invalid chat_id. */
+  readonly chats = new Map<string, { name?: string; userCount?: number; botCount?: number }>();
   /** WS acks received, by the frame's message_id header: the JSON payload the SDK answered. */
   readonly wsAcks = new Map<string, unknown>();
   /** Called the moment a WS ack frame arrives (crash tests kill the client right there). */
@@ -363,6 +365,16 @@ export class FakeLarkServer {
 
     if (route === 'bot-info') {
       return json(200, { code: 0, msg: 'ok', bot: { activate_status: 2, app_name: this.botName, open_id: this.botOpenId, ip_white_list: [] } });
+    }
+    if (route === 'chat-info') {
+      // 2026-11, https://open.feishu.cn/document/server-docs/group/chat/get: user_count and bot_count are
+      // strings; a chat hidden by hide_member_count_setting has no count.
+      const chat = this.chats.get(decodeURIComponent(path.split('/').pop() ?? ''));
+      if (!chat) return json(400, { code: 232006, msg: 'invalid chat_id' });
+      const data: Record<string, unknown> = { name: chat.name ?? '', chat_mode: 'group', chat_type: 'private', chat_status: 'normal' };
+      if (chat.userCount !== undefined) data.user_count = String(chat.userCount);
+      if (chat.botCount !== undefined) data.bot_count = String(chat.botCount);
+      return json(200, { code: 0, msg: 'success', data });
     }
     if (route === 'contact') {
       const id = decodeURIComponent(path.split('/').pop() ?? '');
