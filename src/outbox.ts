@@ -14,7 +14,7 @@
 // (the store acknowledges the mark after its journal line is fdatasync'ed).
 import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
-import { isMediaName } from './digest/pictures.ts';
+import { isMediaName, PICTURE_POLICIES } from './digest/pictures.ts';
 import type { Delivery, OutboundMessage, Platform } from './domain.ts';
 import type { Logger } from './log.ts';
 import { AdapterError, type ChatAdapter } from './ports.ts';
@@ -196,7 +196,7 @@ export class Outbox {
         if (this.stopping) return 'stopped';
         // Only the first part answers the original message: the rest follow it in the chat.
         const replyTo = i === 0 && d.replyTo ? { replyTo: d.replyTo } : {};
-        const part = await this.withPictures(d.parts[i]!, log);
+        const part = await this.withPictures(d.parts[i]!, d.channel.platform, log);
         // A part with nothing left to send (its only content was a picture since removed) counts as sent.
         if (part.body.trim() || part.images?.length) await adapter.send(d.channel.chat, part, { idempotencyKey: `${d.id}-${i}`, ...replyTo });
         const accepted = performance.now();
@@ -221,23 +221,25 @@ export class Outbox {
 
   /**
    * The part as the adapter gets it: each picture at its absolute path (a bare name is a file under the
-   * store's `media/`), and those no longer on disk (retention removed them, a disk was cleaned) left out,
-   * so the text still goes instead of the whole delivery failing for good. The part is otherwise sent as
-   * recorded, under the same idempotency key, so a retry resumes it rather than repeating what went out.
+   * store's `media/`), and those no longer on disk (retention removed them, a disk was cleaned), empty, or
+   * now over the platform's size limit left out, so the text still goes instead of the adapter refusing
+   * the whole part for good (a dead letter). The part is otherwise sent as recorded, under the same
+   * idempotency key, so a retry resumes it rather than repeating what went out.
    */
-  private async withPictures(part: OutboundMessage, log: Logger): Promise<OutboundMessage> {
+  private async withPictures(part: OutboundMessage, platform: Platform, log: Logger): Promise<OutboundMessage> {
     if (!part.images?.length) return part;
     const mediaDir = join(this.store.dir, 'media');
+    const maxBytes = PICTURE_POLICIES[platform]?.maxBytes ?? Number.MAX_SAFE_INTEGER;
     const kept: NonNullable<OutboundMessage['images']> = [];
     const missing: string[] = [];
     for (const image of part.images) {
       const file = typeof image?.file === 'string' ? image.file : '';
       const path = isAbsolute(file) ? file : isMediaName(file) ? join(mediaDir, file) : undefined;
       const info = path ? await stat(path).catch(() => undefined) : undefined;
-      if (path && info?.isFile()) kept.push(path === file ? image : { ...image, file: path });
+      if (path && info?.isFile() && info.size > 0 && info.size <= maxBytes) kept.push(path === file ? image : { ...image, file: path });
       else missing.push(basename(file) || '(no file name)');
     }
-    if (missing.length) log.warn({ missing }, 'picture files are gone (pruned or deleted): sending the part without them');
+    if (missing.length) log.warn({ missing }, 'picture files gone (pruned or deleted), empty or over the platform limit: sending the part without them');
     if (kept.length === part.images.length && !missing.length && kept.every((k, i) => k === part.images![i])) return part;
     const { images: _all, ...rest } = part;
     return kept.length ? { ...rest, images: kept } : rest;
