@@ -194,6 +194,7 @@ describe.each(['telegram', 'lark', 'wechat'] as const)('alumni features end to e
 
   it('"/relay help" and "@bot 怎么内推" get the guide, as a reply; neither is stored', async () => {
     const posts = relay.store.posts().length;
+    const received = relay.store.data.counters.received;
     const help = await d.post(rig, g.daily, PEOPLE.zhang, '/relay help');
     const guide = await until('the guide in the daily group', () => inChat(g.daily).find((r) => r.text.includes('怎么发内推：')));
     expect(guide.text).toContain('会转到：电气学院。');
@@ -202,6 +203,12 @@ describe.each(['telegram', 'lark', 'wechat'] as const)('alumni features end to e
     const asked = await until('the guide in the off group', () => inChat(g.off).find((r) => r.text.includes('怎么发内推：')));
     if (platform === 'wechat') expect(asked.mentions).toEqual([`wxid_${PEOPLE.zhang.key}`]);
     else expect(asked.replyTo).toBeDefined();
+    // "@张婷 怎么内推" asks 张婷 about her company, not the bot: no guide.
+    const before = texts(g.reply).length;
+    await d.askBot(rig, g.reply, PEOPLE.wang, '怎么内推', PEOPLE.zhang);
+    await until('the message handled', () => relay.store.data.counters.received >= received + 1, 5000);
+    await settle();
+    expect(texts(g.reply)).toHaveLength(before);
     expect(relay.store.posts()).toHaveLength(posts);
   }, 20_000);
 

@@ -44,8 +44,8 @@ export interface Driver {
   meet(rig: Rig, people: Person[]): void;
   /** Posts a text in a group; resolves with the platform's message id once the fake handed it over. */
   post(rig: Rig, group: string, p: Person, text: string): Promise<string>;
-  /** "@<bot> <text>", @-mentioning the bot the way the platform does. */
-  askBot(rig: Rig, group: string, p: Person, text: string): Promise<void>;
+  /** "@<bot> <text>" (or "@<whom> <text>"), @-mentioning the way the platform does. */
+  askBot(rig: Rig, group: string, p: Person, text: string, whom?: Person): Promise<void>;
   /** A private message to the bot. */
   dm(rig: Rig, p: Person, text: string): Promise<void>;
   inChat(rig: Rig, chat: string): Received[];
@@ -67,10 +67,10 @@ const telegram: Driver = {
     rig.tg.injectMessage({ chat: { id: Number(group), type: 'supergroup', title: `群 ${group}` }, from: { id: p.tg, first_name: p.name, ...(p.username ? { username: p.username } : {}) }, text });
     return String(rig.tg.lastMessageId);
   },
-  async askBot(rig, group, p, text) {
+  async askBot(rig, group, p, text, whom) {
     // 2026-11: "@username" in a text comes with a `mention` entity over it (UTF-16 offsets),
     // https://core.telegram.org/bots/api#messageentity
-    const at = `@${rig.tg.botUser.username}`;
+    const at = `@${whom ? whom.username : rig.tg.botUser.username}`;
     rig.tg.injectMessage({
       chat: { id: Number(group), type: 'supergroup', title: `群 ${group}` },
       from: { id: p.tg, first_name: p.name, ...(p.username ? { username: p.username } : {}) },
@@ -102,14 +102,14 @@ const lark: Driver = {
     if (res.status !== 200) throw new Error(`Lark webhook answered ${res.status} ${res.body}`);
     return messageId;
   },
-  async askBot(rig, group, p, text) {
+  async askBot(rig, group, p, text, whom) {
     // 2026-11: a text's @-mentions are placeholders (@_user_1) with the mentioned ids in `mentions`,
     // https://open.feishu.cn/document/server-docs/im-v1/message/events/receive
     const res = await rig.lark.injectMessage({
       chatId: group,
       senderOpenId: `ou_${p.key}`,
       text: `@_user_1 ${text}`,
-      mentions: [{ key: '@_user_1', openId: rig.lark.botOpenId, name: rig.lark.botName }],
+      mentions: [whom ? { key: '@_user_1', openId: `ou_${whom.key}`, name: whom.name } : { key: '@_user_1', openId: rig.lark.botOpenId, name: rig.lark.botName }],
     });
     if (res.status !== 200) throw new Error(`Lark webhook answered ${res.status} ${res.body}`);
   },
@@ -136,10 +136,11 @@ const wechat: Driver = {
     await rig.wx.say(group, { id: `wxid_${p.key}`, name: p.name }, text);
     return ''; // WeChat answers by @-mentioning the poster, not by message id
   },
-  async askBot(rig, group, p, text) {
+  async askBot(rig, group, p, text, whom) {
     // 2026-11: a mention is "@name" in the text plus the contact in the message's mention list,
     // https://wechaty.js.org/docs/api/message#messagementionself--promise
-    await rig.wx.say(group, { id: `wxid_${p.key}`, name: p.name }, `@${rig.wx.self.payload?.name ?? '校友内推小助手'}\u2005${text}`, [rig.wx.self]);
+    const target = whom ? rig.wx.member({ id: `wxid_${whom.key}`, name: whom.name }) : rig.wx.self;
+    await rig.wx.say(group, { id: `wxid_${p.key}`, name: p.name }, `@${target.payload?.name ?? ''}\u2005${text}`, [target]);
   },
   async dm(rig, p, text) {
     await rig.wx.sayPrivately({ id: `wxid_${p.key}`, name: p.name }, text);
