@@ -278,6 +278,26 @@ export class LarkApi {
   }
 
   /**
+   * How many people are in a group: `user_count` of GET /open-apis/im/v1/chats/:chat_id (2026-11: a string;
+   * bots are counted apart in bot_count; absent when the group hides its member count,
+   * https://open.feishu.cn/document/server-docs/group/chat/get). Undefined when Lark does not say; throws
+   * when the call fails (the caller keeps that as unknown).
+   */
+  async chatUserCount(chatId: string): Promise<number | undefined> {
+    let r: { code?: number; msg?: string; data?: { user_count?: string } } | undefined;
+    try {
+      r = await this.client.im.v1.chat.get({ path: { chat_id: chatId } });
+    } catch (e) {
+      const f = describeFailure(e);
+      throw new Error(`chat info failed: ${f.network ?? `HTTP ${f.status ?? '?'} code ${f.code ?? '?'} ${f.msg ?? ''}`.trim()}`);
+    }
+    if (r?.code !== undefined && r.code !== 0) throw new Error(`chat info failed: code ${r.code} ${r.msg ?? ''}`.trim());
+    const raw = r?.data?.user_count;
+    const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : typeof raw === 'number' ? raw : Number.NaN;
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  }
+
+  /**
    * Sends one part — a new message to `target.chat`, or a reply to `target.replyTo` — and retries once
    * (≤ 2 s of waiting) on 5xx / network / a short rate limit; else throws AdapterError. A reply whose
    * original was withdrawn or deleted throws ReplyTargetGone (the caller sends a plain message).

@@ -11,6 +11,7 @@ import type { OutboundMessage } from '../../src/domain.ts';
 import { type AdapterStatus, StatusBox } from '../../src/adapter-status.ts';
 import type { Logger } from '../../src/log.ts';
 import { type ActionHandler, AdapterError, type ChatAdapter, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
+import { MemberCountCache, type MemberCountOptions } from '../member-count.ts';
 import { ActionDesk, type CardActionData } from './action.ts';
 import { LarkApi, redactAll, sdkLogger, secretsOf } from './client.ts';
 import { type LarkConfig, larkDomain, larkHost } from './config.ts';
@@ -58,6 +59,8 @@ export interface LarkAdapterOptions {
   actionDeadlineMs?: number;
   /** Most time fetchMedia may take in all; default 20 s. */
   mediaTimeoutMs?: number;
+  /** How long group sizes (memberCount) are kept and how long a failed lookup is not retried; default 6 h / 10 min. */
+  memberCounts?: Pick<MemberCountOptions, 'ttlMs' | 'failureTtlMs' | 'now'>;
 }
 
 export type LarkAdapter = ChatAdapter & {
@@ -91,6 +94,7 @@ class LarkChatAdapter implements LarkAdapter {
   private actionHandler: ActionHandler | undefined;
   private readonly desk: ActionDesk;
   private readonly uploader: ImageUploader;
+  private readonly memberCounts: MemberCountCache;
   private botOpenId: string | undefined;
   private server: Server | undefined;
   private ws: lark.WSClient | undefined;
@@ -109,6 +113,10 @@ class LarkChatAdapter implements LarkAdapter {
       nameTimeoutMs: opts.nameTimeoutMs ?? 800,
     });
     this.uploader = new ImageUploader(this.api);
+    this.memberCounts = new MemberCountCache((chat) => this.api.chatUserCount(chat), {
+      ...opts.memberCounts,
+      onError: (chat, err) => this.log.debug({ chat, err: redactAll(err instanceof Error ? err.message : String(err), config) }, 'lark group size unknown'),
+    });
     this.desk = new ActionDesk({ deadlineMs: opts.actionDeadlineMs ?? 2000, log: this.log });
     this.intake = new EventIntake({ maxQueued: opts.maxQueue ?? 1000, concurrency: opts.concurrency ?? 16, deadlineMs: opts.ackDeadlineMs ?? 2500 });
     const dispatcherParams: ConstructorParameters<typeof lark.EventDispatcher>[0] = {
@@ -320,6 +328,11 @@ class LarkChatAdapter implements LarkAdapter {
   async send(chat: string, message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
     const limits = { maxChars: this.maxChars, maxPostBytes: this.maxPostBytes, maxTextBytes: LARK_TEXT_MAX_BYTES - BODY_MARGIN_BYTES };
     return sendMessage({ api: this.api, uploader: this.uploader, log: this.log, limits }, chat, message, opts);
+  }
+
+  /** People in a group (Lark's user_count, bots not counted), cached for hours; undefined when unknown. */
+  memberCount(chat: string): Promise<number | undefined> {
+    return this.memberCounts.get(chat);
   }
 
   fetchMedia(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }> {
