@@ -2,11 +2,14 @@
 // AlumniService (ConsoleDeps.alumni): the ledger it keeps, its opt-outs and mentor state; the previews
 // are the CLI's (`preview ack|daily|thanks`). Nothing here writes.
 import type { FastifyInstance } from 'fastify';
+import type { LedgerEntry } from '../alumni/ledger.ts';
+import { groupKey } from '../alumni/rules.ts';
 import type { AlumniService } from '../alumni/service.ts';
 import { previewText } from '../cli/alumni.ts';
 import { contributorLines, mentorCounts, monthTotals, shiftMonth } from '../console/alumni-view.ts';
 import { alumniBody, alumniOffBody, type AlumniPageView, type GroupPreview } from '../console/pages/alumni.ts';
 import { toCsv } from '../console/service.ts';
+import { TtlCache } from '../console/ttl-cache.ts';
 import { localDate } from '../time.ts';
 import type { Ctx } from './index.ts';
 import { pageSender } from './routes-pages.ts';
@@ -17,9 +20,19 @@ const OFF = { error: 'alumni_off', message: '控制台没有接入校友模块' 
 /** What each group would be sent in its ack mode, and the month's thanks (off when the group's settings say so). */
 function groupPreviews(alumni: AlumniService, month: string, now: Date): GroupPreview[] {
   const cfg = alumni.config();
-  const entries = alumni.entries();
   const optedOut = alumni.optedOut();
+  // One pass puts each entry under the groups it came from: previewText looks only at a group's own
+  // entries, so handing it those gives the same text without a scan of the whole ledger per group.
+  const byGroup = new Map<string, LedgerEntry[]>();
+  for (const e of alumni.entries()) {
+    for (const g of new Set(e.sources.map((x) => groupKey(x.platform, x.chat)))) {
+      const list = byGroup.get(g);
+      if (list) list.push(e);
+      else byGroup.set(g, [e]);
+    }
+  }
   return [...cfg.sources].map(([key, s]) => {
+    const entries = byGroup.get(key) ?? [];
     const ackKind = s.ack === 'daily' ? 'daily' : 'ack';
     const ack = previewText(ackKind, key, cfg, entries, optedOut, now);
     const thanks = previewText('thanks', key, cfg, entries, optedOut, now, month);
@@ -42,13 +55,12 @@ export function registerAlumniPages(app: FastifyInstance, ctx: Ctx): void {
   const send = pageSender(ctx);
   const monthOf = (q: unknown, alumni: AlumniService) => (typeof q === 'string' && MONTH.test(q) ? q : localDate(deps.now(), alumni.config().timeZone).slice(0, 7));
 
-  app.get('/alumni', (req, reply) => {
-    const alumni = deps.alumni?.();
-    if (!alumni) return send(req, reply, '/alumni', '校友', () => alumniOffBody());
-    const month = monthOf((req.query as Record<string, unknown>).month, alumni);
+  // The ledger walk (records and previews) at most once per 2 s per month.
+  const cache = new TtlCache<AlumniPageView>(2000);
+  const pageView = (alumni: AlumniService, month: string): AlumniPageView => {
     const cfg = alumni.config();
     const rows = alumni.contributors(month);
-    const view: AlumniPageView = {
+    return {
       month,
       prev: shiftMonth(month, -1),
       next: shiftMonth(month, 1),
@@ -59,6 +71,13 @@ export function registerAlumniPages(app: FastifyInstance, ctx: Ctx): void {
       mentors: mentorCounts(alumni.mentorState()),
       groups: groupPreviews(alumni, month, deps.now()),
     };
+  };
+
+  app.get('/alumni', (req, reply) => {
+    const alumni = deps.alumni?.();
+    if (!alumni) return send(req, reply, '/alumni', '校友', () => alumniOffBody());
+    const month = monthOf((req.query as Record<string, unknown>).month, alumni);
+    const view = cache.get(month, () => pageView(alumni, month));
     return send(req, reply, '/alumni', '校友', () => alumniBody(view));
   });
 

@@ -3,7 +3,8 @@
 // routes-feedback.ts, registered by the relay.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { labelOf } from '../alumni/ledger.ts';
-import { feedbackView } from '../console/feedback-view.ts';
+import { type FeedbackPageView, feedbackView } from '../console/feedback-view.ts';
+import { TtlCache } from '../console/ttl-cache.ts';
 import { feedbackBody, feedbackOffBody } from '../console/pages/feedback.ts';
 import { adjustmentRows } from '../feedback/describe.ts';
 import { routeKeys } from '../feedback/learn.ts';
@@ -28,7 +29,10 @@ export function registerFeedbackPages(app: FastifyInstance, ctx: Ctx): void {
   const view = relayView(ctx);
   const collegeOf = (v: unknown) => (typeof v === 'string' && deps.rules().colleges.some((c) => c.id === v) ? v : undefined);
 
-  const build = (fb: FeedbackService, college: string | undefined) =>
+  // feedbackCounts walks every delivery and vote: at most once per 2 s (a reset clears it).
+  const cache = new TtlCache<FeedbackPageView>(2000);
+  const build = (fb: FeedbackService, college: string | undefined) => cache.get(college ?? '*', () => compute(fb, college));
+  const compute = (fb: FeedbackService, college: string | undefined) =>
     feedbackView({
       colleges: deps.rules().colleges.map((c) => ({ id: c.id, name: c.name })),
       rows: adjustmentRows(fb.adjustments(), undefined, deps.catalog),
@@ -68,6 +72,7 @@ export function registerFeedbackPages(app: FastifyInstance, ctx: Ctx): void {
     if (!fb) return reply.code(503).send(OFF);
     const before = adjustmentRows(fb.adjustments(), college).length;
     const ids = await fb.reset(college);
+    cache.clear();
     ctx.audit.record({ who: ctx.who(req), action: 'feedback-reset', target: college ?? '全部学院', detail: `${before} 项调整清除`, ip: req.ip });
     return { reset: ids, cleared: before };
   };

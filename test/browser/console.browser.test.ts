@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type StartedServer } from '../../src/http/index.ts';
 import type { Post } from '../../src/domain.ts';
 import { post } from '../helpers/posts.ts';
+import { type AlumniSeed, withAlumni } from '../http/relay-seed.ts';
 import { consoleRig, NOW, type Rig } from '../http/rig.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -75,6 +76,7 @@ describe.skipIf(!available)('console in a real browser (Chromium)', () => {
   let browser: Browser;
   let page: Page;
   const errors: string[] = [];
+  const alumniSeed: Partial<AlumniSeed> = {};
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -86,7 +88,8 @@ describe.skipIf(!available)('console in a real browser (Chromium)', () => {
   });
 
   async function setup() {
-    rig = await consoleRig({ posts: seed() });
+    // Feedback and alumni on (real FeedbackService and AlumniService over the same store) for 反馈 and 校友.
+    rig = await consoleRig({ posts: seed(), extra: withAlumni(alumniSeed, { feedback: true }) });
     server = await startHttpServer(rig.deps, { port: 0, adminPassword: 'correct horse', syncIntervalMs: 300 });
     await server.ctx.tracker.ready;
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
@@ -162,9 +165,25 @@ describe.skipIf(!available)('console in a real browser (Chromium)', () => {
     expect(await page.textContent('table')).toContain('s-held-ok');
     await shot('privacy');
 
+    // 反馈: the funnel per college, the learnt adjustments; resetting 电气 clears them (after a confirm).
+    await page.goto(`${server.url}/feedback`);
+    expect(await page.textContent('#college-electrical')).toContain('专业类 0806');
+    await shot('feedback');
+    await page.click('#college-electrical button.danger');
+    await expect.poll(() => page.textContent('#college-electrical'), { timeout: 10_000 }).toContain('上次重置');
+    expect(await page.textContent('#college-electrical')).toContain('暂无调整');
+
+    // 校友: the month's records, mentor counts, previews per alumni group; the CSV downloads.
+    await page.goto(`${server.url}/alumni?month=2026-11`);
+    expect(await page.textContent('main')).toContain('王校友');
+    expect(await page.textContent('main')).toContain('校友内推月度致谢 · 2026年11月');
+    await shot('alumni');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a.csv')]);
+    expect(download.suggestedFilename()).toBe('alumni-contributors-2026-11.csv');
+
     // A phone: 375 px wide, nothing wider than the screen.
     await page.setViewportSize({ width: 375, height: 800 });
-    for (const [path, name] of [['/', 'overview-375'], ['/analytics', 'analytics-375'], ['/review', 'review-375']] as const) {
+    for (const [path, name] of [['/', 'overview-375'], ['/analytics', 'analytics-375'], ['/review', 'review-375'], ['/feedback', 'feedback-375'], ['/alumni?month=2026-11', 'alumni-375']] as const) {
       await page.goto(`${server.url}${path}`);
       if (path === '/analytics') await page.waitForSelector('[data-rendered="true"] canvas');
       const width = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -53,10 +53,11 @@ describe('反馈 page', () => {
     // The last vote (all cast at the rig's NOW) in the rules' timezone.
     expect(card).toContain('2026-11-20 12:00');
     expect(card).toContain('从未重置');
-    // A college nobody voted for has nothing to reset.
-    const energy = body.slice(body.indexOf('id="college-energy"'));
-    expect(energy).toContain('暂无调整');
-    expect(energy.slice(0, energy.indexOf('</section>'))).toMatch(/data-post="\/api\/feedback\/reset\/energy"[^>]* disabled/);
+    // Colleges nobody voted for have nothing to reset: one line names them, no card and no button.
+    expect(body).not.toContain('id="college-energy"');
+    expect(body).not.toContain('/api/feedback/reset/energy');
+    const quiet = body.slice(body.indexOf('id="no-adjustments"'));
+    expect(quiet.slice(0, quiet.indexOf('</section>'))).toContain('其余学院暂无学到的调整（还没有足够多的学生投票）：能源动力与机械工程学院');
     // The JSON for scripts: the same rows.
     const api = (await rig.request({ method: 'GET', url: '/api/feedback' })).json() as { colleges: { id: string; adjustments: { key: string; weight: number; lastAt?: string }[] }[] };
     const eeApi = api.colleges.find((c) => c.id === 'electrical')!;

@@ -29,6 +29,8 @@ export interface AlumniPageView {
 
 const ATTRIBUTION: Record<AlumniPageView['attribution'], string> = { name: '署全名', initials: '只署姓（如「王校友」）', none: '不署名' };
 const ACK: Record<GroupPreview['ack'], string> = { reply: '回复原消息', daily: '每日小结', off: '关闭' };
+/** Rows on the page (most referrals first); the CSV has everyone. */
+const ROW_LIMIT = 100;
 const monthLabel = (m: string) => `${m.slice(0, 4)} 年 ${Number(m.slice(5))} 月`;
 
 /** Shown when the relay was started without the alumni features wired to the console. */
@@ -49,19 +51,19 @@ export function alumniBody(v: AlumniPageView): Safe {
   <li><b>${t.people}</b><span>分享内推的校友</span></li>
   <li><b>${t.referrals}</b><span>内推</span></li>
   <li><b>${t.clicks}</b><span>学生点开</span></li>
-  <li><b>${t.likes}</b><span>👍</span></li>
+  <li><b>${t.likes}</b><span>学生点赞（有用）</span></li>
 </ul>
 <section class="card"><h2>${monthLabel(v.month)}贡献记录 <a class="csv" href="/api/alumni/contributors.csv?month=${v.month}">导出 CSV</a></h2>
 <p class="small muted">每条内推只记在第一位发布者名下。署名按隐私设置：${ATTRIBUTION[v.attribution]}；发过「/relay optout」的校友不署名，数字照常计入。</p>
 ${
   v.rows.length === 0
     ? html`<p class="empty">${monthLabel(v.month)}没有校友内推记录。</p>`
-    : html`<div class="scroll"><table class="list"><thead><tr><th>校友</th><th>平台</th><th class="num">内推</th><th class="num">学院</th><th class="num">学生群</th><th class="num">约学生数</th><th class="num">点开</th><th class="num">👍</th></tr></thead><tbody>
-${v.rows.map(
+    : html`<div class="scroll"><table class="list"><thead><tr><th>校友</th><th>平台</th><th class="num">内推</th><th class="num">学院</th><th class="num">学生群</th><th class="num">约学生数</th><th class="num">点开</th><th class="num">点赞</th></tr></thead><tbody>
+${v.rows.slice(0, ROW_LIMIT).map(
   (r) =>
     html`<tr><td>${r.named ? html`<bdi>${r.shown}</bdi>` : html`<span class="muted">${r.shown}</span>`}<div class="small muted"><code>${r.senderId}</code></div></td><td class="nowrap">${PLATFORM_NAMES[r.platform] ?? r.platform}</td><td class="num">${r.referrals}</td><td class="num">${r.colleges}</td><td class="num">${r.channels}</td><td class="num">${r.members ?? '—'}</td><td class="num">${r.clicks}</td><td class="num">${r.likes}</td></tr>`,
 )}
-</tbody></table></div>`
+</tbody></table></div>${v.rows.length > ROW_LIMIT ? html`<p class="small muted">只列出前 ${ROW_LIMIT} 位，另有 ${v.rows.length - ROW_LIMIT} 位校友的记录在 CSV 里。</p>` : ''}`
 }
 </section>
 <section class="card"><h2>校友导师计划</h2>

@@ -12,13 +12,13 @@ export function feedbackOffBody(): Safe {
   return html`
 <section class="card">
 <h2>学生反馈未启用</h2>
-<p>中继没有设置 <code>RELAY_SECRET</code>，所以不收集学生的 👍/👎、不统计链接点击、不提供个人订阅，这里也没有数字可看。学生以密钥加盐的哈希记录，不存姓名，所以没有密钥就不记录。</p>
+<p>中继没有设置 <code>RELAY_SECRET</code>，所以不收集学生对内推的「有用 / 不对口」评价、不统计链接点击、不提供个人订阅，这里也没有数字可看。学生以密钥加盐的哈希记录，不存姓名，所以没有密钥就不记录。</p>
 <h3>如何启用</h3>
 <ol>
 <li>生成一个至少 16 个字符的随机密钥，例如 <code>openssl rand -base64 24</code>。</li>
 <li>在运行中继的环境里设置 <code>RELAY_SECRET=生成的密钥</code>（如 systemd 的 <code>Environment=</code> 或 docker 的 <code>-e</code>），妥善保管：换了密钥，以前的投票就对不上人了。</li>
 <li>想统计链接点击，再设置 <code>RELAY_PUBLIC_URL</code>（学生能访问到的本服务地址，例如 <code>https://relay.example.edu.cn</code>）。</li>
-<li>重启中继。之后的速递下方会出现 👍/👎（微信群里回复「3 不对口」「2 有用」），学生也可以私聊机器人「订阅 专业名」。</li>
+<li>重启中继。之后每条速递都能评价：Telegram 和飞书点按钮，微信群里回复「3 不对口」「2 有用」，学生也可以私聊机器人「订阅 专业名」。</li>
 </ol>
 </section>`;
 }
@@ -30,30 +30,33 @@ function collegeCard(c: FeedbackPageView['colleges'][number], fmt: (d: Date) => 
 ${
   c.adjustments.length === 0
     ? html`<p class="empty">暂无调整：还没有足够多的学生对这个学院的内推投票。</p>`
-    : html`<div class="scroll"><table class="list compact"><thead><tr><th>依据</th><th class="num">权重</th><th class="num">投票学生</th><th class="num">👍</th><th class="num">👎</th><th>最近变化</th></tr></thead><tbody>
+    : html`<div class="scroll"><table class="list compact"><thead><tr><th>依据</th><th class="num">权重</th><th class="num">投票学生</th><th class="num">有用</th><th class="num">不对口</th><th>最近变化</th></tr></thead><tbody>
 ${c.adjustments.slice(0, 50).map(
   (a) =>
     html`<tr><td>${a.label}</td><td class="num ${a.weight < 0 ? 'neg' : 'pos'}">${a.weight >= 0 ? '+' : '−'}${Math.abs(a.weight).toFixed(2)}</td><td class="num">${a.voters}</td><td class="num">${a.up}</td><td class="num">${a.down}</td><td class="nowrap small">${fmtTime(a.lastAt, fmt)}</td></tr>`,
 )}
 </tbody></table></div>${c.adjustments.length > 50 ? html`<p class="small muted">另有 ${c.adjustments.length - 50} 项较小的调整未列出。</p>` : ''}`
 }
-<div class="actions"><button class="danger" data-post="/api/feedback/reset/${encodeURIComponent(c.id)}" data-confirm="清除「${c.name}」学到的路由调整？此前的投票不再影响路由（👍/👎 计数保留）。" data-ok="已重置"${c.adjustments.length === 0 ? html` disabled` : ''}>重置本学院的调整</button></div>
+<div class="actions"><button class="danger" data-post="/api/feedback/reset/${encodeURIComponent(c.id)}" data-confirm="清除「${c.name}」学到的路由调整？此前的投票不再影响路由（有用 / 不对口的计数保留）。" data-ok="已重置"${c.adjustments.length === 0 ? html` disabled` : ''}>重置本学院的调整</button></div>
 </section>`;
 }
 
 export function feedbackBody(v: FeedbackPageView, college: string | undefined, fmt: (d: Date) => string): Safe {
   const t = v.totals;
   const name = new Map(v.colleges.map((c) => [c.id, c.name]));
+  // A card per college with something learnt (or reset); the rest in one line, so eleven empty cards do not bury them.
+  const learnt = v.colleges.filter((c) => c.adjustments.length || c.resetAt);
+  const quiet = v.colleges.filter((c) => !c.adjustments.length && !c.resetAt);
   return html`
 <ul class="kpis card">
   <li><b>${n(t.delivered)}</b><span>送达（条 × 群）</span></li>
   <li><b>${n(t.clicks)}</b><span>点开链接</span></li>
-  <li><b>${n(t.up)}</b><span>👍 有用</span></li>
-  <li><b>${n(t.down)}</b><span>👎 不对口</span></li>
+  <li><b>${n(t.up)}</b><span>有用</span></li>
+  <li><b>${n(t.down)}</b><span>不对口</span></li>
   <li><b>${n(v.subscribers)}</b><span>个人订阅</span></li>
 </ul>
 <section class="card"><h2>各学院漏斗</h2>
-<div class="scroll"><table class="list"><thead><tr><th>学院</th><th class="num">送达</th><th class="num">点开</th><th class="num">点开率</th><th class="num">👍</th><th class="num">👎</th><th class="num">订阅</th></tr></thead><tbody>
+<div class="scroll"><table class="list"><thead><tr><th>学院</th><th class="num">送达</th><th class="num">点开</th><th class="num">点开率</th><th class="num">有用</th><th class="num">不对口</th><th class="num">订阅</th></tr></thead><tbody>
 ${v.colleges.map(
   (c) =>
     html`<tr><td><a href="#college-${c.id}">${c.name}</a></td><td class="num">${n(c.counts.delivered)}</td><td class="num">${n(c.counts.clicks)}</td><td class="num">${pct(c.counts.clicks, c.counts.delivered)}</td><td class="num">${n(c.counts.up)}</td><td class="num">${n(c.counts.down)}</td><td class="num">${n(c.counts.subscribers)}</td></tr>`,
@@ -66,7 +69,7 @@ ${v.colleges.map(
 ${
   v.posts.length === 0
     ? html`<p class="empty">还没有送达的内推。</p>`
-    : html`<div class="scroll"><table class="list compact"><thead><tr><th>内推</th><th>学院</th><th class="num">送达</th><th class="num">点开</th><th class="num">👍</th><th class="num">👎</th></tr></thead><tbody>
+    : html`<div class="scroll"><table class="list compact"><thead><tr><th>内推</th><th>学院</th><th class="num">送达</th><th class="num">点开</th><th class="num">有用</th><th class="num">不对口</th></tr></thead><tbody>
 ${v.posts.map(
   (p) =>
     html`<tr><td>${p.label}<div class="small muted"><code>${p.postId.slice(0, 8)}</code> · ${fmtTime(p.receivedAt, fmt)}</div></td><td class="small">${name.get(p.collegeId) ?? p.collegeId}</td><td class="num">${p.delivered}</td><td class="num">${p.clicks}</td><td class="num">${p.up}</td><td class="num">${p.down}</td></tr>`,
@@ -75,5 +78,10 @@ ${v.posts.map(
 }
 </section>
 <h2 class="section">学到的路由调整</h2>
-${v.colleges.map((c) => collegeCard(c, fmt))}`;
+${learnt.map((c) => collegeCard(c, fmt))}
+${
+  quiet.length
+    ? html`<section class="card" id="no-adjustments"><p class="muted">${learnt.length ? '其余' : '各'}学院暂无学到的调整（还没有足够多的学生投票）：${quiet.map((c) => c.name).join('、')}。</p></section>`
+    : ''
+}`;
 }
