@@ -19,7 +19,10 @@ import { parseTelegramHtml } from '../fakes/telegram-server.ts';
 import { clockFrom, describeDeliveries, startRig, until, writeRules, type Rig } from '../helpers/e2e-rig.ts';
 
 const POSTERS = 'test/fixtures/posters';
-const NOW = clockFrom('2026-11-18T02:00:00Z'); // a Wednesday, 10:00 in Shanghai
+const BASE = clockFrom('2026-11-18T02:00:00Z'); // a Wednesday, 10:00 in Shanghai
+let shiftMs = 0;
+/** The relay's clock: BASE, moved forward by the personal-digest test. */
+const NOW = () => new Date(BASE().getTime() + shiftMs);
 const SECRET = 'pictures-e2e-secret-0123456789';
 
 const SOURCE = { platform: 'wechat' as const, group: '东电校友会·北京分会', name: '北京校友群' };
@@ -248,5 +251,27 @@ describe('a digest with referrals read from posters, on every platform', () => {
       expect(seen[p], p).toContain('国网安徽省电力有限公司');
       expect(seen[p], p).toContain('📷 图片内推');
     }
+  }, 20_000);
+
+  it('a personal (subscription) digest carries the picture too: a Telegram student subscribed to 0806 gets the poster in the private chat', async () => {
+    const student = { id: 5550001, first_name: '同学' };
+    // Due two minutes from the relay's clock (whatever the earlier tests took), today.
+    const at = new Date(NOW().getTime() + 120_000).toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    rig.tg.injectMessage({ chat: { id: student.id, type: 'private', first_name: '同学' }, from: student, text: `订阅 0806 每天 ${at}` });
+    await until('the subscription', () => relay.feedback!.subscriptions().length === 1, 5000);
+    const hv = keepPoster('state-grid-electrical.jpg', 'image/jpeg', { width: 728, height: 350 });
+    await storeReferral('国网湖北省电力有限公司2026届校园招聘，电气工程及其自动化专业本科/硕士，武汉，截止12月30日，网申 https://zhaopin.sgcc.com.cn/hb26', [hv.image]);
+    shiftMs += 180_000; // past that time
+    await relay.sendPersonalDigests();
+    await until(
+      () => `personal digest: ${describeDeliveries(relay.store.deliveries().filter((d) => d.collegeId === '@personal'))}`,
+      () => relay.store.deliveries().some((d) => d.collegeId === '@personal' && d.status === 'delivered'),
+      10_000,
+    );
+    const photos = rig.tg.photos.filter((p) => p.chatId === String(student.id));
+    expect(photos.length).toBeGreaterThanOrEqual(1);
+    expect(photos.some((p) => p.upload.bytes.equals(hv.bytes) && /^📷 第\d+条 · /.test(p.caption ?? ''))).toBe(true);
+    const text = rig.tg.sentTo(student.id).map((m) => (parseTelegramHtml(m.text) as { text: string }).text).find((t) => t.includes('国网湖北省电力有限公司'))!;
+    expect(text).toContain('📷 图片内推');
   }, 20_000);
 });
