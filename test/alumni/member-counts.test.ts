@@ -2,6 +2,7 @@
 // an unknown count is left out (never guessed), counts are cached, and a slow platform never holds an ack
 // back for longer than the timeout.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTelegramAdapter } from '../../adapters/telegram/index.ts';
 import { channelsWithoutMembers, MemberCounts, withMemberCounts } from '../../src/alumni/member-counts.ts';
 import type { AlumniOutboxRequest } from '../../src/alumni/requests.ts';
 import { AlumniService } from '../../src/alumni/service.ts';
@@ -9,6 +10,7 @@ import { loadCatalog } from '../../src/catalog.ts';
 import type { Delivery, Digest, Platform, Post } from '../../src/domain.ts';
 import { silentLogger } from '../../src/log.ts';
 import { Store } from '../../src/store/store.ts';
+import { TelegramFakeServer } from '../fakes/telegram-server.ts';
 import { post } from '../helpers/posts.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { config, rulesLike } from './fixtures.ts';
@@ -188,5 +190,20 @@ describe('the acknowledgement with the platforms’ member counts', () => {
     const { text, ms } = await ackWith(() => new Promise<number>(() => {}), 100);
     expect(text).toMatch(/已转给 电气学院 2 个学生群。/);
     expect(ms).toBeLessThan(2000);
+  });
+});
+
+describe('through the real Telegram adapter (grammY → getChatMemberCount on the Bot API fake)', () => {
+  it('the channel the rules leave without members is counted by Telegram', async () => {
+    const fake = new TelegramFakeServer();
+    const apiRoot = await fake.start();
+    open.push({ close: () => fake.stop() });
+    fake.memberCounts.set('-1001987650101', 140);
+    const tg = createTelegramAdapter({ token: fake.token, apiRoot }, { logger: silentLogger, pollTimeoutSeconds: 1 });
+    await tg.start(async () => {});
+    open.push({ close: () => tg.stop() });
+    const { text } = await ackWith((p, chat) => (p === 'telegram' && tg.memberCount ? tg.memberCount(chat) : Promise.resolve(undefined)));
+    expect(text).toMatch(/已转给 电气学院 2 个学生群（约 460 人）。/);
+    expect(fake.callsOf('getChatMemberCount').map((c) => c.payload.chat_id)).toEqual(['-1001987650101']);
   });
 });
