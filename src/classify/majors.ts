@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog.ts';
 import type { ClassScore, Evidence } from '../domain.ts';
 import { AhoCorasick, TermTables, type Match, type TermScan } from './aho-corasick.ts';
 import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
-import { contextOf, inNameList, isSentenceEnd, majorContexts } from './major-contexts.ts';
+import { contextOf, inNameList, isSentenceEnd, majorContexts, type MajorContext } from './major-contexts.ts';
 import { foldWidth } from './normalize.ts';
 import { ROLE_TERMS } from './role-terms.ts';
 import { findSections } from './sections.ts';
@@ -146,6 +146,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     text: string,
     words: () => WordSpans | undefined,
     aliasHints: Map<string, AliasHint[]>,
+    contexts: MajorContext[],
   ): { scores: Map<string, number>; evidence: Map<string, Evidence[]>; specific: Set<string>; specificTerms: Map<string, number> } => {
     const titleEnd = firstSentenceEnd(text);
     const sections = findSections(text);
@@ -166,6 +167,9 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     for (let i = 0; i < roleHits.length; i++) {
       const m = roleHits[i]!;
       if (isVerbOrTool(text, m) || isLandmark(text, m) || gluedLatin(text, m)) continue;
+      // Inside a list of majors ('市场营销、会计、数学等专业') a word names a major, not a duty: the name
+      // pass has read it (as required, preferred or a broad list's hint), so it is not counted again here.
+      if (contextOf(contexts, m)) continue;
       // An employer or department name ('XX电机公司', '电气事业部') says little about the job itself.
       const where = inOrgName(text, m) ? ORG_WEIGHT : isBoilerplate(text, m) ? BOILERPLATE_WEIGHT : 1;
       // The section counts too: duties say what the job is, a skill in the requirements less, the
@@ -266,13 +270,16 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       for (const code of broad.keys()) preferred.add(code);
       broad.clear();
     }
+    // So is a preference for more classes than that ('工程/化学/电气/…/医学/人工智能/统计学等专业优先'):
+    // it says almost anyone may apply, so no class of it gets a preferred major's lower cutoff.
+    if (preferred.size > MAX_LISTED) preferred.clear();
     if (ctxHits.size > 0) {
       // A stated requirement dominates: role votes only break ties between required classes with as
       // much evidence each, so a post naming one major (most referrals) skips the role pass, and with
       // it the jieba cut the short role terms need.
       const list = [...ctxHits];
       const needSupport = list.some(([, a], i) => list.some(([, b], k) => k !== i && a.length === b.length));
-      const scores = needSupport ? roleVotes(text, words, aliasHints).scores : undefined;
+      const scores = needSupport ? roleVotes(text, words, aliasHints, contexts).scores : undefined;
       const classes = list
         .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: EXPLICIT_IN_CONTEXT, evidence: ev, support: scores?.get(code) ?? 0 }))
         .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
@@ -284,7 +291,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       // A stated limit ('专业要求：计算机类') is not overruled: the role leads only beside a described background.
       let role = strict ? [] : titleRole(text, words).filter((v) => !ctxHits.has(v.code));
       if (role.length) {
-        const votes = scores ?? roleVotes(text, words, aliasHints).scores;
+        const votes = scores ?? roleVotes(text, words, aliasHints, contexts).scores;
         let best = 0;
         for (const code of ctxHits.keys()) best = Math.max(best, votes.get(code) ?? 0);
         // The role's own vote (boosted as the title's head) is not counted: the rest of the post must agree.
@@ -293,7 +300,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       const led = role.map((v) => ({ code: v.code, name: classNames.get(v.code) ?? v.code, confidence: TITLE_ROLE_CONFIDENCE, evidence: [{ term: v.term, weight: v.weight, kind: 'title-role' }] }));
       return { classes: [...led, ...classes], majorCodes: [...majorCodes], explicit: true, requirement: true, named: [...named] };
     }
-    const { scores, evidence, specific, specificTerms } = roleVotes(text, words, aliasHints);
+    const { scores, evidence, specific, specificTerms } = roleVotes(text, words, aliasHints, contexts);
     // Names the post states outside a requirement add to what the duties say, rather than replace it:
     // '电气类' in a post about embedded work still leaves room for 电子信息 and 计算机.
     for (const [code, ev] of elsewhereHits) {

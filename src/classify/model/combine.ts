@@ -26,6 +26,8 @@ export interface CombineOptions {
   modelVeto: number;
   /** With no lexicon evidence at all, the model's first class needs this probability. */
   modelAlone: number;
+  /** The lexicon's first class stays first: the model is a second opinion on the further classes. */
+  keepLeader: boolean;
   /** Labelled posts of a class the model must have been trained on before it may add or veto that class. */
   minSupport: number;
   maxClasses: number;
@@ -35,9 +37,10 @@ export const DEFAULT_COMBINE: CombineOptions = {
   modelShare: 0.5,
   relativeCutoff: 0.5,
   minBlended: 0.1,
-  modelAdds: 0.15,
+  modelAdds: 0.25,
   modelVeto: 0.03,
   modelAlone: 0.2,
+  keepLeader: true,
   minSupport: 8,
   maxClasses: 4,
 };
@@ -88,8 +91,9 @@ export function combineWithModel(
     const share = supported(c.code) ? 1 - o.modelShare : 1;
     blended.set(c.code, (supported(c.code) ? (blended.get(c.code) ?? 0) : 0) + share * c.confidence);
   }
-  const ranked = [...blended].sort((a, b) => b[1] - a[1]);
-  const top = ranked[0]![1];
+  const leader = o.keepLeader ? lexicon.classes[0]?.code : undefined;
+  const ranked = [...blended].sort((a, b) => (a[0] === leader ? -1 : b[0] === leader ? 1 : b[1] - a[1]));
+  const top = Math.max(...blended.values());
 
   // Classes the post names (a major, a class, an alias; preferred or not) are kept whatever the model
   // says, in blended order. A broad list's classes carry no name evidence (majors.ts makes them
@@ -104,9 +108,11 @@ export function combineWithModel(
     let take: boolean;
     if (stated.has(code)) take = true;
     else if (out.length >= o.maxClasses) take = false;
+    else if (code === leader) take = true;
     else if (fromLexicon && knows && mp < o.modelVeto) take = false;
     else if (out.length === 0) take = fromLexicon !== undefined || (knows && mp >= o.modelAlone);
     else if (!fromLexicon) take = knows && mp >= o.modelAdds;
+    else if (!knows) take = true; // the lexicon's cutoff already chose it; the model has no opinion
     else take = (knows && mp >= o.modelAdds) || (score >= top * o.relativeCutoff && score >= o.minBlended);
     if (!take) {
       if (fromLexicon) vetoed.push({ ...fromLexicon, modelProbability: round(mp) });
