@@ -8,7 +8,7 @@ import type { ConsoleService, Funnel } from '../service.ts';
 
 const ACTIONS: Record<string, string> = {
   approve: '审核通过', reject: '驳回', retry: '重试投递', 'rules-save': '保存规则', 'rules-restore': '恢复规则版本',
-  forget: '删除个人数据', login: '登录', 'login-failed': '登录失败',
+  forget: '删除个人数据', login: '登录', 'login-failed': '登录失败', 'feedback-reset': '重置反馈调整',
 };
 
 function funnelCard(f: Funnel): Safe {
