@@ -1,7 +1,7 @@
 // What the alumni features read beyond InboundMessage (src/alumni/service.ts AlumniMessage): whether a
 // group message @-mentions the bot, so "@bot 怎么内推" gets the guide and "@张三 怎么内推" does not.
 // 2026-11: Message.mentionSelf() is true when the bot's account is in the message's mention list,
-// https://wechaty.js.org/docs/api/message#messagementionself--promise (on the web protocol wechat4u
+// https://wechaty.js.org/docs/howto/message (on the web protocol wechat4u
 // builds that list from the "@name" in the text).
 import type { Message } from 'wechaty';
 

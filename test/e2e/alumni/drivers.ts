@@ -52,6 +52,10 @@ export interface Driver {
   privately(rig: Rig, p: Person): string[];
   /** Whether `r` answers the message `messageId` that `poster` wrote (threaded reply, or an @-mention on WeChat). */
   answers(r: Received, messageId: string, poster: Person): boolean;
+  /** The poster's message can no longer be answered: deleted (Telegram), withdrawn (Lark), the poster left the group (WeChat). */
+  removeOriginal(rig: Rig, group: string, poster: Person, messageId: string): void;
+  /** `r` is the plain message the adapter falls back to then: no thread (Telegram, Lark), "@name " as text (WeChat). */
+  fellBack(r: Received, poster: Person): boolean;
 }
 
 let seq = 0;
@@ -85,6 +89,10 @@ const telegram: Driver = {
   inChat: (rig, chat) => rig.tg.sentTo(chat).map((s) => ({ text: s.text, ...(s.replyToId !== undefined ? { replyTo: String(s.replyToId) } : {}) })),
   privately: (rig, p) => rig.tg.sentTo(p.tg).map((s) => s.text),
   answers: (r, messageId) => r.replyTo === messageId,
+  // 2026-11: replying to a deleted message fails with "message to be replied not found" unless
+  // allow_sending_without_reply, https://core.telegram.org/bots/api#replyparameters
+  removeOriginal: (rig, group, _p, messageId) => rig.tg.deleteMessage(group, Number(messageId)),
+  fellBack: (r) => r.replyTo === undefined,
 };
 
 const lark: Driver = {
@@ -121,6 +129,10 @@ const lark: Driver = {
   inChat: (rig, chat) => rig.lark.sentTo(chat).map((m) => ({ text: m.text, ...(m.replyTo ? { replyTo: m.replyTo } : {}) })),
   privately: (rig, p) => rig.lark.sent.filter((m) => m.receiveId === `oc_p2p_${p.key}` || m.receiveId === `ou_${p.key}`).map((m) => m.text),
   answers: (r, messageId) => r.replyTo === messageId,
+  // 2026-11: the reply API answers 230011 for a withdrawn message,
+  // https://open.feishu.cn/document/server-docs/im-v1/message/reply
+  removeOriginal: (rig, _group, _p, messageId) => void rig.lark.withdrawn.add(messageId),
+  fellBack: (r) => r.replyTo === undefined,
 };
 
 const wechat: Driver = {
@@ -138,7 +150,7 @@ const wechat: Driver = {
   },
   async askBot(rig, group, p, text, whom) {
     // 2026-11: a mention is "@name" in the text plus the contact in the message's mention list,
-    // https://wechaty.js.org/docs/api/message#messagementionself--promise
+    // https://wechaty.js.org/docs/howto/message
     const target = whom ? rig.wx.member({ id: `wxid_${whom.key}`, name: whom.name }) : rig.wx.self;
     await rig.wx.say(group, { id: `wxid_${p.key}`, name: p.name }, `@${target.payload?.name ?? ''}\u2005${text}`, [target]);
   },
@@ -151,6 +163,10 @@ const wechat: Driver = {
   },
   privately: (rig, p) => rig.wx.sentPrivately(`wxid_${p.key}`),
   answers: (r, _messageId, poster) => Boolean(r.mentions?.includes(`wxid_${poster.key}`)),
+  // A member who left cannot be @-mentioned in the room (Room.say's mention list holds room members,
+  // https://wechaty.js.org/docs/api/room).
+  removeOriginal: (rig, group, p) => rig.wx.leave(group, rig.wx.member({ id: `wxid_${p.key}`, name: p.name })),
+  fellBack: (r, poster) => r.mentions === undefined && r.text.startsWith(`@${poster.name} `),
 };
 
 export const DRIVERS: Record<P, Driver> = { telegram, lark, wechat };
