@@ -18,6 +18,9 @@ describe('反馈 page', () => {
   it('shows the funnel per college and per post from the feedback module’s own counts', async () => {
     const seed: Partial<FeedbackSeed> = {};
     const rig = await consoleRig({ extra: withFeedback(seed) });
+    // Behind the login like every page; the JSON answers 401.
+    for (const page of ['/feedback', '/alumni']) expect((await rig.request({ method: 'GET', url: page })).headers.location).toBe(`/login?next=${encodeURIComponent(page)}`);
+    expect((await rig.request({ method: 'GET', url: '/api/feedback' })).statusCode).toBe(401);
     await rig.login();
     const res = await rig.request({ method: 'GET', url: '/feedback' });
     expect(res.statusCode).toBe(200);
