@@ -9,7 +9,11 @@
 // Private chats work only with the bot account's friends: WeChat lets only friends write to it.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { WechatyBuilder, ScanStatus, qrcodeValueToImageUrl, type Contact, type Message, type Room, type Wechaty } from 'wechaty';
+import type { Contact, Message, Room, Wechaty } from 'wechaty';
+// 2026-12: WechatyImpl from 'wechaty/impls' (what WechatyBuilder.build() constructs), not the main entry:
+// that one also loads the Io client and wechaty-puppet-service (gRPC, protobuf descriptors), ≈ 10 MB of
+// RSS a relay never uses; https://github.com/wechaty/wechaty/blob/main/src/mods/impls.ts
+import { WechatyImpl } from 'wechaty/impls';
 import type { AdapterStatus, ObservableAdapter } from '../../src/adapter-status.ts';
 import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
 import type { Logger } from '../../src/log.ts';
@@ -18,7 +22,7 @@ import { DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './
 import { ContactDirectory } from './contacts.ts';
 import { DEFAULT_FREQUENCY_COOLDOWN_MS } from './errors.ts';
 import { Ingest, safe } from './ingest.ts';
-import { drawQr, loginInstructions } from './login.ts';
+import { drawQr, loginInstructions, qrcodeValueToImageUrl, SCAN_STATUS, SCAN_TIMEOUT, SCAN_WAITING } from './login.ts';
 import { DEFAULT_MEDIA_TIMEOUT_MS, fetchCapped, openPicture } from './media.ts';
 import { normalize } from './normalize.ts';
 import { planSends } from './outbound.ts';
@@ -174,14 +178,14 @@ class WechatyAdapter implements WechatAdapter {
     // against the cwd unless absolute: https://github.com/huan/memory-card (StorageFile).
     const name = join(this.sessionDir, 'alumni-relay');
     const bot = this.opts.puppet
-      ? WechatyBuilder.build({ name, puppet: this.opts.puppet as never })
-      : WechatyBuilder.build({ name, puppet: this.config.puppet as never, puppetOptions: this.config.puppetOptions ?? {} });
+      ? new WechatyImpl({ name, puppet: this.opts.puppet as never })
+      : new WechatyImpl({ name, puppet: this.config.puppet as never, puppetOptions: this.config.puppetOptions ?? {} });
     this.wire(bot);
     return bot;
   }
 
   private wire(bot: Wechaty): void {
-    bot.on('scan', (qrcode: string, status: ScanStatus) => this.onScan(qrcode, status));
+    bot.on('scan', (qrcode: string, status: number) => this.onScan(qrcode, status));
     bot.on('login', (user: Contact) => {
       this.awaitingScan = false;
       this.loggedInAt = Date.now();
@@ -224,9 +228,9 @@ class WechatyAdapter implements WechatAdapter {
     });
   }
 
-  private onScan(qrcode: string, status: ScanStatus): void {
-    if (status !== ScanStatus.Waiting && status !== ScanStatus.Timeout) {
-      this.log.info({ status: ScanStatus[status] }, 'wechat QR code status');
+  private onScan(qrcode: string, status: number): void {
+    if (status !== SCAN_WAITING && status !== SCAN_TIMEOUT) {
+      this.log.info({ status: SCAN_STATUS[status] ?? status }, 'wechat QR code status');
       return;
     }
     this.awaitingScan = true;

@@ -3,7 +3,17 @@
 // code; 3 Scanned, 4 Confirmed: the phone is on it); https://wechaty.js.org/docs/howto/event/ shows the
 // code as https://wechaty.js.org/qrcode/<encoded content> and draws it with qrcode-terminal.
 import { createRequire } from 'node:module';
-import { qrcodeValueToImageUrl } from 'wechaty';
+
+/**
+ * The page that shows the QR content as an image (the link wechaty's docs print). Ours, not wechaty's
+ * qrcodeValueToImageUrl: a value imported from 'wechaty' loads its whole main entry (see index.ts).
+ */
+export const qrcodeValueToImageUrl = (qrcode: string): string => `https://wechaty.js.org/qrcode/${encodeURIComponent(qrcode)}`;
+
+/** wechaty-puppet's ScanStatus by number (the comment above; the enum itself is a value from 'wechaty'). */
+export const SCAN_STATUS = ['Unknown', 'Cancel', 'Waiting', 'Scanned', 'Confirmed', 'Timeout'] as const;
+export const SCAN_WAITING = 2;
+export const SCAN_TIMEOUT = 5;
 
 /** The QR content drawn for a terminal, or '' when qrcode-terminal cannot draw it. */
 export function drawQr(qrcode: string): string {

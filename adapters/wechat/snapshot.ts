@@ -1,10 +1,12 @@
 // A wechaty Message → the plain snapshot `normalize` reads. Room topic, group nickname, link card and
 // picture facts are fetched only for what normalize keeps (texts, links and pictures from others, in a
 // group or from a person writing to the bot).
-import { types, type Message } from 'wechaty';
-import type { WechatRawMessage } from './normalize.ts';
+import type { Message } from 'wechaty';
+import { MESSAGE_IMAGE, MESSAGE_TEXT, MESSAGE_URL, type WechatRawMessage } from './normalize.ts';
 
-const KEPT = new Set<number>([types.Message.Text, types.Message.Url, types.Message.Image]);
+// normalize.ts's numbers for wechaty's Message types, not its enum: a value imported from 'wechaty' loads
+// its whole main entry (see index.ts).
+const KEPT = new Set<number>([MESSAGE_TEXT, MESSAGE_URL, MESSAGE_IMAGE]);
 
 export async function snapshot(m: Message): Promise<WechatRawMessage> {
   const type = m.type();
@@ -23,11 +25,11 @@ export async function snapshot(m: Message): Promise<WechatRawMessage> {
   } else if (wanted) {
     talkerType = talker.type();
   }
-  if (wanted && type === types.Message.Url) {
+  if (wanted && type === MESSAGE_URL) {
     const link = await m.toUrlLink();
     url = { title: link.title(), description: link.description(), url: link.url() };
   }
-  if (wanted && type === types.Message.Image) image = await imageFacts(m);
+  if (wanted && type === MESSAGE_IMAGE) image = await imageFacts(m);
   const date = m.date();
   return {
     id: m.id,
