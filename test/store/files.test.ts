@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
 import { DurableJsonFile, forEachLine, lowFile, readJsonLines } from '../../src/store/files.ts';
@@ -46,6 +47,44 @@ describe('DurableJsonFile (lowdb adapter)', () => {
     forEachLine(file, (l, complete) => void got.push([l, complete]));
     expect(got).toEqual([...lines.map((l) => [l, true]), ['te', false]]);
   });
+});
+
+describe('forEachLine (property)', () => {
+  // Lines of every size around the 1 MB read (ASCII and 3-byte characters, so a read ends inside a
+  // character too), an optional unterminated tail, stopping early, and a call made from inside `fn`:
+  // the reused read buffer must never leak one file's or one read's bytes into another line.
+  const piece = fc.oneof(
+    fc.string({ maxLength: 40 }).map((x) => x.replace(/\n/g, ' ')),
+    fc.integer({ min: 1, max: 1_300_000 }).map((n) => 'a'.repeat(n)),
+    fc.integer({ min: 1, max: 450_000 }).map((n) => '电'.repeat(n)),
+  );
+  it('hands over exactly the lines of the file, whatever their sizes', () => {
+    const dir = tempDir();
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), fc.option(piece, { nil: undefined }), fc.nat(10), (lines, tail, stopAt) => {
+        const file = join(dir, 'f.txt');
+        const other = join(dir, 'g.txt');
+        writeFileSync(file, lines.map((l) => `${l}\n`).join('') + (tail ?? ''));
+        writeFileSync(other, 'x\ny\n');
+        const want: [string, boolean][] = [...lines.map((l): [string, boolean] => [l, true]), ...(tail ? [[tail, false] as [string, boolean]] : [])];
+        const got: [string, boolean][] = [];
+        forEachLine(file, (l, complete) => {
+          got.push([l, complete]);
+          if (got.length === 1) {
+            const inner: string[] = [];
+            forEachLine(other, (x) => void inner.push(x));
+            expect(inner).toEqual(['x', 'y']);
+          }
+        });
+        expect(got.length).toBe(want.length);
+        for (let i = 0; i < want.length; i++) expect(got[i]![0] === want[i]![0] && got[i]![1] === want[i]![1]).toBe(true);
+        const first: string[] = [];
+        forEachLine(file, (l) => (first.push(l), first.length < stopAt));
+        expect(first.length).toBe(Math.min(Math.max(1, stopAt), want.length));
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
 });
 
 describe('readSegment', () => {
