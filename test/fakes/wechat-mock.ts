@@ -293,6 +293,11 @@ export class WechatMock {
     return this.sends.filter((s) => ids.has(s.roomId) && !s.file).map((s) => s.text);
   }
 
+  /** Failures queued by failNextSends that no send has met yet. */
+  get pendingFailures(): number {
+    return this.failures.length;
+  }
+
   /** The next `n` bot sends (to `topic`, or anywhere) fail with `error()` instead of going out. */
   failNextSends(n: number, error: () => unknown, topic?: string): void {
     for (let i = 0; i < n; i++) this.failures.push({ topic, error });
