@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Contributor } from '../../src/alumni/compose.ts';
 import { contributorLines, mentorCounts, shiftMonth } from '../../src/console/alumni-view.ts';
 import { feedbackView, type FeedbackViewInput } from '../../src/console/feedback-view.ts';
+import { alumniBody } from '../../src/console/pages/alumni.ts';
+import { feedbackBody } from '../../src/console/pages/feedback.ts';
 import { TtlCache } from '../../src/console/ttl-cache.ts';
 import type { Vote } from '../../src/feedback/learn.ts';
 
@@ -156,5 +158,42 @@ describe('TtlCache', () => {
     cache.clear();
     expect(get()).toBe(3);
     expect(cache.get('other', () => 99)).toBe(99);
+  });
+});
+
+describe('pages render every outside string as text', () => {
+  const EVIL = '"><img src=x onerror=alert(1)><script>alert(2)</script>\u202Egpj.exe';
+  const fmt = (d: Date) => d.toISOString();
+
+  it('反馈: college names, labels, adjustment labels and ids', () => {
+    const v = feedbackView(
+      input({
+        colleges: [{ id: `a${EVIL}`, name: EVIL }],
+        rows: [{ collegeId: `a${EVIL}`, key: `t:${EVIL}`, label: `词「${EVIL}」`, weight: -0.5, voters: 3, up: 0, down: 3 }],
+        counts: { colleges: [{ collegeId: `a${EVIL}`, ...counts({ delivered: 3, down: 3 }), subscribers: 0 }], posts: [{ postId: EVIL, collegeId: `a${EVIL}`, ...counts({ delivered: 1 }) }], subscribers: 0 },
+        post: () => ({ label: EVIL, receivedAt: EVIL }),
+      }),
+    );
+    const out = feedbackBody(v, EVIL, fmt).value;
+    expect(out).not.toMatch(/<img|<script|\u202E/);
+    expect(out).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(out).toContain('⟦U+202E⟧');
+  });
+
+  it('校友: names, sender ids, group names and message texts', () => {
+    const line = contributorLines([{ key: `wechat:${EVIL}`, name: EVIL, referrals: 1, colleges: 1, channels: 1, clicks: 0, likes: 0 }], new Set(), 'name');
+    const out = alumniBody({
+      month: '2026-11',
+      prev: '2026-10',
+      next: '2026-12',
+      rows: line,
+      totals: { people: 1, referrals: 1, clicks: 0, likes: 0 },
+      attribution: 'name',
+      mentorsOn: true,
+      mentors: { mentors: 0, waiting: 0, proposed: 0, introduced: 0, closed: 0 },
+      groups: [{ key: `wechat:${EVIL}`, name: EVIL, platform: 'wechat', ack: 'reply', thanks: true, messages: [{ title: EVIL, text: EVIL, example: false, off: false }] }],
+    }).value;
+    expect(out).not.toMatch(/<img|<script|\u202E/);
+    expect(out).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
   });
 });
