@@ -10,11 +10,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalAdapter } from '../../adapters/local/index.ts';
 import { createRelay, type Relay } from '../../src/app.ts';
 import { simhash } from '../../src/dedupe.ts';
 import type { Platform, Post, PostImage } from '../../src/domain.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { larkCardToText } from '../../src/plain-text.ts';
+import type { ChatAdapter } from '../../src/ports.ts';
 import { parseTelegramHtml } from '../fakes/telegram-server.ts';
 import { clockFrom, describeDeliveries, startRig, until, writeRules, type Rig } from '../helpers/e2e-rig.ts';
 
@@ -273,5 +275,58 @@ describe('a digest with referrals read from posters, on every platform', () => {
     expect(photos.some((p) => p.upload.bytes.equals(hv.bytes) && /^📷 第\d+条 · /.test(p.caption ?? ''))).toBe(true);
     const text = rig.tg.sentTo(student.id).map((m) => (parseTelegramHtml(m.text) as { text: string }).text).find((t) => t.includes('国网湖北省电力有限公司'))!;
     expect(text).toContain('📷 图片内推');
+  }, 20_000);
+});
+
+describe('on the local platform', () => {
+  it('a line names each picture’s file (its absolute path under <dataDir>/media/) with its caption, before the digest text', async () => {
+    const localDir = mkdtempSync(join(tmpdir(), 'alumni-relay-pictures-local-'));
+    const lines: string[] = [];
+    const local = new LocalAdapter({ print: (t) => lines.push(t), samples: [] });
+    const adapters = new Map<Platform, ChatAdapter>([['local', local], ['wechat', local]]);
+    const rules = `
+version: 1
+defaults:
+  timezone: Asia/Shanghai
+  digest: "30 8 * * 1-5"
+sources:
+  - { platform: wechat, group: "${SOURCE.group}" }
+colleges:
+  - id: ee
+    name: 电气学院
+    classes: ["0806"]
+    channels:
+      - { platform: local, chat: 电气学生群 }
+`;
+    const r = await createRelay({ rulesFile: writeRules(localDir, rules), dataDir: join(localDir, 'data'), adapters, logger: silentLogger, now: NOW, watchRules: false, outboxIntervalMs: 50, feedbackSecret: '', publicUrl: '' });
+    try {
+      await r.start();
+      const bytes = readFileSync(join(POSTERS, 'state-grid-electrical.jpg'));
+      mkdirSync(join(localDir, 'data', 'media'), { recursive: true });
+      copyFileSync(join(POSTERS, 'state-grid-electrical.jpg'), join(localDir, 'data', 'media', 'sg.jpg'));
+      const text = STATE_GRID;
+      const at = NOW();
+      await r.store.addPost({
+        id: 'local-poster',
+        text,
+        fingerprint: simhash(text),
+        sources: [{ platform: 'wechat', chatId: SOURCE.group, messageId: 'm-local', senderId: 'wxid_li', senderName: '李娜', sentAt: at.toISOString() }],
+        receivedAt: at.toISOString(),
+        status: 'active',
+        classification: r.classify(text, at),
+        digestedFor: [],
+        media: [{ file: 'sg.jpg', mime: 'image/jpeg', bytes: bytes.length, width: 728, height: 350 }],
+      });
+      await r.runDigest('ee');
+      await until(() => `local: ${describeDeliveries(r.store.deliveries())}`, () => r.store.deliveries().every((d) => d.status === 'delivered') && r.store.deliveries().length > 0);
+      const picture = lines.findIndex((l) => l.startsWith('[图片: '));
+      expect(lines[picture]).toBe(`[图片: ${join(localDir, 'data', 'media', 'sg.jpg')}] 📷 ↑ 第1条 · 国网江苏省电力有限公司｜电气工程师`);
+      const digest = lines.findIndex((l) => l.includes('校友内推速递'));
+      expect(digest).toBeGreaterThan(picture);
+      expect(lines[digest]).toContain('1. 国网江苏省电力有限公司｜电气工程师\n   📷 图片内推（文字识别自海报，原图见图注“第1条”）');
+    } finally {
+      await r.stop();
+      rmSync(localDir, { recursive: true, force: true });
+    }
   }, 20_000);
 });
