@@ -388,6 +388,9 @@ function catalogJobTerms(catalog: Catalog): Map<string, { code: string; weight: 
       for (const raw of job.replace(/[(（].*?[)）]/g, '').split('/')) {
         const term = foldWidth(raw.replace(/(人员|专员|助理)$/, '').trim());
         if (term.length < 2 || GENERIC_JOBS.has(term)) continue;
+        // A two-character direction that is not a role noun ('设计', '开发', '制作') is an activity
+        // every kind of graduate does: it says nothing about the major.
+        if (term.length === 2 && !ROLE_NOUN_END_RE.test(term)) continue;
         let counts = perTerm.get(term);
         if (!counts) perTerm.set(term, (counts = new Map()));
         counts.set(m.classCode, (counts.get(m.classCode) ?? 0) + 1);
@@ -403,4 +406,5 @@ function catalogJobTerms(catalog: Catalog): Map<string, { code: string; weight: 
   return out;
 }
 
+const ROLE_NOUN_END_RE = /[师员长官家手]$/;
 const GENERIC_JOBS = new Set(['招聘', '培训', '公务员', '事业单位', '考研', '出国', '参军', '科研', '大学教师', '公司业务', '个人业务', '销售代表', '教师', '管理']);

@@ -85,6 +85,22 @@ describe('names in a list of majors are read once, as majors', () => {
   });
 });
 
+describe("the catalog's job directions vote only as roles", () => {
+  it("a bare activity ('开发', '制作', '设计') listed as a direction votes for no class", () => {
+    const c = classify('招聘产品开发助理。负责跨境电商平台新产品的开发、样品制作和设计跟进，与运营和美工协作。');
+    expect(c.classes[0]!.code).toBe('1208');
+    const catalogTerms = c.classes.flatMap((x) => x.evidence.filter((e) => e.kind === 'catalog-job').map((e) => e.term));
+    expect(catalogTerms).not.toEqual(expect.arrayContaining(['开发']));
+    expect(catalogTerms).not.toContain('制作');
+    expect(catalogTerms).not.toContain('设计');
+  });
+
+  it('a role noun from the catalog still votes', () => {
+    const c = classify('招聘精算师：负责寿险产品定价与准备金评估。');
+    expect(c.classes[0]!.evidence).toContainEqual(expect.objectContaining({ term: '精算师', kind: 'catalog-job' }));
+  });
+});
+
 describe('the class model as a second opinion (shipped model)', () => {
   const model = loadClassModel();
   const withModel = createClassifier(loadCatalog(), ROUTING, createJiebaTokenizer([]), model);
