@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { labelOf } from '../alumni/ledger.ts';
 import { type FeedbackPageView, feedbackView } from '../console/feedback-view.ts';
 import { TtlCache } from '../console/ttl-cache.ts';
-import { feedbackBody, feedbackOffBody } from '../console/pages/feedback.ts';
+import { feedbackBody, feedbackNotWiredBody, feedbackOffBody } from '../console/pages/feedback.ts';
 import { adjustmentRows } from '../feedback/describe.ts';
 import { routeKeys } from '../feedback/learn.ts';
 import type { FeedbackService, RelayView } from '../feedback/service.ts';
@@ -53,7 +53,8 @@ export function registerFeedbackPages(app: FastifyInstance, ctx: Ctx): void {
     });
 
   app.get('/feedback', (req, reply) => {
-    const fb = deps.feedback?.();
+    if (!deps.feedback) return send(req, reply, '/feedback', '学生反馈', () => feedbackNotWiredBody());
+    const fb = deps.feedback();
     if (!fb) return send(req, reply, '/feedback', '学生反馈', () => feedbackOffBody());
     const college = collegeOf((req.query as Record<string, unknown>).college);
     const v = build(fb, college);

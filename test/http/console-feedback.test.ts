@@ -128,7 +128,8 @@ describe('反馈 page', () => {
   });
 
   it('without RELAY_SECRET says feedback is off and how to turn it on; the API answers 503', async () => {
-    const rig = await consoleRig();
+    // The relay passes `feedback: () => feedback`, undefined without a secret.
+    const rig = await consoleRig({ extra: async () => ({ deps: { feedback: () => undefined } }) });
     const csrf = await rig.login();
     const res = await rig.request({ method: 'GET', url: '/feedback' });
     expect(res.statusCode).toBe(200);
@@ -140,9 +141,12 @@ describe('反馈 page', () => {
     const reset = await rig.request({ method: 'POST', url: '/api/feedback/reset/electrical', headers: { 'x-csrf-token': csrf }, payload: {} });
     expect(reset.statusCode).toBe(503);
     expect(reset.json().message).toContain('RELAY_SECRET');
-    // Wired but off (the relay passes `feedback: () => undefined` without a secret): the same page.
-    const off = await consoleRig({ extra: async () => ({ deps: { feedback: () => undefined } }) });
-    await off.login();
-    expect((await off.request({ method: 'GET', url: '/feedback' })).body).toContain('学生反馈未启用');
+    // A console started without the feedback module says that, not that feedback is off.
+    const bare = await consoleRig();
+    await bare.login();
+    const page = (await bare.request({ method: 'GET', url: '/feedback' })).body;
+    expect(page).toContain('反馈数据不可用');
+    expect(page).not.toContain('学生反馈未启用');
+    expect((await bare.request({ method: 'GET', url: '/api/feedback' })).statusCode).toBe(503);
   });
 });

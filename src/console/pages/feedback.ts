@@ -23,6 +23,11 @@ export function feedbackOffBody(): Safe {
 </section>`;
 }
 
+/** Shown when the console runs without the relay's feedback module (not the same as feedback off). */
+export function feedbackNotWiredBody(): Safe {
+  return html`<section class="card"><h2>反馈数据不可用</h2><p>这个控制台没有接入中继的反馈模块，所以看不到学生的评价和链接点击。用 <code>alumni-relay start</code> 启动中继（控制台随之启动）即可；命令行也可以用 <code>alumni-relay feedback show</code>。</p></section>`;
+}
+
 function collegeCard(c: FeedbackPageView['colleges'][number], fmt: (d: Date) => string): Safe {
   return html`<section class="card" id="college-${c.id}">
 <h2>${c.name} <span class="count">学到的路由调整 ${c.adjustments.length} 项</span></h2>
