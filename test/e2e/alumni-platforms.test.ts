@@ -36,7 +36,8 @@ const REFERRAL = {
   sunAgain: '许继电气招聘电气工程及其自动化专业2026届硕士，岗位：继电保护研发工程师，地点许昌，待遇优厚',
   liu: '南方电网广东电网公司2026届校招，招电气工程及其自动化、智能电网信息工程专业本科/硕士，工作地广州，截止12月15日，投递 https://zhaopin.csg.cn/gd26',
   chen: '国网江苏电力2026届校园招聘，电气工程及其自动化专业本科/硕士，南京，截止12月20日，网申 https://zhaopin.sgcc.com.cn/x',
-  zhou: '华能集团某电厂招聘电气工程及其自动化专业毕业生，岗位：电气运行值班员，2026届本科及以上，地点鄂尔多斯，简历发送至 hr_ordos@chng.com.cn',
+  // No apply method either, but posted where hints are off.
+  zhou: '华能集团某电厂招聘电气工程及其自动化专业毕业生，岗位：电气运行值班员，2026届本科及以上，地点鄂尔多斯',
 };
 const CHAT = '今天北京好冷啊，大家注意保暖';
 
@@ -157,6 +158,8 @@ describe.each(['telegram', 'lark', 'wechat'] as const)('alumni features end to e
 
     await relay.runDigest('electrical');
     await until(() => `the digest in ${g.channel}: ${outbox()}`, () => texts(g.channel).some((t) => t.includes('国网北京市电力公司')) && allDelivered(), 10_000);
+    // The platform refuses the summary once: retried by the outbox, never lost, never doubled.
+    d.failNextSend(rig, g.daily);
     await settle();
     const acks = await until(
       () => `two acks in the reply group; it has ${JSON.stringify(texts(g.reply))}; outbox ${outbox()}`,
@@ -177,6 +180,7 @@ describe.each(['telegram', 'lark', 'wechat'] as const)('alumni features end to e
     expect(inChat(g.daily)[0]!.replyTo).toBeUndefined();
     expect(inChat(g.daily)[0]!.mentions).toBeUndefined();
     expect(texts(g.off)).toEqual([]);
+    expect(d.refusalMet(rig, g.daily), 'the refused send happened (and the summary still arrived once)').toBe(true);
     // The chit-chat was neither stored nor answered: the reply group holds the hint and the two acks only.
     expect(texts(g.reply)).toHaveLength(3);
 

@@ -56,6 +56,10 @@ export interface Driver {
   removeOriginal(rig: Rig, group: string, poster: Person, messageId: string): void;
   /** `r` is the plain message the adapter falls back to then: no thread (Telegram, Lark), "@name " as text (WeChat). */
   fellBack(r: Received, poster: Person): boolean;
+  /** The platform refuses the bot's next message to `chat` once (a 5xx / a failed web request). */
+  failNextSend(rig: Rig, chat: string): void;
+  /** The refusal armed by failNextSend was met by a send (the adapter or the outbox then retried it). */
+  refusalMet(rig: Rig, chat: string): boolean;
 }
 
 let seq = 0;
@@ -93,6 +97,8 @@ const telegram: Driver = {
   // allow_sending_without_reply, https://core.telegram.org/bots/api#replyparameters
   removeOriginal: (rig, group, _p, messageId) => rig.tg.deleteMessage(group, Number(messageId)),
   fellBack: (r) => r.replyTo === undefined,
+  failNextSend: (rig, chat) => rig.tg.failNext(1, { kind: '5xx', status: 502 }, { method: 'sendMessage', chatId: chat }),
+  refusalMet: (rig, chat) => rig.tg.callsOf('sendMessage').some((c) => c.status === 502 && String(c.payload.chat_id) === chat),
 };
 
 const lark: Driver = {
@@ -133,6 +139,10 @@ const lark: Driver = {
   // https://open.feishu.cn/document/server-docs/im-v1/message/reply
   removeOriginal: (rig, _group, _p, messageId) => void rig.lark.withdrawn.add(messageId),
   fellBack: (r) => r.replyTo === undefined,
+  // The next message.create, whatever the chat (the fake's faults are per route).
+  failNextSend: (rig) => rig.lark.failNext(1, { kind: 'server-error', status: 502 }, 'messages'),
+  // A refused create records no message: one more call than messages sent by create.
+  refusalMet: (rig) => rig.lark.callsTo('messages').length > rig.lark.sent.filter((m) => !m.replyTo).length,
 };
 
 const wechat: Driver = {
@@ -167,6 +177,8 @@ const wechat: Driver = {
   // https://wechaty.js.org/docs/api/room).
   removeOriginal: (rig, group, p) => rig.wx.leave(group, rig.wx.member({ id: `wxid_${p.key}`, name: p.name })),
   fellBack: (r, poster) => r.mentions === undefined && r.text.startsWith(`@${poster.name} `),
+  failNextSend: (rig, chat) => rig.wx.failNextSends(1, () => new Error('socket hang up'), chat),
+  refusalMet: (rig) => rig.wx.pendingFailures === 0,
 };
 
 export const DRIVERS: Record<P, Driver> = { telegram, lark, wechat };
