@@ -56,7 +56,7 @@ export class MemberCounts {
     const waits: Promise<void>[] = [];
     for (const ch of channels) {
       const running = this.inFlight.get(ch.key);
-      if (running) {
+      if (running !== undefined) {
         waits.push(running);
         continue;
       }
