@@ -167,7 +167,7 @@ export class MediaIntake {
 
   /** Starts the worker: pending jobs (from before a restart too) first. */
   start(): void {
-    if (this.running) return;
+    if (this.running !== undefined) return;
     this.stopped = false;
     if (this.queue.size) this.opts.logger.info({ pending: this.queue.size }, 'resuming pictures waiting to be read');
     this.running = this.loop();

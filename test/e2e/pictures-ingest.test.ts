@@ -103,7 +103,6 @@ async function start(dir?: string, media: Record<string, unknown> = {}): Promise
   };
 }
 
-const fromPlatform = (r: Running, platform: string) => r.relay.store.posts().filter((p) => p.sources[0]?.platform === platform);
 const waitPost = (r: Running, what: string, probe: (p: Post) => boolean, ms = 120_000) =>
   until(() => `${what}; posts: ${JSON.stringify(r.relay.store.posts().map((p) => p.text.slice(0, 40)))}; pending ${r.relay.media?.pending()}`, () => r.relay.store.posts().find(probe), ms);
 

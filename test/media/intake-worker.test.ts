@@ -19,7 +19,6 @@ import { pngDeclaring } from './png-bytes.ts';
 import { recordingLogger } from './recording-logger.ts';
 
 const PICTURE = pngDeclaring(800, 600, 4);
-const OTHER = pngDeclaring(640, 480, 2);
 
 /** Plays the OCR service: each call takes the next scripted answer (text or error); the last one repeats. */
 function scriptedOcr(script: (string | OcrError)[]): OcrService & { calls: number; stopped: boolean } {
