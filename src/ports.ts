@@ -45,8 +45,9 @@ export interface ChatAdapter extends StatusReporting {
   /** The bytes of an inbound picture (`InboundMedia.ref`); refuses more than `maxBytes` without reading it all. */
   fetchMedia?(ref: string, opts: { maxBytes: number }): Promise<{ bytes: Buffer; mime?: string }>;
   /**
-   * How many people are in a group chat (the bot included where the platform counts it), for "约 N 人".
-   * Cached by the adapter (hours); undefined when unknown or the lookup failed. Never throws.
+   * How many people are in a group chat, the bot itself not counted (other bots are, where the platform
+   * cannot tell them apart), for "约 N 人". Cached by the adapter (hours); undefined when unknown or the
+   * lookup failed. Never throws.
    */
   memberCount?(chat: string): Promise<number | undefined>;
   stop(): Promise<void>;

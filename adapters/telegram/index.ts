@@ -189,9 +189,9 @@ class TelegramAdapter implements ChatAdapter {
       for (const t of throttleTransformers(typeof opts.throttle === 'object' ? opts.throttle : {})) this.api.config.use(t);
     }
     this.sender = new TelegramSender(this.api, this.log, this.token);
-    // 2026-11: getChatMemberCount "Returns Int on success" (the bot itself included),
-    // https://core.telegram.org/bots/api#getchatmembercount
-    this.memberCounts = new MemberCountCache((chat) => this.api.getChatMemberCount(chat), {
+    // 2026-11: getChatMemberCount "Returns Int on success"; the count includes the bot itself (it is a
+    // member of every chat it sends to), so one less, https://core.telegram.org/bots/api#getchatmembercount
+    this.memberCounts = new MemberCountCache(async (chat) => Math.max(0, (await this.api.getChatMemberCount(chat)) - 1), {
       ...opts.memberCounts,
       onError: (chat, err) => this.log.debug({ chat, err: this.safeErr(err) }, 'getChatMemberCount failed; the group size stays unknown'),
     });

@@ -19,7 +19,8 @@ import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
 import type { Logger } from '../../src/log.ts';
 import { AdapterError, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
 import { DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './config.ts';
-import { ContactDirectory } from './contacts.ts';
+import { MemberCountCache, type MemberCountOptions } from '../member-count.ts';
+import { ContactDirectory, looksLikeContactId } from './contacts.ts';
 import { DEFAULT_FREQUENCY_COOLDOWN_MS } from './errors.ts';
 import { Ingest, safe } from './ingest.ts';
 import { drawQr, loginInstructions, qrcodeValueToImageUrl, SCAN_STATUS, SCAN_TIMEOUT, SCAN_WAITING } from './login.ts';
@@ -27,8 +28,8 @@ import { DEFAULT_MEDIA_TIMEOUT_MS, fetchCapped, openPicture } from './media.ts';
 import { normalize } from './normalize.ts';
 import { planSends } from './outbound.ts';
 import { addressing } from './mentions.ts';
-import { RoomDirectory } from './rooms.ts';
-import { mentionFor, resolveTarget, sendSteps } from './say.ts';
+import { RoomDirectory, roomSize } from './rooms.ts';
+import { mentionFor, resolveDirect, resolveTarget, sendSteps } from './say.ts';
 import { SendQueue } from './send-queue.ts';
 import { snapshot } from './snapshot.ts';
 
@@ -48,6 +49,8 @@ export interface WechatAdapterOptions {
   print?: (s: string) => void;
   /** Jitter source for the send spacing (tests). */
   random?: () => number;
+  /** How long group sizes (memberCount) are kept and how long a failed lookup is not retried; default 6 h / 10 min. */
+  memberCounts?: Pick<MemberCountOptions, 'ttlMs' | 'failureTtlMs' | 'now'>;
 }
 
 export interface WechatAdapter extends ObservableAdapter {
@@ -88,6 +91,8 @@ class WechatyAdapter implements WechatAdapter {
   /** Inbound messages: one group's in order, groups in parallel, bounded. */
   private readonly ingest: Ingest<Message>;
   private queue: SendQueue;
+  /** Group sizes by the rules' name of the room. */
+  private readonly memberCounts: MemberCountCache;
   private bot: Wechaty | undefined;
   private handler: MessageHandler | undefined;
   /** Between a successful start() and stop(). */
@@ -119,6 +124,10 @@ class WechatyAdapter implements WechatAdapter {
       maxQueued: config.maxQueuedMessages ?? 10_000,
     });
     this.queue = new SendQueue(config.sendSpacingMs ?? DEFAULT_SEND_SPACING_MS, opts.random);
+    this.memberCounts = new MemberCountCache((chat) => this.roomSize(chat), {
+      ...opts.memberCounts,
+      onError: (chat, err) => this.log.debug({ chat, err: err instanceof Error ? err.message : String(err) }, 'wechat group size unknown'),
+    });
   }
 
   get isLoggedIn(): boolean {
@@ -299,8 +308,8 @@ class WechatyAdapter implements WechatAdapter {
       await this.waitForLogin();
       const bot = this.bot;
       if (!bot || !this.running) throw new AdapterError('wechat', 'send', 'adapter is not started');
-      const settled = this.roomListReady || (this.loggedInAt > 0 && Date.now() - this.loggedInAt > NOT_READY_GRACE_MS);
-      const target = await resolveTarget(bot, this.contacts, this.rooms, chat, settled);
+      // A person's private chat goes to that friend, never to a room (a group may share their name).
+      const target = opts.direct ? await resolveDirect(bot, this.contacts, chat) : await resolveTarget(bot, this.contacts, this.rooms, chat, this.roomListSettled);
       const reply = target.room && opts.replyTo ? await mentionFor(target.room, this.contacts, opts.replyTo) : undefined;
       const steps = planSends(message, this.maxChars, reply?.mention);
       return sendSteps(steps, target, reply?.contact, pace, {
@@ -313,6 +322,23 @@ class WechatyAdapter implements WechatAdapter {
         },
       });
     });
+  }
+
+  /** People in a group (room.memberAll(), the bot not counted), cached for hours; undefined while logged out or unknown. */
+  async memberCount(chat: string): Promise<number | undefined> {
+    if (this.stopped || !this.running || !this.bot?.isLoggedIn || looksLikeContactId(chat)) return undefined; // not cached: try again once logged in
+    return this.memberCounts.get(chat);
+  }
+
+  private roomSize(chat: string): Promise<number | undefined> {
+    const bot = this.bot;
+    if (!bot?.isLoggedIn) return Promise.resolve(undefined);
+    return roomSize(bot, this.rooms, chat, this.roomListSettled);
+  }
+
+  /** The room list is complete, so an unknown topic is "never", not "not yet". */
+  private get roomListSettled(): boolean {
+    return this.roomListReady || (this.loggedInAt > 0 && Date.now() - this.loggedInAt > NOT_READY_GRACE_MS);
   }
 
   /** The bytes of an inbound picture; `ref` is its message id (see media.ts for how long it stays valid). */

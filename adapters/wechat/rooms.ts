@@ -1,6 +1,7 @@
 // Which WeChat group a rules name means. 2026-11: with the web protocol room ids ("@@…" UserNames) are
 // session-scoped and change at every login (https://github.com/wechaty/puppet-wechat4u), so groups are
 // addressed by TOPIC, and an alias table maps topics the rules still name to the current ones.
+import type { Room, Wechaty } from 'wechaty';
 import type { Logger } from '../../src/log.ts';
 import { AdapterError } from '../../src/ports.ts';
 import { ruleNameOf } from './normalize.ts';
@@ -85,4 +86,15 @@ export class RoomDirectory<R extends TopicRoom> {
     this.cache.set(topic, room);
     return room;
   }
+}
+
+/**
+ * People in the group the rules call `chat`, the bot not counted. 2026-11: room.memberAll() lists the
+ * room's members, the bot included (https://wechaty.js.org/docs/api/room#roommemberallquery--promisecontact);
+ * on wechat4u it is the member list the web client loaded for the room.
+ */
+export async function roomSize(bot: Wechaty, rooms: RoomDirectory<Room>, chat: string, settled: boolean): Promise<number> {
+  const room = await rooms.resolve(chat, (topic) => bot.Room.findAll({ topic }), settled);
+  const self = bot.currentUser.id;
+  return (await room.memberAll()).filter((m) => m.id !== self).length;
 }

@@ -4,7 +4,7 @@ import { FileBox } from 'file-box';
 import type { Contact, Message, Room, Wechaty } from 'wechaty';
 import type { Logger } from '../../src/log.ts';
 import { AdapterError, type SendOptions, type SendResult } from '../../src/ports.ts';
-import type { ContactDirectory } from './contacts.ts';
+import { type ContactDirectory, looksLikeContactId } from './contacts.ts';
 import { toAdapterError } from './errors.ts';
 import type { Mention, SendStep } from './outbound.ts';
 import type { RoomDirectory } from './rooms.ts';
@@ -24,6 +24,55 @@ export async function resolveTarget(bot: Wechaty, contacts: ContactDirectory<Con
   if (contact) return { conversation: contact };
   const room = await rooms.resolve(chat, (topic) => bot.Room.findAll({ topic }), settled);
   return { conversation: room, room };
+}
+
+/** How long a lookup of a contact by id or name may take. */
+const DIRECT_LOOKUP_MS = 10_000;
+
+async function bounded<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AdapterError('wechat', 'send', `${what} took over ${DIRECT_LOOKUP_MS / 1000} s`, { retryAfterMs: 30_000 })), DIRECT_LOOKUP_MS);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A person's private chat (Delivery.direct): never a room, even when a group has the same name. `chat` is
+ * a contact id of this login (what a private message's chatId is), else the one friend whose remark
+ * (备注, set by the bot's owner) or, failing that, WeChat name it is. Two friends of that name, or none,
+ * is a permanent error: the adapter never guesses a person.
+ */
+export async function resolveDirect(bot: Wechaty, contacts: ContactDirectory<Contact>, chat: string): Promise<Target> {
+  const findById = async (id: string) => {
+    await bot.puppet.contactPayload(id); // throws for an unknown id, without wechaty's 'error' event
+    return bot.Contact.find({ id });
+  };
+  if (contacts.known(chat) || looksLikeContactId(chat)) {
+    const contact = await contacts.resolve(chat, findById);
+    if (contact) return { conversation: contact };
+  }
+  // Other puppets (and puppet-mock) have ids of other shapes: try the id, then the names.
+  const byId = await bounded(findById(chat), 'looking up a WeChat contact').catch((e: unknown) => {
+    if (e instanceof AdapterError) throw e;
+    return undefined;
+  });
+  if (byId) {
+    contacts.remember(byId);
+    return { conversation: byId };
+  }
+  const self = bot.isLoggedIn ? bot.currentUser.id : undefined;
+  for (const key of ['alias', 'name'] as const) {
+    const found = (await bounded(bot.Contact.findAll({ [key]: chat }), 'searching WeChat contacts')).filter((c) => c.id !== self && c.friend() !== false);
+    if (found.length > 1) {
+      throw new AdapterError('wechat', 'send', `${found.length} WeChat friends have the ${key === 'alias' ? 'remark' : 'name'} "${chat}"; give one a unique remark (备注) or address them by contact id`, { permanent: true });
+    }
+    if (found[0]) {
+      contacts.remember(found[0]);
+      return { conversation: found[0] };
+    }
+  }
+  throw new AdapterError('wechat', 'send', `no WeChat friend with the id, remark or name "${chat}" (a private chat goes to a friend, never to a group)`, { permanent: true });
 }
 
 /** How a reply names the poster: @-mention them while they are in the group this login, else "@name ". */
