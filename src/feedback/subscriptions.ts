@@ -110,10 +110,13 @@ export function suits(post: Post, sub: Pick<Subscription, 'codes'>): boolean {
 
 /**
  * The posts of one personal digest: active referrals that suit it, received since the last one
- * (the last day for a first digest), not yet closed; oldest first, at most `max`.
+ * (for a first digest: since the subscription, and at least the last day), not yet closed; oldest
+ * first, at most `max`.
  */
 export function postsForSubscription(sub: Subscription, posts: Iterable<Post>, now: Date, timeZone: string, max = 20): Post[] {
-  const since = sub.lastSentAt ?? new Date(now.getTime() - 86_400_000).toISOString();
+  // A first digest holds what came since the subscription was made, and at least the last day: a turn
+  // taken late (the relay was down at 20:00) must not lose the posts of the hours before it.
+  const since = sub.lastSentAt ?? new Date(Math.min(now.getTime() - 86_400_000, Date.parse(sub.createdAt))).toISOString();
   const today = localDate(now, timeZone);
   const out: Post[] = [];
   for (const p of posts) {

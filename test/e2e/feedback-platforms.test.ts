@@ -15,10 +15,11 @@ import { createRelay, type Relay } from '../../src/app.ts';
 import { explain } from '../../src/cli/classify.ts';
 import { WECHAT_FOOTER } from '../../src/feedback/commands.ts';
 import { voterHash } from '../../src/feedback/hash.ts';
+import { PERSONAL_DIGEST } from '../../src/feedback/subscriptions.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { clockFrom, describeDeliveries, startRig, until, writeRules, type Rig } from '../helpers/e2e-rig.ts';
 import { DRIVERS, type Driver, type P, type Received } from './feedback/drivers.ts';
-import { ELECTRICAL, FOR_SUBSCRIBER, rulesFor, SECRET, SIMILAR_A, SIMILAR_B } from './feedback/fixtures.ts';
+import { ELECTRICAL, FOR_SUBSCRIBER, LATER, rulesFor, SECRET, SIMILAR_A, SIMILAR_B } from './feedback/fixtures.ts';
 
 const RECORDED = '已记录，谢谢';
 const CHANGED = '已更改，谢谢';
@@ -279,7 +280,7 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
     await until(() => `the personal digest; deliveries: ${describeDeliveries(relay.store.deliveries())}`, () => privately().length > 0, 10_000);
     expect(privately()).toHaveLength(1);
     // The platform has it; the outbox marks it delivered right after.
-    const personal = await until('the personal delivery marked delivered', () => relay.store.deliveries().find((x) => x.collegeId === '@personal' && x.status === 'delivered'));
+    const personal = await until('the personal delivery marked delivered', () => relay.store.deliveries().find((x) => x.collegeId === PERSONAL_DIGEST && x.status === 'delivered'));
     expect(personal).toMatchObject({ channel: { platform }, direct: true });
     expect(privately()[0]!.visible).toContain('我的专业订阅');
     // No votes in a private chat: votes count only from the colleges' channels in the rules (anyone can
@@ -295,5 +296,28 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
     expect(await d.dm(who, '退订')).toContain('已退订');
     expect(relay.feedback!.subscriptions()).toEqual([]);
     expect(await d.dm(who, '我的订阅')).toContain('你还没有订阅');
+  });
+
+  // 2026-11: a person who blocked the bot makes every sendMessage to them fail with 403 "Forbidden: bot
+  // was blocked by the user" (not on core.telegram.org; listed in https://github.com/vrumger/telegram-errors).
+  it.runIf(platform === 'telegram')('a subscriber who blocked the bot is dropped after two undeliverable personal digests', async () => {
+    const who = 41;
+    const chat = 7_000_000 + who;
+    expect(await d.dm(who, '订阅 0806 每天 20:00')).toContain('已订阅');
+    rig.tg.failNext(100, { kind: 'error', status: 403, description: 'Forbidden: bot was blocked by the user' }, { method: 'sendMessage', chatId: chat });
+    const dead = () => relay.store.deliveries().filter((x) => x.collegeId === PERSONAL_DIGEST && x.channel.chat === String(chat) && x.status === 'dead').length;
+    for (const [day, text] of LATER.entries()) {
+      await d.post(text, 200 + day);
+      await until('the day’s referral stored', () => relay.store.posts().find((p) => p.text === text));
+      shiftMs += 24 * 3600_000; // the next day, past 20:00
+      await relay.sendPersonalDigests();
+      if (day < 2) await until(() => `personal digest ${day + 1} dead; deliveries: ${describeDeliveries(relay.store.deliveries().filter((x) => x.collegeId === PERSONAL_DIGEST))}; subs ${JSON.stringify(relay.feedback!.subscriptions())}`, () => dead() === day + 1);
+    }
+    // Two dead in a row: the third day's turn ends the subscription instead of queueing another.
+    await relay.outbox.drain();
+    expect(dead()).toBe(2);
+    expect(relay.feedback!.subscriptions().some((x) => x.userId === String(chat))).toBe(false);
+    expect(rig.tg.callsOf('sendMessage').filter((c) => String(c.payload.chat_id) === String(chat) && c.status === 403)).toHaveLength(2);
+    rig.tg.clearFaults();
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFeedbackCommand } from '../../src/feedback/commands.ts';
 import { digestKey } from '../../src/feedback/items.ts';
 import { FeedbackService } from '../../src/feedback/service.ts';
-import { createResolver, dueSubscriptions, PERSONAL_DIGEST, type Subscription } from '../../src/feedback/subscriptions.ts';
+import { createResolver, dueSubscriptions, PERSONAL_DIGEST, postsForSubscription, type Subscription } from '../../src/feedback/subscriptions.ts';
 import type { Delivery } from '../../src/domain.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { catalog, NOW, View } from './rig.ts';
@@ -78,6 +78,18 @@ describe('subscriptions', () => {
     const early: Subscription = { ...late, createdAt: '2026-11-21T19:00:00+08:00' };
     expect(dueSubscriptions(at('2026-11-21T19:59:00+08:00'), [early])).toEqual([]);
     expect(dueSubscriptions(at('2026-11-21T20:00:00+08:00'), [early])).toEqual([early]);
+  });
+
+  it("a first digest taken late still holds what came since the subscription (not only the last 24 h)", () => {
+    const view = new View();
+    const sub: Subscription = { platform: 'telegram', userId: '42', codes: ['0806'], time: '20:00', createdAt: '2026-11-20T20:30:00+08:00' };
+    const post = view.add('p1', '【内推】国网江苏电力招聘电气工程及其自动化专业本科生，南京，投递 https://jobs.example.com/1', new Date('2026-11-20T20:30:05+08:00'));
+    // The relay was down at Saturday 20:00 and takes the turn at 20:31: the post is 24 h and 26 s old.
+    const late = new Date('2026-11-21T20:31:00+08:00');
+    expect(postsForSubscription(sub, view.posts(), late, 'Asia/Shanghai').map((p) => p.id)).toEqual([post.id]);
+    // Posts from before the subscription older than a day stay out.
+    view.add('p0', '【内推】许继电气招聘电气工程及其自动化专业，许昌，投递 https://jobs.example.com/0', new Date('2026-11-19T10:00:00+08:00'));
+    expect(postsForSubscription(sub, view.posts(), late, 'Asia/Shanghai').map((p) => p.id)).toEqual([post.id]);
   });
 
   it('is created, listed, due with matching posts, and cancelled with one word', async () => {

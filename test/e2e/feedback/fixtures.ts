@@ -27,6 +27,13 @@ export const ELECTRICAL = [
   '荣信汇科招聘柔性输电SVG调试工程师，电气工程及其自动化本科，辽宁鞍山，差旅补贴，截止12月21日，投递 https://hr11.example.cn/rx',
 ];
 
+/** One new 0806 referral a day, for a subscriber the platform can no longer reach. */
+export const LATER = [
+  '【内推】国网湖北电力2026届第二批招聘，变电检修与继电保护，电气工程及其自动化专业本科，武汉，截止12月29日，网申 https://hb.example.cn/zp/2',
+  '中国能建广东院招聘电气一次设计工程师，电气工程专业硕士，广州黄埔，截止12月27日，投递 https://gedi.example.cn/jobs/e1',
+  '华为数字能源招聘电力电子工程师（逆变器方向），电气工程及其自动化硕士优先，东莞松山湖，截止12月26日 https://career.example.com/de/88',
+];
+
 export function rulesFor(d: Driver): string {
   const q = (s: string) => JSON.stringify(s);
   return `version: 1
