@@ -39,6 +39,8 @@ export interface LinkFetchOptions {
   resolve?: (hostname: string) => Promise<{ address: string; family: number }[]>;
   /** Tests: may this address be connected to? Default: isPublicAddress (never loopback, private, link-local …). */
   isAllowedAddress?: (address: string) => boolean;
+  /** Tests: certificate authorities to trust for https instead of Node's bundled ones. */
+  ca?: string | Buffer;
 }
 
 export type LinkFetchResult =
@@ -177,7 +179,8 @@ function get(url: URL, pinned: { address: string; family: number }, options: Lin
         path: `${url.pathname}${url.search}`,
         method: 'GET',
         agent: false, // no pooled socket to another address
-        lookup,
+        lookup, // the certificate is still checked against the host name (servername defaults to it)
+        ...(options.ca ? { ca: options.ca } : {}),
         signal,
         headers: {
           'user-agent': 'Mozilla/5.0 (compatible; alumni-relay link reader)',

@@ -1,7 +1,9 @@
 // fetchLinkText against a real loopback HTTP server. The server is on 127.0.0.1, which the real address
 // check refuses, so most tests inject `isAllowedAddress` (127.0.0.1 and the public internet) and a resolver
 // that names hosts; the default check is tested on its own, including that it refuses this very server.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -28,6 +30,9 @@ const GBK_ZHAOPIN = Buffer.from('d5d0c6b8b5e7c6f8b9a4b3cccaa6', 'hex');
 const BOMB = gzipSync(Buffer.concat([Buffer.from('<html><body><p>'), Buffer.alloc(64 * 1024 * 1024, 'a')]));
 let server: Server;
 let port = 0;
+const TLS = { cert: readFileSync(new URL('../fixtures/tls/relay-test.cert.pem', import.meta.url)), key: readFileSync(new URL('../fixtures/tls/relay-test.key.pem', import.meta.url)) };
+let tlsServer: Server;
+let tlsPort = 0;
 let requests: string[] = [];
 /** /huge: set once the server saw its endless response closed by the client. */
 let hugeClosed: Promise<number>;
@@ -118,8 +123,14 @@ beforeAll(async () => {
   server = createServer(route);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
+  tlsServer = createTlsServer(TLS, route);
+  await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+  tlsPort = (tlsServer.address() as AddressInfo).port;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => tlsServer.close(() => r()));
+});
 beforeEach(() => {
   requests = [];
   hugeClosed = new Promise((r) => (hugeClosedResolve = r));
@@ -156,6 +167,16 @@ describe('fetchLinkText (loopback server, address check injected)', () => {
       url: url('/article'),
       truncated: false,
     });
+  });
+
+  it('https: connects to the checked address but verifies the certificate against the host name', async () => {
+    const hosts = [`relay.test:${tlsPort}`, `elsewhere.test:${tlsPort}`];
+    const https = (host: string) => `https://${host}:${tlsPort}/article`;
+    expect(await fetchLinkText(https('relay.test'), opts({ hosts, ca: TLS.cert }))).toMatchObject({ title: '国家电网 2027 届校园招聘 & 内推', url: https('relay.test') });
+    // the same server and address under another name: its certificate does not match
+    expect(await fetchLinkText(https('elsewhere.test'), opts({ hosts, ca: TLS.cert }))).toEqual({ refused: 'the page could not be read (ERR_TLS_CERT_ALTNAME_INVALID)' });
+    // a certificate nobody vouches for
+    expect(await fetchLinkText(https('relay.test'), opts({ hosts }))).toEqual({ refused: 'the page could not be read (DEPTH_ZERO_SELF_SIGNED_CERT)' });
   });
 
   it('bounds the text at maxChars', async () => {
