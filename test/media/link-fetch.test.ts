@@ -239,6 +239,16 @@ describe('fetchLinkText (loopback server, address check injected)', () => {
     expect(requests.filter((r) => r === '/loop')).toHaveLength(3);
   });
 
+  it('asks DNS once per hop and connects to the address it checked (a rebinding second answer is never used)', async () => {
+    const answers = [['127.0.0.1'], ['10.9.9.9']]; // a rebinding name: a checked first answer, then a private one
+    let asked = 0;
+    const rebinding = async () => (answers[Math.min(asked++, 1)] ?? []).map((address) => ({ address, family: 4 }));
+    const r = await fetchLinkText(url('/article', 'rebind.test'), opts({ hosts: [`rebind.test:${port}`], resolve: rebinding }));
+    expect(r).toMatchObject({ title: '国家电网 2027 届校园招聘 & 内推' });
+    expect(asked).toBe(1); // and Node did not resolve rebind.test itself (the system resolver knows no such name)
+    expect(requests).toEqual(['/article']);
+  });
+
   it('refuses a host with any private address among its answers, an unknown host, and hosts not on the list', async () => {
     expect(await fetchLinkText(url('/article', 'split.test'), opts())).toEqual({ refused: expect.stringContaining('split.test resolves to 192.168.1.20') });
     expect(await fetchLinkText(url('/article', 'nowhere.test'), opts({ hosts: [`nowhere.test:${port}`] }))).toEqual({ refused: 'nowhere.test could not be resolved' });
