@@ -81,7 +81,7 @@ export async function openRealIngest(rulesFile: string, where: FakeWhere = 'chil
       if (handled >= want) wake?.();
       await done;
     },
-    outcomes: () => ({ ...relay.store.data.counters }),
+    outcomes: () => ({ ...relay.store.counters() }),
     async traffic() {
       const s = fake instanceof TelegramFakeProcess ? await fake.stats() : fake;
       return { getUpdates: s.calls.getUpdates ?? 0, updatesServed: s.updatesServed, messages: sender };

@@ -174,8 +174,19 @@ export class Store {
 
   // ---- what the relay, the CLI and the console read -----------------------------------------------
 
+  /** The whole hot state as one object. Copies every hot post and delivery into new arrays on each read: for digests or counters alone use `digests()` / `counters()`. */
   get data(): Readonly<StoreData> {
     return { version: 2, posts: this.posts(), digests: this.state.digests, deliveries: this.deliveries(), counters: this.state.counters };
+  }
+
+  /** Digest records in the hot window, oldest first (the store's own array: read, never change it). No copy of the posts, unlike `data.digests`. */
+  digests(): readonly DigestRecord[] {
+    return this.state.digests;
+  }
+
+  /** Ingest counters (the live object: read, never change it). No copy of the posts, unlike `data.counters`. */
+  counters(): Readonly<Counters> {
+    return this.state.counters;
   }
 
   /** Journal lines skipped at open: torn tails (a crash cut a write short) and corrupt lines, with file and line. */

@@ -56,6 +56,10 @@ describe('Store', () => {
     expect(s2.postById(b.id)?.status).toBe('review');
     expect(s2.postById(a.id)?.digestedFor).toEqual(['electrical']);
     expect(s2.data.counters.received).toBe(1);
+    // digests() and counters(): what data.digests / data.counters hold, without copying every post.
+    expect(s2.counters()).toEqual(s2.data.counters);
+    expect(s2.digests().map((g) => [g.id, g.postIds])).toEqual([['dg1', [a.id]]]);
+    expect(s2.digests()).toEqual(s2.data.digests);
     expect(s2.deliveries()[0]).toMatchObject({ status: 'delivered', sentParts: 1 });
     expect(s2.deliveries()[0]).not.toHaveProperty('lastError');
     expect(s2.undigestedFor('electrical')).toEqual([]);
