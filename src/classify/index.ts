@@ -32,10 +32,13 @@ export interface Classifier {
 export const MAX_CLASSIFIED_CHARS = 20_000;
 
 /**
- * `model`: a class model that ranks the classes a post implies without naming them (model/), e.g.
- * loadClassModel(). Off by default: on grouped CV it helps the job-site ads (npm run eval -- --cv) but
- * it vetoes further classes it saw few real posts of (an embedded job's 自动化类 beside 电子信息类,
- * test/classify/mechanisms.test.ts), so it is not yet safe for alumni referrals.
+ * `model`: a class model (model/, e.g. loadClassModel()) as a second opinion on the classes a post
+ * implies without naming them: it keeps the lexicon's first class and every class it saw too few
+ * labelled posts of, vetoes or adds only classes it knows (model/combine.ts), and says so
+ * (`model` evidence, `modelVetoed`). Off by default: on grouped 5-fold CV it lifts the job-site ads
+ * (npm run eval -- --cv) without changing the group-chat, power or civil-service files, but it costs
+ * about as much again per job post as the lexicon (npm run eval -- --bench), and the relay's ingest
+ * budget has no room for that yet.
  */
 export function createClassifier(
   catalog: Catalog,

@@ -91,6 +91,20 @@ describe('createLinearModel', () => {
     expect(model.explain(f, '1208')).toEqual([]);
   });
 
+  it('analyse looks the features up once and agrees with known, predict and explain (property)', () => {
+    const model = loadClassModel()!;
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.array(fc.constantFrom('剪辑', '运营', '会计', '嵌入式', 'plc', '编辑', '天猫店铺'), { maxLength: 6 }), (noise, words) => {
+        const f = postFeatures(foldWidth(words.join('，') + noise));
+        const a = model.analyse(f, 0.001);
+        expect(a.known).toBe(model.known(f));
+        expect(a.probabilities).toEqual(model.predict(f, 0.001));
+        for (const code of a.probabilities.slice(0, 3).map((x) => x.code)) expect(a.explain(code, 4)).toEqual(model.explain(f, code, 4));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('gives probabilities: finite, highest first, summing to at most 1 (property)', () => {
     const model = loadClassModel()!;
     fc.assert(

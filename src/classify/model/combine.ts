@@ -26,6 +26,8 @@ export interface CombineOptions {
   modelVeto: number;
   /** With no lexicon evidence at all, the model's first class needs this probability. */
   modelAlone: number;
+  /** The model adds classes only to posts that name no major: one that names majors has said whom it wants. */
+  addOnlyUnnamed: boolean;
   /** The lexicon's first class stays first: the model is a second opinion on the further classes. */
   keepLeader: boolean;
   /** Labelled posts of a class the model must have been trained on before it may add or veto that class. */
@@ -41,6 +43,7 @@ export const DEFAULT_COMBINE: CombineOptions = {
   modelVeto: 0.03,
   modelAlone: 0.2,
   keepLeader: true,
+  addOnlyUnnamed: true,
   minSupport: 8,
   maxClasses: 4,
 };
@@ -75,10 +78,10 @@ export function combineWithModel(
 ): Combined {
   const unchanged: Combined = { classes: lexicon.classes, vetoed: [] };
   if (lexicon.requirement) return unchanged;
-  const features = postFeatures(folded);
+  const analysis = model.analyse(postFeatures(folded), 0.001);
   // With no feature it knows, the model's probabilities are its prior: they say nothing about the post.
-  if (model.known(features) === 0) return unchanged;
-  const probs = model.predict(features, 0.001);
+  if (analysis.known === 0) return unchanged;
+  const probs = analysis.probabilities;
   if (probs.length === 0) return unchanged;
   const o = options;
   const supported = (code: string): boolean => (model.support(code) ?? 0) >= o.minSupport;
@@ -111,7 +114,7 @@ export function combineWithModel(
     else if (code === leader) take = true;
     else if (fromLexicon && knows && mp < o.modelVeto) take = false;
     else if (out.length === 0) take = fromLexicon !== undefined || (knows && mp >= o.modelAlone);
-    else if (!fromLexicon) take = knows && mp >= o.modelAdds;
+    else if (!fromLexicon) take = knows && mp >= o.modelAdds && (stated.size === 0 || !o.addOnlyUnnamed);
     else if (!knows) take = true; // the lexicon's cutoff already chose it; the model has no opinion
     else take = (knows && mp >= o.modelAdds) || (score >= top * o.relativeCutoff && score >= o.minBlended);
     if (!take) {
@@ -120,7 +123,7 @@ export function combineWithModel(
     }
     const evidence: Evidence[] = [...(fromLexicon?.evidence ?? [])];
     if (knows && mp >= 0.01) {
-      for (const t of model.explain(features, code, EXPLAINED_TERMS)) evidence.push({ term: t.term, weight: t.weight, kind: 'model' });
+      for (const t of analysis.explain(code, EXPLAINED_TERMS)) evidence.push({ term: t.term, weight: t.weight, kind: 'model' });
     }
     out.push({ code, name: classNames.get(code) ?? fromLexicon?.name ?? code, confidence: stated.has(code) ? fromLexicon!.confidence : round(Math.min(1, score)), evidence });
   }

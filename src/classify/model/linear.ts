@@ -46,8 +46,20 @@ export interface LinearModel {
   predict(features: readonly string[], min?: number): ClassProbability[];
   /** The features that raise `code` most in this post, as readable terms (bigrams, words), strongest first. */
   explain(features: readonly string[], code: string, n?: number): { term: string; weight: number }[];
+  /**
+   * predict, known and explain in one: the post's features are looked up once, and a class is explained
+   * from the rows already found (classify explains every class it reports, so this is the hot path).
+   */
+  analyse(features: readonly string[], min?: number): Analysis;
   /** Labelled posts of the class the model was trained on (0 for a class it knows only from the catalog). */
   support(code: string): number;
+}
+
+export interface Analysis {
+  /** How many of the features the model knows. */
+  known: number;
+  probabilities: ClassProbability[];
+  explain(code: string, n?: number): { term: string; weight: number }[];
 }
 
 export function createLinearModel(file: ModelFile): LinearModel {
@@ -82,10 +94,59 @@ export function createLinearModel(file: ModelFile): LinearModel {
   };
 
   const support = file.training.support ?? {};
+
+  const probabilities = (z: Float64Array, min: number): ClassProbability[] => {
+    let max = -Infinity;
+    for (const v of z) if (v > max) max = v;
+    let sum = 0;
+    for (let i = 0; i < k; i++) sum += z[i] = Math.exp(z[i]! - max);
+    const out: ClassProbability[] = [];
+    for (let i = 0; i < k; i++) {
+      const p = z[i]! / sum;
+      if (p >= min) out.push({ code: file.classes[i]!, p });
+    }
+    return out.sort((a, b) => b.p - a.p);
+  };
+
+  const explainFrom = (found: readonly string[], foundRows: readonly Row[], x: number, code: string, n: number): { term: string; weight: number }[] => {
+    const c = index.get(code);
+    if (c === undefined) return [];
+    const best = new Map<string, number>();
+    for (let j = 0; j < foundRows.length; j++) {
+      const row = foundRows[j]!;
+      for (let i = 0; i < row.cls.length; i++) {
+        if (row.cls[i] !== c || row.w[i]! <= 0) continue;
+        // A title bigram and the same bigram in the body are one term to a reader.
+        const f = found[j]!;
+        const term = f.startsWith(TITLE_PREFIX) ? f.slice(TITLE_PREFIX.length) : f;
+        best.set(term, (best.get(term) ?? 0) + row.w[i]! * x);
+        break;
+      }
+    }
+    return [...best]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([term, weight]) => ({ term, weight: Math.round(weight * 1000) / 1000 }));
+  };
   return {
     classes: file.classes,
     file,
     support: (code) => support[code] ?? 0,
+    analyse(features, min = 0.01) {
+      const found: string[] = [];
+      const foundRows: Row[] = [];
+      for (const f of features) {
+        const row = rows.get(f);
+        if (row) {
+          found.push(f);
+          foundRows.push(row);
+        }
+      }
+      const z = Float64Array.from(bias);
+      const x = features.length ? 1 / Math.sqrt(features.length) : 0;
+      for (const row of foundRows) for (let i = 0; i < row.cls.length; i++) z[row.cls[i]!]! += row.w[i]! * x;
+      return { known: found.length, probabilities: probabilities(z, min), explain: (code, n = 4) => explainFrom(found, foundRows, x, code, n) };
+    },
     known(features) {
       let n = 0;
       for (const f of features) if (rows.has(f)) n++;
