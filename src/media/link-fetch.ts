@@ -3,7 +3,7 @@
 // - only http/https, no user:password@, only hosts on the admin's allowlist (and their default ports,
 //   unless an entry names a port);
 // - the host name is resolved here and EVERY address must be public (public-address.ts); the connection
-//   is then made to that checked address (a pinned `lookup`), so a second DNS answer cannot point it
+//   is then made to those checked addresses (a pinned `lookup`), so a second DNS answer cannot point it
 //   elsewhere (DNS rebinding), and the socket's peer is checked again once connected;
 // - redirects are followed by hand, at most a few, each one checked like the first URL;
 // - one deadline for everything (DNS, connect, headers, body), a byte cap on the (decompressed) body:
@@ -120,8 +120,8 @@ async function fetchWithin(first: string, options: LinkFetchOptions, signal: Abo
   for (let hop = 0; ; hop++) {
     const why = checkUrl(url, options.hosts);
     if (why) throw new Refused(hop ? `redirected to a link that is not allowed: ${why}` : why);
-    const address = await checkedAddress(url.hostname.replace(/^\[|\]$/g, ''), options, signal);
-    const res = await get(url, address, options, signal);
+    const addresses = await checkedAddresses(url.hostname.replace(/^\[|\]$/g, ''), options, signal);
+    const res = await get(url, addresses, options, signal);
     if (REDIRECTS.has(res.statusCode ?? 0)) {
       res.destroy();
       const location = res.headers.location;
@@ -138,8 +138,8 @@ async function fetchWithin(first: string, options: LinkFetchOptions, signal: Abo
   }
 }
 
-/** The address to connect to: every address the host resolves to must be allowed (one bad answer refuses all). */
-async function checkedAddress(hostname: string, options: LinkFetchOptions, signal: AbortSignal): Promise<{ address: string; family: number }> {
+/** The addresses to connect to: every address the host resolves to must be allowed (one bad answer refuses all). */
+async function checkedAddresses(hostname: string, options: LinkFetchOptions, signal: AbortSignal): Promise<{ address: string; family: number }[]> {
   const allowed = options.isAllowedAddress ?? isPublicAddress;
   const resolve = options.resolve ?? ((h: string) => dnsLookup(h, { all: true, verbatim: true }));
   const aborted = new Promise<never>((_, reject) => {
@@ -158,16 +158,20 @@ async function checkedAddress(hostname: string, options: LinkFetchOptions, signa
   if (!addresses.length) throw new Refused(`${hostname} has no address`);
   const bad = addresses.find((a) => !allowed(a.address));
   if (bad) throw new Refused(`${bad.address === hostname ? hostname : `${hostname} resolves to ${bad.address}`}, a private, loopback or otherwise non-public address`);
-  return addresses[0]!;
+  return addresses;
 }
 
 /** One GET to the checked address (the name is still sent as Host and TLS server name). */
-function get(url: URL, pinned: { address: string; family: number }, options: LinkFetchOptions, signal: AbortSignal): Promise<IncomingMessage> {
+function get(url: URL, pinned: { address: string; family: number }[], options: LinkFetchOptions, signal: AbortSignal): Promise<IncomingMessage> {
   const allowed = options.isAllowedAddress ?? isPublicAddress;
   const lookup: LookupFunction = (_host, opts, callback) => {
     const cb = callback as (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void;
-    if ((opts as { all?: boolean }).all) cb(null, [pinned]);
-    else cb(null, pinned.address, pinned.family);
+    // all checked answers when net tries them in turn (autoSelectFamily), else the first IPv4 one
+    if ((opts as { all?: boolean }).all) cb(null, pinned);
+    else {
+      const one = pinned.find((a) => a.family === 4) ?? pinned[0]!;
+      cb(null, one.address, one.family);
+    }
   };
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {

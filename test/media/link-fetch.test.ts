@@ -239,6 +239,13 @@ describe('fetchLinkText (loopback server, address check injected)', () => {
     expect(requests.filter((r) => r === '/loop')).toHaveLength(3);
   });
 
+  it('tries each checked address in turn when the first does not answer', async () => {
+    const twoAddresses = async () => ['127.0.0.2', '127.0.0.1'].map((address) => ({ address, family: 4 })); // nothing listens on .2
+    const allowed = (a: string) => a === '127.0.0.1' || a === '127.0.0.2';
+    const r = await fetchLinkText(url('/article', 'multi.test'), opts({ hosts: [`multi.test:${port}`], resolve: twoAddresses, isAllowedAddress: allowed }));
+    expect(r).toMatchObject({ title: '国家电网 2027 届校园招聘 & 内推' });
+  });
+
   it('asks DNS once per hop and connects to the address it checked (a rebinding second answer is never used)', async () => {
     const answers = [['127.0.0.1'], ['10.9.9.9']]; // a rebinding name: a checked first answer, then a private one
     let asked = 0;
