@@ -80,6 +80,12 @@ describe('names in a list of majors are read once, as majors', () => {
     expect(c).not.toContain('0807');
   });
 
+  it("'熟悉相关专业软件' names the field's tools, not a major", () => {
+    const c = codes('招聘书法字帖编辑。负责字帖图书的选题策划、版式设计、编辑和校对，熟悉相关专业软件，提升文字功底。书法相关专业尤佳。');
+    expect(c[0]).toBe('0503');
+    expect(c).not.toContain('0809');
+  });
+
   it('a short preference still adds its class', () => {
     expect(codes('招弱电工程师：负责楼宇自控、安防和综合布线的深化设计，电气、自动化专业优先。')).toEqual(expect.arrayContaining(['0806']));
   });
