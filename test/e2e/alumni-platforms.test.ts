@@ -309,3 +309,54 @@ describe.each(['telegram', 'lark', 'wechat'] as const)('alumni features end to e
     expect(JSON.stringify(relay.alumni.entries())).not.toMatch(/孙浩|sunhao|710002/);
   }, 40_000);
 });
+
+describe('a mentor match across platforms (one relay, the three adapters)', () => {
+  let dir: string;
+  let rig: Rig;
+  let relay: Relay;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'alumni-mentors-'));
+    writeRules(dir, rulesFor(DRIVERS.telegram));
+    rig = await startRig({ dataDir: dir, wechatRooms: [] });
+    DRIVERS.lark.meet(rig, Object.values(PEOPLE));
+    relay = await createRelay({ rulesFile: join(dir, 'routing.yaml'), dataDir: join(dir, 'data'), adapters: rig.adapters, logger: logger(), watchRules: false, outboxIntervalMs: 50, retryBaseDelayMs: 50, feedbackSecret: '' });
+    await relay.start();
+    await rig.connect();
+  }, 30_000);
+
+  afterAll(async () => {
+    await relay?.stop();
+    await rig?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 20_000);
+
+  it('each side gets the other’s handle on their own platform, only after acceptance; a declined request shows no one', async () => {
+    const tg = DRIVERS.telegram;
+    const wx = DRIVERS.wechat;
+    const lk = DRIVERS.lark;
+    await tg.dm(rig, PEOPLE.zhao, '导师 报名 电气 话题：求职');
+    await until('the sign-up answer', () => tg.privately(rig, PEOPLE.zhao).some((t) => t.startsWith('谢谢报名')));
+    await wx.dm(rig, PEOPLE.li, '找导师 电气工程');
+    const proposal = await until('the proposal on Telegram', () => tg.privately(rig, PEOPLE.zhao).find((t) => t.includes('接受 ')));
+    const code = /接受 ([A-Z0-9]{5})/.exec(proposal)![1]!;
+    await lk.dm(rig, PEOPLE.chen, '找导师 电气');
+    const second = await until('the second proposal', () => tg.privately(rig, PEOPLE.zhao).find((t) => t.includes('接受 ') && !t.includes(code)));
+    const code2 = /接受 ([A-Z0-9]{5})/.exec(second)![1]!;
+    expect(wx.privately(rig, PEOPLE.li).join('\n')).not.toContain('Telegram');
+
+    await tg.dm(rig, PEOPLE.zhao, `接受 ${code}`);
+    await tg.dm(rig, PEOPLE.zhao, `婉拒 ${code2}`);
+    await until('the WeChat student gets the Telegram handle', () => wx.privately(rig, PEOPLE.li).some((t) => t.includes(`TA 的联系方式：${tg.contact(PEOPLE.zhao)}`)));
+    await until('the mentor gets the WeChat student', () => tg.privately(rig, PEOPLE.zhao).some((t) => t.includes(`同学 ${PEOPLE.li.name} 的联系方式：${wx.contact(PEOPLE.li)}`)));
+    await until('the decline acknowledged', () => tg.privately(rig, PEOPLE.zhao).some((t) => t.includes('没关系')));
+    await until(() => `the outbox to empty: ${describeDeliveries(relay.store.deliveries())}`, () => relay.store.deliveries().every((x) => x.status === 'delivered'));
+    // The Lark student whose request was declined learns nobody's contact; the mentor never learnt hers.
+    const chen = lk.privately(rig, PEOPLE.chen).join('\n');
+    expect(chen).toContain('收到！');
+    expect(chen).not.toContain(PEOPLE.zhao.name);
+    expect(chen).not.toContain('@zhaoqiang_ee');
+    expect(tg.privately(rig, PEOPLE.zhao).join('\n')).not.toContain(PEOPLE.chen.name);
+    expect(Object.values(relay.alumni.mentorState().requests).find((r) => r.code === code2)).toMatchObject({ status: 'waiting', declined: [`telegram:${PEOPLE.zhao.tg}`] });
+  }, 30_000);
+});
