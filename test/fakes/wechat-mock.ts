@@ -181,6 +181,12 @@ export class WechatMock {
     return contact;
   }
 
+  /** Members join the group without saying anything (for room.memberAll(): group sizes). */
+  addMembers(topic: string, senders: (string | { id: string; name: string })[]): void {
+    const room = this.room(topic);
+    for (const sender of senders) this.join(room, this.member(sender));
+  }
+
   /** The member's nickname in that group (群昵称). */
   setRoomAlias(topic: string, member: ContactMock, roomAlias: string): void {
     this.roomAliases.set(`${this.room(topic).id}|${member.id}`, roomAlias);
