@@ -36,7 +36,7 @@ describe('wechat memberCount', () => {
     await wx.ready();
     for (const name of ['王同学', '李同学', '张同学']) await wx.say(GROUP, name, '老师好');
     expect(await supervisor.memberCount(GROUP)).toBe(3);
-    await wx.say(GROUP, '赵同学', '加入了');
+    wx.addMembers(GROUP, ['赵同学']);
     expect(await supervisor.memberCount(GROUP)).toBe(3); // cached
     now += 6 * 3600_000 + 1;
     expect(await supervisor.memberCount(GROUP)).toBe(4);
