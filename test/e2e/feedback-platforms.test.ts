@@ -72,7 +72,7 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
     await until(
       () => `deliveries: ${describeDeliveries(relay.store.deliveries())}`,
       () => relay.store.deliveries().every((x) => x.status === 'delivered'),
-      10_000,
+      20_000,
     );
   };
 
@@ -104,10 +104,10 @@ describe.each(RUNS)('the feedback loop on $label', ({ platform, larkMode }) => {
     await until(
       () => `13 stored posts (have ${relay.store.posts().length}, received ${relay.store.data.counters.received})`,
       () => relay.store.posts().length === 13,
-      15_000,
+      30_000,
     );
     await digestAll();
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await relay?.stop();

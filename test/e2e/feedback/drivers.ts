@@ -4,7 +4,10 @@
 // Each driver only touches its fake: the real adapter (grammY, the Lark SDK, wechaty on PuppetMock)
 // sits between it and the relay.
 import { parseTelegramHtml } from '../../fakes/telegram-server.ts';
-import { until, type Rig } from '../../helpers/e2e-rig.ts';
+import { until as untilMs, type Rig } from '../../helpers/e2e-rig.ts';
+
+/** Waits on the shared 2-core machine can be slow under load: 10 s, not the rig's default 5. */
+const until = <T>(what: string, probe: () => T | undefined | false) => untilMs(what, probe, 10_000);
 
 export type P = 'telegram' | 'lark' | 'wechat';
 
