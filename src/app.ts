@@ -54,7 +54,7 @@ export interface RelayOptions {
   publicUrl?: string;
   /** How often due personal subscriptions are looked for (default 60 s). */
   personalIntervalMs?: number;
-  /** Pictures (OCR of posters): on by default when the OCR engine is installed; false = off; an object tunes it. */
+  /** Pictures (OCR of posters): on by default when the OCR engine is installed; false = off; an object tunes it. Shared articles follow rules defaults.fetchLinks. */
   media?: MediaIntakeSetup | false;
   /** The one HTTP server (console, API, /healthz, /metrics); omitted = not started (most tests). */
   http?: ServerOptions & { port: number; host: string; announce?: (line: string) => void };
@@ -200,7 +200,7 @@ export async function createRelay(opts: RelayOptions) {
     return outcome;
   }
   // Picture messages from alumni groups: made durable at once, read (OCR) and ingested by a worker (src/media/intake.ts).
-  const intake = startMediaIntake(opts.media, { dataDir: opts.dataDir, logger: log.child({ stage: 'media' }), store, ingest, adapterFor: (p) => opts.adapters.get(p) });
+  const intake = startMediaIntake(opts.media, { dataDir: opts.dataDir, logger: log.child({ stage: 'media' }), store, ingest, rules: () => rules, adapterFor: (p) => opts.adapters.get(p) });
 
   /** Builds one college's digest now; records it with its deliveries in one write, then sends. */
   async function runDigest(collegeId: string, at: Date = now()): Promise<Digest | undefined> {
@@ -236,7 +236,7 @@ export async function createRelay(opts: RelayOptions) {
     const result = await store.prune(now(), rules.privacy.retentionDays);
     if (result.posts || result.digests || result.deliveries) log.info({ ...result, retentionDays: rules.privacy.retentionDays }, 'old data pruned');
     if (result.posts) await feedback?.dropPosts((postId) => !!store.postById(postId));
-    if (intake) intake.sweep(store);
+    intake.sweep(store);
   }
 
   /**
@@ -336,7 +336,7 @@ export async function createRelay(opts: RelayOptions) {
     }
     // A student channel's chatter is never a referral (the pipeline would refuse it too).
     if (where === 'group') return;
-    if (intake?.wants(m) && pipeline.isSource(m)) return intake.accept(m);
+    if (intake.wants(m) && pipeline.isSource(m)) return intake.accept(m);
     await ingest(m);
   }
 
@@ -345,7 +345,7 @@ export async function createRelay(opts: RelayOptions) {
     outbox,
     onMessage,
     pipeline,
-    /** Picture messages waiting for their OCR (undefined when pictures are off). */
+    /** Picture and article messages waiting to be read. */
     media: intake,
     scheduler,
     alumni: alumniService,
@@ -381,7 +381,7 @@ export async function createRelay(opts: RelayOptions) {
         };
         personalTimer = setTimeout(tick, 0).unref();
       }
-      intake?.start();
+      intake.start();
       await prune();
       pruneTimer = setInterval(() => void prune().catch((err) => log.error({ err }, 'pruning failed')), 6 * 3600_000);
       pruneTimer.unref();
@@ -433,7 +433,7 @@ export async function createRelay(opts: RelayOptions) {
       await alumniService.stop().catch((err: unknown) => log.warn({ err }, 'alumni state did not close cleanly'));
       await feedback?.close().catch((err: unknown) => log.warn({ err }, 'feedback state did not close cleanly'));
       for (const adapter of adapters) await adapter.stop().catch((err) => log.warn({ err }, 'adapter stop failed'));
-      await intake?.stop().catch((err: unknown) => log.warn({ err }, 'picture intake did not stop cleanly'));
+      await intake.stop().catch((err: unknown) => log.warn({ err }, 'picture intake did not stop cleanly'));
       await store.close();
       releaseLock();
     },

@@ -16,6 +16,8 @@ import type { Logger } from '../log.ts';
 import type { Outcome } from '../pipeline.ts';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image-check.ts';
 import { DeadlineError, downloadFailure, keepPicture, startDownload, withDeadline, type Downloaded, type Fetcher } from './intake-fetch.ts';
+import { hostOf, linkToRead, readLink } from './intake-link.ts';
+import { fetchLinkText, type LinkFetchOptions, type LinkFetchResult } from './link-fetch.ts';
 import { mediaDir, removeMediaFile } from './media-files.ts';
 import { jobId, MediaQueue, type JobImage, type MediaJob } from './media-queue.ts';
 import { OcrError } from './ocr-errors.ts';
@@ -34,6 +36,12 @@ export interface MediaIntakeOptions {
   handle: (message: InboundMessage, media: PostImage[]) => Promise<Outcome>;
   /** Whether a stored post names this picture file (a file no post keeps is removed when its job ends). */
   postUses: (file: string) => boolean;
+  /** Read pictures (default true; false: only articles are taken in). */
+  pictures?: boolean;
+  /** Article links to read (rules defaults.fetchLinks as fetchLinkText's options), asked per message; undefined = off. */
+  links?: () => LinkFetchOptions | undefined;
+  /** Default fetchLinkText. */
+  fetchLink?: (url: string, options: LinkFetchOptions) => Promise<LinkFetchResult>;
   /** Whether this message is stored already (a redelivery): then nothing is downloaded again. */
   seen?: (message: InboundMessage) => boolean;
   limits?: ImageLimits;
@@ -93,9 +101,14 @@ export class MediaIntake {
     };
   }
 
-  /** A message this intake takes: it has pictures. (The caller checks it comes from a source group.) */
-  static wants(m: InboundMessage): boolean {
+  /** A message with pictures (any intake may read them). */
+  static hasPictures(m: InboundMessage): boolean {
     return !!m.media?.some((x) => x?.kind === 'image' && typeof x.ref === 'string' && x.ref !== '');
+  }
+
+  /** A message this intake takes: pictures to read, or an article to read. (The caller checks it comes from a source group.) */
+  wants(m: InboundMessage): boolean {
+    return (this.opts.pictures !== false && MediaIntake.hasPictures(m)) || linkToRead(m, this.opts.links?.()) !== undefined;
   }
 
   /** Jobs waiting (on disk). */
@@ -127,7 +140,7 @@ export class MediaIntake {
 
   private async acceptNew(id: string, m: InboundMessage): Promise<void> {
     const log = this.opts.logger;
-    const refs = (m.media ?? []).filter((x) => x?.kind === 'image' && typeof x.ref === 'string' && x.ref !== '');
+    const refs = this.opts.pictures === false ? [] : (m.media ?? []).filter((x) => x?.kind === 'image' && typeof x.ref === 'string' && x.ref !== '');
     if (refs.length > this.o.maxImages) log.warn({ ...where(m), pictures: refs.length, read: this.o.maxImages }, `message has ${refs.length} pictures; only the first ${this.o.maxImages} are read`);
     const images: JobImage[] = refs.slice(0, this.o.maxImages).map((r) => ({ ref: r.ref, ...(r.mime ? { mime: r.mime } : {}) }));
     const adapter = this.opts.adapterFor(m.platform);
@@ -160,7 +173,8 @@ export class MediaIntake {
         }
       }),
     );
-    const job: MediaJob = { id, message: m, images, notBefore: this.o.now(), createdAt: new Date(this.o.now()).toISOString() };
+    const url = linkToRead(m, this.opts.links?.());
+    const job: MediaJob = { id, message: m, images, ...(url ? { link: { url } } : {}), notBefore: this.o.now(), createdAt: new Date(this.o.now()).toISOString() };
     await this.queue.put(job);
     this.kick();
   }
@@ -296,13 +310,23 @@ export class MediaIntake {
       }
       await this.queue.put(job);
     }
+    const link = job.link;
+    if (link && link.text === undefined && link.dropped === undefined) {
+      if (this.stopped) return;
+      const fetch = this.opts.fetchLink ?? fetchLinkText;
+      const read = await readLink(link.url, (url) => fetch(url, this.opts.links?.() ?? { enabled: false, hosts: [] }));
+      Object.assign(link, read);
+      if ('dropped' in read) this.opts.logger.warn({ ...where(m), host: hostOf(link.url) }, `article not read: ${read.dropped}; the card's text is used`);
+      else this.opts.logger.info({ ...where(m), host: hostOf(link.url), chars: read.text.length }, 'article read');
+      await this.queue.put(job);
+    }
     await this.finish(job);
   }
 
   /** Every picture is read or left out: the composed message goes into the pipeline; then the job ends. */
   private async finish(job: MediaJob): Promise<void> {
     const m = job.message;
-    const texts = job.images.map((i) => i.text ?? '').filter(Boolean);
+    const texts = [...job.images.map((i) => i.text ?? ''), job.link?.text ?? ''].filter(Boolean);
     const text = composeText(m.text, texts);
     const media = keptMedia(job);
     let outcome: Outcome | 'empty' = 'empty';
@@ -320,8 +344,11 @@ export class MediaIntake {
       this.opts.logger.info({ ...where(m), pictures: job.images.length }, 'picture message without caption or readable text: not a referral');
     }
     // Files this job wrote that no post keeps (not a referral, merged into a post with its own picture) go now.
+    // A new post (or the one an earlier delivery stored) keeps them: asked by outcome, as the store may have moved
+    // that post to its archive already, where postUses does not look.
+    const kept = outcome === 'stored' || outcome === 'scam' || outcome === 'seen';
     for (const img of job.images) {
-      if (img.file && img.created && !this.opts.postUses(img.file) && !this.otherJobUses(job.id, img.file)) removeMediaFile(this.opts.dataDir, img.file);
+      if (!kept && img.file && img.created && !this.opts.postUses(img.file) && !this.otherJobUses(job.id, img.file)) removeMediaFile(this.opts.dataDir, img.file);
     }
     await this.queue.remove(job.id);
     this.opts.logger.debug({ ...where(m), outcome }, 'picture message done');

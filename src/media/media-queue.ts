@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { InboundMessage } from '../domain.ts';
 import { fsyncDir, writeFileAtomicSync } from '../store/atomic-write.ts';
+import type { JobLink } from './intake-link.ts';
 
 const openFd = promisify(open);
 const closeFd = promisify(close);
@@ -43,6 +44,8 @@ export interface MediaJob {
   /** The message as it arrived (its `text` is the caption). */
   message: InboundMessage;
   images: JobImage[];
+  /** A shared article to read (defaults.fetchLinks). */
+  link?: JobLink;
   /** Epoch ms before which the worker leaves it alone (backoff). */
   notBefore: number;
   /** Failed pipeline writes (the store could not make the post durable). */

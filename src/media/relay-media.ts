@@ -5,7 +5,10 @@ import type { InboundMessage, Platform, PostImage } from '../domain.ts';
 import type { Logger } from '../log.ts';
 import type { Outcome } from '../pipeline.ts';
 import type { ChatAdapter } from '../ports.ts';
+import { linkFetchOptions } from '../rules/fetch-links.ts';
+import type { Rules } from '../rules/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { LinkFetchOptions } from './link-fetch.ts';
 import { MediaIntake, type MediaIntakeOptions } from './intake.ts';
 import { addPostMedia, listMediaFiles, sweepMediaFiles } from './media-files.ts';
 import { createOcrService, type OcrService, type OcrServiceOptions } from './ocr-service.ts';
@@ -15,6 +18,8 @@ export interface MediaIntakeSetup extends Partial<Pick<MediaIntakeOptions, 'acce
   ocr?: OcrService;
   /** Options of the relay's own service. */
   ocrOptions?: Partial<Omit<OcrServiceOptions, 'logger'>>;
+  /** Over the rules' fetchLinks options (tests: a resolver and address check for a loopback server). */
+  linkFetch?: Partial<LinkFetchOptions>;
 }
 
 /** Whether the OCR engine package can be found. Resolves its path only: nothing is loaded. */
@@ -32,11 +37,12 @@ export interface RelayMediaDeps {
   logger: Logger;
   store: Store;
   ingest: (m: InboundMessage, media: PostImage[]) => Promise<Outcome>;
+  rules: () => Rules;
   adapterFor: (p: Platform) => Pick<ChatAdapter, 'fetchMedia'> | undefined;
 }
 
 export interface RelayMedia {
-  /** A message the intake takes (it has pictures); the relay checks it comes from a source group. */
+  /** A message the intake takes (pictures, or an article to read); the relay checks it comes from a source group. */
   wants(m: InboundMessage): boolean;
   accept(m: InboundMessage): Promise<void>;
   start(): void;
@@ -57,18 +63,20 @@ export function mediaInUse(store: Store): Set<string> {
   return inUse;
 }
 
-/** Builds the intake, or undefined when pictures are off (setup false, or no OCR engine installed). */
-export function startMediaIntake(setup: MediaIntakeSetup | false | undefined, deps: RelayMediaDeps): RelayMedia | undefined {
+/**
+ * Builds the intake: pictures are read when the OCR engine is installed and setup is not false; shared articles
+ * (rules defaults.fetchLinks) whenever the rules turn that on.
+ */
+export function startMediaIntake(setup: MediaIntakeSetup | false | undefined, deps: RelayMediaDeps): RelayMedia {
   const log = deps.logger;
-  if (setup === false) return undefined;
-  const s = setup ?? {};
-  if (!s.ocr && !ocrEngineInstalled()) {
-    log.info('pictures are not read: the OCR engine (@gutenye/ocr-node) is not installed; captions still count as text');
-    return undefined;
-  }
+  const s = setup || {};
+  const pictures = setup !== false && (!!s.ocr || ocrEngineInstalled());
+  if (setup !== false && !pictures) log.info('pictures are not read: the OCR engine (@gutenye/ocr-node) is not installed; captions still count as text');
   const { store } = deps;
   const intake = new MediaIntake({
     ...s,
+    pictures,
+    links: () => ({ ...linkFetchOptions(deps.rules().defaults.fetchLinks), ...s.linkFetch }),
     dataDir: deps.dataDir,
     logger: log,
     adapterFor: deps.adapterFor,
@@ -79,7 +87,7 @@ export function startMediaIntake(setup: MediaIntakeSetup | false | undefined, de
     seen: (m) => !!store.postBySource(m.platform, m.chatId, m.id),
   });
   return {
-    wants: (m) => MediaIntake.wants(m),
+    wants: (m) => intake.wants(m),
     accept: (m) => intake.accept(m),
     start: () => intake.start(),
     stop: () => intake.stop(),
