@@ -14,7 +14,6 @@ export interface LinkCard {
 /** Longest title/description kept: a card's description is a teaser, never the article. */
 const MAX_PART = 1000;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is what it is for
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\ufeff]/g;
 
 const clean = (s: unknown): string =>
