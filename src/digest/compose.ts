@@ -52,7 +52,8 @@ export function composeDigest(rules: Rules, college: College, candidates: readon
       ...(footer && { limit: PLATFORM_LIMITS[platform] - footer.length }),
     });
     if (!votes || parts.length === 0) return parts;
-    // A part split inside one item (only with tiny limits) has no item list of its own: buttons go last.
+    // renderDigest names each part's items (a piece of a split item: none, its last piece: all; a WeChat
+    // picture part: its item). Should the counts ever differ, the buttons go last.
     const itemsOf = (i: number): number[] => (parts.length === partItems.length ? partItems[i]! : i === parts.length - 1 ? partItems.flat() : []);
     return parts.map((part, i) => {
       if (footer) return i === parts.length - 1 ? { ...part, body: part.body + footer } : part;

@@ -14,8 +14,15 @@ export interface PicturePolicy {
   maxPerItem: number;
   /** Dimension rules, when the platform has them (width/height unknown: assumed fine). */
   dimensionsOk?: (width: number, height: number) => boolean;
-  /** The picture arrives before the text (Telegram, WeChat) or after it (Lark): the caption is worded for that. */
+  /** The caption is on the picture (Telegram) or a text sent right after it (Lark, WeChat, local): worded for that. */
   captionOnPicture: boolean;
+  /**
+   * Each picture is a digest part of its own, and its caption another, before the text: the outbox marks
+   * each part sent, so a retry after a failure (or a restart) never sends a picture again. For adapters
+   * that cannot resume a part (WeChat: one paced send per picture, no memory of what went out; Telegram
+   * remembers per idempotency key, Lark's uuid drops repeats).
+   */
+  picturesApart?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -53,6 +60,7 @@ export const PICTURE_POLICIES: Record<Platform, PicturePolicy> = {
     maxPerPart: 6,
     maxPerItem: 2,
     captionOnPicture: false,
+    picturesApart: true,
   },
   // The local platform prints a line naming each picture's file.
   local: {

@@ -339,7 +339,7 @@ export function renderDigest(digest: Digest, platform: Platform, opts: RenderOpt
   const pics = pictures.map((p) => p?.carry.length ?? 0);
   const mediaPath = opts.mediaPath ?? ((file: string) => file);
   const caption = format === 'html' ? escapeHtml : (s: string) => s;
-  const imagesOf = (g: number[]) => g.flatMap((k) => (pictures[k]?.carry.length ? itemImages(k + 1, views[k]!.title, pictures[k]!, policy, mediaPath, caption) : []));
+  const imagesOf = (k: number) => (pictures[k]?.carry.length ? itemImages(k + 1, views[k]!.title, pictures[k]!, policy, mediaPath, caption) : []);
   const render = (groups: number[][]) =>
     groups.map((g, i) => layout.part(frame(digest, today, i + 1, groups.length), g.map((k) => items[k])));
 
@@ -356,13 +356,29 @@ export function renderDigest(digest: Digest, platform: Platform, opts: RenderOpt
     bodies = render(groups);
   }
 
-  opts.partItems?.(groups.map((g) => g.map((k) => k + 1)));
-  return bodies.flatMap((body, i) => {
-    const images = imagesOf(groups[i]!);
-    const withImages = (m: OutboundMessage): OutboundMessage => (images.length ? { ...m, images } : m);
-    if (layout.measure(body) <= limit || format === 'lark-post') return [withImages({ format, body })];
+  const out: { message: OutboundMessage; items: number[] }[] = [];
+  bodies.forEach((body, i) => {
+    const g = groups[i]!;
+    let images = g.flatMap(imagesOf);
+    if (policy.picturesApart) {
+      // Each picture a part of its own, then its caption as one, before the text they belong to (see
+      // PicturePolicy.picturesApart): whatever fails, a retry never sends a picture or a caption again.
+      for (const k of g) {
+        for (const { caption: text, ...image } of imagesOf(k)) {
+          out.push({ message: { format, body: '', images: [image] }, items: [k + 1] });
+          if (text) out.push({ message: { format, body: text }, items: [k + 1] });
+        }
+      }
+      images = [];
+    }
     // One item alone over the limit even when shortened (only with a tiny test limit): split its lines,
-    // HTML outside tags and balanced. Its pictures go with the first piece.
-    return (format === 'html' ? splitHtml(body, limit) : splitOnLines(body, limit)).map((b, j) => (j === 0 ? withImages({ format, body: b }) : { format, body: b }));
+    // HTML outside tags and balanced. Its pictures go with the first piece, its items (buttons) with the last.
+    const pieces = layout.measure(body) <= limit || format === 'lark-post' ? [body] : format === 'html' ? splitHtml(body, limit) : splitOnLines(body, limit);
+    pieces.forEach((b, j) => {
+      const message: OutboundMessage = j === 0 && images.length ? { format, body: b, images } : { format, body: b };
+      out.push({ message, items: j === pieces.length - 1 ? g.map((k) => k + 1) : [] });
+    });
   });
+  opts.partItems?.(out.map((o) => o.items));
+  return out.map((o) => o.message);
 }

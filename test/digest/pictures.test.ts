@@ -59,20 +59,32 @@ describe('a digest item read from a picture', () => {
     expect(parseTelegramHtml(part!.images![0]!.caption!)).not.toHaveProperty('error');
   });
 
-  it('Lark, WeChat and local: the picture follows the text there, so its caption points up at it', () => {
-    for (const platform of ['lark', 'wechat', 'local'] as const) {
-      const [part] = renderDigest(digest, platform, render);
+  it('Lark, WeChat and local: the caption is a text sent right after the picture, so it points up at it', () => {
+    for (const platform of ['lark', 'local'] as const) {
+      const [part, ...rest] = renderDigest(digest, platform, render);
+      expect(rest).toEqual([]);
       expect(part!.images, platform).toEqual([{ file: `${MEDIA}/a1b2.jpg`, mime: 'image/jpeg', caption: '📷 ↑ 第2条 · 国网江苏电力｜电气工程师' }]);
       expect(seen(part!), platform).toMatch(/2\. 国网江苏电力｜电气工程师\n\s*📷 图片内推（文字识别自海报，原图见图注“第2条”）/);
     }
+  });
+
+  it('WeChat: each picture is a part of its own, its caption another, before the text (the outbox marks each sent, so a retry never sends them again)', () => {
+    const items: number[][][] = [];
+    const parts = renderDigest(digest, 'wechat', { ...render, partItems: (p) => items.push(p) });
+    expect(parts).toEqual([
+      { format: 'plain', body: '', images: [{ file: `${MEDIA}/a1b2.jpg`, mime: 'image/jpeg' }] },
+      { format: 'plain', body: '📷 ↑ 第2条 · 国网江苏电力｜电气工程师' },
+      { format: 'plain', body: expect.stringMatching(/2\. 国网江苏电力｜电气工程师\n\s*📷 图片内推（文字识别自海报，原图见图注“第2条”）/) },
+    ]);
+    expect(items).toEqual([[[2], [2], [1, 2]]]);
   });
 
   it('several pictures of one item are numbered, up to the platform’s per-item cap', () => {
     const many = digestOf([poster('中国电建', [jpg('p1.jpg'), jpg('p2.jpg'), jpg('p3.jpg'), jpg('p4.jpg')])]);
     const [tg] = renderDigest(many, 'telegram', render);
     expect(tg!.images!.map((i) => i.caption)).toEqual(['📷 第1条（图1/3） · 中国电建｜电气工程师', '📷 第1条（图2/3） · 中国电建｜电气工程师', '📷 第1条（图3/3） · 中国电建｜电气工程师']);
-    const [wx] = renderDigest(many, 'wechat', render);
-    expect(wx!.images).toHaveLength(PICTURE_POLICIES.wechat.maxPerItem);
+    const wx = renderDigest(many, 'wechat', render);
+    expect(wx.flatMap((p) => p.images ?? [])).toHaveLength(PICTURE_POLICIES.wechat.maxPerItem);
   });
 
   it('without mediaPath a part carries the bare file name (the outbox resolves it under the store’s media/)', () => {
@@ -114,7 +126,8 @@ describe('where a platform cannot carry the picture', () => {
     expect(renderDigest(digestOf([gif]), 'lark', render)[0]!.images).toHaveLength(1);
     expect(renderDigest(digestOf([gif]), 'telegram', render)[0]!.images).toBeUndefined();
     expect(renderDigest(digestOf([webp]), 'telegram', render)[0]!.images).toHaveLength(1);
-    const [wx] = renderDigest(digestOf([webp]), 'wechat', { ...render, mediaLink: links });
+    const [wx, ...none] = renderDigest(digestOf([webp]), 'wechat', { ...render, mediaLink: links });
+    expect(none).toEqual([]);
     expect(wx!.images).toBeUndefined();
     expect(wx!.body).toMatch(/📷 图片内推（文字识别自海报） 原图：https:\/\/relay\.example\.cn\/r\/p\/[A-Za-z0-9_-]{16}\/p\.webp/);
   });
@@ -139,29 +152,42 @@ describe('pictures and parts', () => {
   it('each part holds at most the platform’s pictures per part, and every picture goes with the part holding its item', () => {
     const posts = Array.from({ length: 14 }, (_, i) => poster(`公司${i + 1}`, [jpg(`f${i + 1}.jpg`)]));
     for (const platform of ['telegram', 'lark', 'wechat', 'local'] as Platform[]) {
-      const parts = renderDigest(digestOf(posts), platform, render);
+      const all = renderDigest(digestOf(posts), platform, render);
       const policy = PICTURE_POLICIES[platform];
+      // WeChat: the pictures and their captions are parts of their own, before the text part holding their items.
+      const isCaption = (p: OutboundMessage) => !p.images && p.body.startsWith('📷 ↑');
+      const parts = all.filter((p) => !p.images?.length || p.body !== '').filter((p) => !(policy.picturesApart && isCaption(p)));
       expect(parts.length, platform).toBe(Math.ceil(14 / Math.min(policy.maxPerPart, 14)));
-      for (const part of parts) {
-        expect(part.images!.length).toBeLessThanOrEqual(policy.maxPerPart);
+      parts.forEach((part) => {
+        const k = all.indexOf(part);
+        let start = k;
+        while (policy.picturesApart && start > 0 && (all[start - 1]!.images || isCaption(all[start - 1]!))) start--;
+        const before = all.slice(start, k);
+        const images = policy.picturesApart ? before.flatMap((p) => p.images ?? []) : part.images!;
+        const captions = policy.picturesApart ? before.filter(isCaption).map((p) => p.body) : images.map((i) => i.caption!);
+        expect(images.length).toBeLessThanOrEqual(policy.maxPerPart);
+        expect(captions).toHaveLength(images.length);
         const text = seen(part);
-        for (const image of part.images!) {
-          const n = Number(/第(\d+)条/.exec(image.caption!)![1]);
+        for (const [j, image] of images.entries()) {
+          const n = Number(/第(\d+)条/.exec(captions[j]!)![1]);
           expect(image.file).toBe(`${MEDIA}/f${n}.jpg`);
           expect(text.split('\n').some((l) => l.startsWith(`${n}. 公司${n}｜`))).toBe(true);
         }
         expect(platform === 'lark' ? Buffer.byteLength(part.body) : text.length).toBeLessThanOrEqual(PLATFORM_LIMITS[platform]);
-      }
-      expect(parts.flatMap((p) => p.images!).map((i) => i.file)).toEqual(posts.map((_, i) => `${MEDIA}/f${i + 1}.jpg`));
+      });
+      expect(all.flatMap((p) => p.images ?? []).map((i) => i.file)).toEqual(posts.map((_, i) => `${MEDIA}/f${i + 1}.jpg`));
     }
   });
 
   it('a part split inside one item (a tiny limit) carries its pictures on the first piece only', () => {
     const long = poster('长文公司', [jpg('long.jpg')], { text: `内推 ${'电'.repeat(400)}` });
-    const parts = renderDigest(digestOf([long]), 'wechat', { ...render, limit: 120 });
+    const items: number[][][] = [];
+    const parts = renderDigest(digestOf([long]), 'local', { ...render, limit: 120, partItems: (p) => items.push(p) });
     expect(parts.length).toBeGreaterThan(1);
     expect(parts[0]!.images).toHaveLength(1);
     expect(parts.slice(1).every((p) => p.images === undefined)).toBe(true);
+    // Its item (the buttons) goes with the last piece.
+    expect(items[0]).toEqual([...parts.slice(1).map(() => []), [1]]);
   });
 });
 
@@ -189,9 +215,12 @@ describe('composeDigest with votes keeps the pictures', () => {
     expect(larkCardToText(part!.body)).toContain('📷 图片内推');
   });
 
-  it('WeChat: the reply footer goes on, the pictures stay', () => {
-    const [part] = composed.render('wechat');
-    expect(part!.images).toHaveLength(1);
-    expect(part!.body.length).toBeLessThanOrEqual(PLATFORM_LIMITS.wechat);
+  it('WeChat: the picture part first, the reply footer on the text part, last', () => {
+    const [picture, caption, text, ...rest] = composed.render('wechat');
+    expect(rest).toEqual([]);
+    expect(picture).toMatchObject({ body: '', images: [{ file: `${MEDIA}/a1b2.jpg` }] });
+    expect(caption!.body).toBe('📷 ↑ 第2条 · 国网江苏电力｜电气工程师');
+    expect(text!.body).toMatch(/📷 图片内推[\s\S]*回复/);
+    expect(text!.body.length).toBeLessThanOrEqual(PLATFORM_LIMITS.wechat);
   });
 });

@@ -108,21 +108,32 @@ function checkPictures(platform: Platform, digestPosts: Post[], parts: OutboundM
   parts.forEach((part, i) => {
     const images = part.images ?? [];
     expect(images.length, `${platform} pictures per part`).toBeLessThanOrEqual(policy.maxPerPart);
+    const isCaption = (m: OutboundMessage | undefined) => !m?.images && !!m?.body.startsWith('📷 ↑ 第');
     for (const image of images) {
-      const n = Number(/第(\d+)条/.exec(image.caption ?? '')?.[1]);
+      // A platform whose pictures are parts of their own: the caption is the next part.
+      const caption = policy.picturesApart ? parts[i + 1]?.body : image.caption;
+      if (policy.picturesApart) {
+        expect(image.caption, `${platform}: the caption is a part of its own`).toBeUndefined();
+        expect(isCaption(parts[i + 1]), `${platform}: a caption part follows the picture`).toBe(true);
+      }
+      const n = Number(/第(\d+)条/.exec(caption ?? '')?.[1]);
       const item = digestPosts[n - 1];
-      expect(item, `${platform} caption ${image.caption}`).toBeDefined();
-      // Tied to its item: the item is in this very part (the first piece of it, when split).
-      expect(texts[i]!.split('\n').some((l) => l.startsWith(`${n}. `)), `${platform} item ${n} with its picture`).toBe(true);
+      expect(item, `${platform} caption ${caption}`).toBeDefined();
+      // Tied to its item: the item is in this very part (the first piece of it, when split), or — a
+      // platform whose pictures are parts of their own — in the first text part after it.
+      const holder = policy.picturesApart ? parts.findIndex((p, j) => j > i && !p.images && !isCaption(p)) : i;
+      if (policy.picturesApart) expect(part.body, `${platform}: a picture part carries one picture, no text`).toBe('');
+      if (policy.picturesApart) expect(images).toHaveLength(1);
+      expect(texts[holder]?.split('\n').some((l) => l.startsWith(`${n}. `)), `${platform} item ${n} with its picture`).toBe(true);
       const source = item!.media!.find((m) => mediaPath(m.file) === image.file);
       expect(source, `${platform} ${image.file}`).toBeDefined();
       expect(isMediaName(source!.file) && canCarry(source!, policy)).toBe(true);
       expect(image.mime).toBe(source!.mime);
       perItem.set(n, (perItem.get(n) ?? 0) + 1);
       if (platform === 'telegram') {
-        const caption = parseTelegramHtml(image.caption!);
-        expect(caption).not.toHaveProperty('error');
-        expect((caption as { text: string }).text.length).toBeLessThanOrEqual(1024);
+        const parsed = parseTelegramHtml(caption!);
+        expect(parsed).not.toHaveProperty('error');
+        expect((parsed as { text: string }).text.length).toBeLessThanOrEqual(1024);
       }
     }
   });

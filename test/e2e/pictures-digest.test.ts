@@ -18,6 +18,7 @@ import { createLogger, silentLogger } from '../../src/log.ts';
 import { larkCardToText } from '../../src/plain-text.ts';
 import type { ChatAdapter } from '../../src/ports.ts';
 import { parseTelegramHtml } from '../fakes/telegram-server.ts';
+import { wechat4uFrequencyError } from '../fakes/wechat-mock.ts';
 import { clockFrom, describeDeliveries, startRig, until, writeRules, type Rig } from '../helpers/e2e-rig.ts';
 
 const POSTERS = 'test/fixtures/posters';
@@ -225,6 +226,40 @@ describe('a digest with referrals read from posters, on every platform', () => {
     expect(photos[0]!.upload.bytes.equals(pharma.bytes)).toBe(true);
     expect(rig.tg.sentTo(chat).length - before.texts, 'the text once').toBe(1);
     expect(rig.tg.callsOf('sendPhoto').filter((c) => String(c.payload.chat_id) === chat).length).toBeGreaterThanOrEqual(1);
+  }, 20_000);
+
+  it.each(['caption', 'digest text'] as const)('WeChat: the %s refused (1205, too frequent) after the picture went out is retried alone: the picture is a part of its own, marked sent', async (which) => {
+    const topic = CHANNEL.wechat;
+    const filesBefore = rig.wx.sends.filter((s) => s.topic === topic && s.file).length;
+    const poster = keepPoster('wuxi-pharma-qa.jpg', 'image/jpeg', { width: 600, height: 290 });
+    const company = which === 'caption' ? '国网福建省电力有限公司' : '国网山东省电力公司';
+    await storeReferral(`${company}2026届校园招聘，电气工程及其自动化专业本科，福州，截止12月26日，网申 https://zhaopin.sgcc.com.cn/${which === 'caption' ? 'fj' : 'sd'}26`, [poster.image]);
+    const refuse = (text: string) => text.includes(company) && (which === 'caption' ? text.startsWith('📷 ↑') : text.includes('校友内推速递'));
+    // The WeChat fake's own fault queue fails the next send of any kind; here only that text fails, once.
+    const puppet = rig.wx.puppet;
+    const sendText = puppet.messageSendText.bind(puppet);
+    let refused = 0;
+    puppet.messageSendText = async (conversationId: string, text: string, ...rest: unknown[]) => {
+      if (!refused && refuse(text)) {
+        refused++;
+        throw wechat4uFrequencyError(1);
+      }
+      return sendText(conversationId, text, ...(rest as []));
+    };
+    try {
+      const id = await digestAndDeliver();
+      const delivery = relay.store.deliveries().find((d) => d.digestId === id && d.channel.platform === 'wechat')!;
+      expect(refused).toBe(1);
+      expect(delivery.attempts, 'one failed attempt, then delivered').toBe(1);
+      expect(delivery.parts.map((p) => (p.images ? 'picture' : p.body.startsWith('📷 ↑') ? 'caption' : 'text'))).toEqual(['picture', 'caption', 'text']);
+    } finally {
+      puppet.messageSendText = sendText;
+    }
+    const files = rig.wx.sends.filter((s) => s.topic === topic && s.file).slice(filesBefore);
+    expect(files, 'the picture went out once').toHaveLength(1);
+    expect(files[0]!.file!.bytes!.equals(poster.bytes)).toBe(true);
+    expect(rig.wx.sentTexts(topic).filter((t) => t.includes(company) && t.includes('校友内推速递'))).toHaveLength(1);
+    expect(rig.wx.sentTexts(topic).filter((t) => t.includes(company) && t.startsWith('📷 ↑'))).toHaveLength(1);
   }, 20_000);
 
   it('a picture file removed before the send (retention) leaves the text, delivered on every platform, not a dead letter', async () => {
