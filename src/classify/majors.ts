@@ -187,10 +187,12 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       for (const v of m.value.votes) {
         const w = v.weight * scale;
         weights.set(v.code, w);
+        // A qualifier before the title's head ('新媒体' in '新媒体编导') does not by itself make its class a
+        // further class: the duties must name that work too (the `i < head` test below).
         // The title's head role names the work of every class whose graduates do it: '编辑' is work for
         // 新闻传播 (编辑出版) and 中文 graduates alike, so each such class may follow the first.
         if (i === head && specificHead && v.weight >= HEAD_CLASS_WEIGHT && m.value.kind === 'role-term') specific.add(v.code);
-        if (v.weight >= SPECIFIC_WEIGHT && where === 1 && section >= SPECIFIC_SECTION && m.value.kind === 'role-term') {
+        if (v.weight >= SPECIFIC_WEIGHT && where === 1 && section >= SPECIFIC_SECTION && m.value.kind === 'role-term' && !(head >= 0 && i < head)) {
           specific.add(v.code);
           if (repeat === 1) specificTerms.set(v.code, (specificTerms.get(v.code) ?? 0) + 1);
         }

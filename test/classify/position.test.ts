@@ -41,6 +41,16 @@ describe("a title's head role names every class whose graduates do that work", (
   });
 });
 
+describe("a qualifier before the title's head needs the duties behind it", () => {
+  it("'新媒体' in '新媒体编导' does not add 新闻传播 to a video job", () => {
+    expect(codes('招聘新媒体编导：负责短视频的拍摄、剪辑和脚本创作，跟进后期制作。')).toEqual(['1303']);
+  });
+
+  it('duties that name the qualifier’s work do add it', () => {
+    expect(codes('招聘新媒体编导：负责短视频拍摄剪辑，以及公众号运营、舆情监测和新闻稿撰写。')).toEqual(['1303', '0503']);
+  });
+});
+
 describe('sections: duties count fully, requirements less, the introduction and perks little', () => {
   it('finds the sections by their headers', () => {
     const text = '招聘运营。公司简介：成立于2010年。岗位职责：负责店铺运营。任职要求：熟悉PS。公司福利：双休。';
