@@ -1,11 +1,14 @@
 // Links to pictures a platform could not carry: the address the digest prints, and the public route that
 // serves it only with the right token, only image files directly under <dataDir>/media/.
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildDigest } from '../../src/digest/build.ts';
 import { mediaLinker, mediaToken, mediaUrlPath } from '../../src/digest/media-link.ts';
+import { renderDigest } from '../../src/digest/render.ts';
 import { mediaRoutes } from '../../src/http/routes-media.ts';
+import { post } from '../helpers/posts.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const SECRET = 'media-link-secret-0123456789';
@@ -85,5 +88,31 @@ describe('GET /r/p/:token/:file', () => {
     const server = await serve();
     expect((await server.inject('/r/abcdefghijkl')).json()).toEqual({ tracked: 'abcdefghijkl' });
     expect((await server.inject('/r/p')).json()).toEqual({ tracked: 'p' });
+  });
+});
+
+describe('the link a digest prints is one the route serves', () => {
+  it('a 12 MB poster on Telegram: the digest links it, and GET on that address answers the file', async () => {
+    const dataDir = tempDir();
+    mkdirSync(join(dataDir, 'media'), { recursive: true });
+    const file = 'c0ffee.jpg';
+    writeFileSync(join(dataDir, 'media', file), POSTER);
+    truncateSync(join(dataDir, 'media', file), 12 * 1024 * 1024); // over Telegram's 10 MB photo limit (sparse)
+    const now = new Date('2026-11-21T02:00:00Z');
+    const digest = buildDigest({ id: 'ee', name: '电气学院' }, [post({ fields: { company: '国网江苏电力' }, media: [{ file, mime: 'image/jpeg', bytes: 12 * 1024 * 1024 }] })], { now, timeZone: 'Asia/Shanghai', maxItems: 30, id: 'dg' });
+    const [part] = renderDigest(digest, 'telegram', { now, timeZone: 'Asia/Shanghai', privacy: { attribution: 'none', maskContacts: true }, sourceName: (_p, c) => c, mediaLink: mediaLinker(SECRET, 'https://relay.example.cn/relay') });
+    expect(part!.images).toBeUndefined();
+    const href = /<a href="([^"]+)">查看原图<\/a>/.exec(part!.body)![1]!;
+    expect(href.startsWith('https://relay.example.cn/relay/r/p/')).toBe(true);
+    const app = Fastify();
+    mediaRoutes(app, { dataDir, secret: SECRET });
+    try {
+      const res = await app.inject(href.replace('https://relay.example.cn/relay', ''));
+      expect(res.statusCode).toBe(200);
+      expect(res.rawPayload.length).toBe(12 * 1024 * 1024);
+      expect(res.rawPayload.subarray(0, POSTER.length).equals(POSTER)).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 });
