@@ -1,5 +1,6 @@
 // Issue 14, second round: where a term stands decides what it says. One block per mechanism, each
 // from examples written for this file (not taken from any evaluation set).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog.ts';
 import { createClassifier } from '../../src/classify/index.ts';
@@ -62,6 +63,29 @@ describe('sections: duties count fully, requirements less, the introduction and 
     expect(s.kindAt(text.indexOf('双休'))).toBe('perks');
     expect(s.weightAt(text.indexOf('PS'))).toBe(SECTION_WEIGHT.requirements);
     expect(findSections('没有标题的一段话').kindAt(3)).toBe('body');
+  });
+
+  it('every character after a header is in that header’s section, whatever the order (property)', () => {
+    const headers = [['岗位职责', 'duties'], ['任职要求', 'requirements'], ['公司简介', 'intro'], ['公司福利', 'perks'], ['工作内容', 'duties']] as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...headers), fc.stringMatching(/^[负责运营熟悉双休成立于电商剪辑，。1-9a-z]{1,30}$/)), { minLength: 1, maxLength: 6 }),
+        fc.stringMatching(/^[招聘运营专员]{0,10}$/),
+        (parts, head) => {
+          let text = head;
+          const spans: [number, number, string][] = [];
+          for (const [[h, kind], body] of parts) {
+            text += `${h}：`;
+            spans.push([text.length, text.length + body.length, kind]);
+            text += body;
+          }
+          const s = findSections(text);
+          for (let i = 0; i < head.length; i++) expect(s.kindAt(i)).toBe('body');
+          for (const [a, b, kind] of spans) for (let i = a; i < b; i++) expect(s.kindAt(i)).toBe(kind);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('a skill listed in the requirements weighs less than the same work in the duties', () => {
@@ -139,6 +163,23 @@ describe('the class model as a second opinion (shipped model)', () => {
       expect(combined.modelVetoed ?? []).toEqual([]);
       expect(combined.classes[0]!.code).toBe(lexicon[0]); // the lexicon's leader stays first
     }
+  });
+
+  it('never changes the first class, nor drops a class it has under 8 labelled posts of (property)', () => {
+    const words = ['剪辑', '短视频', '天猫店铺', '运营', '编辑', '校对', '嵌入式', 'PLC', '继电保护', '有限元', '会计', '营销', '文案', '直播', '数据分析', '翻译'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 6 }), fc.constantFrom('招聘', '内推', '招'), (picked, verb) => {
+        const text = `${verb}${picked[0]}专员：负责${picked.join('、')}等工作。`;
+        const lexicon = classify(text).classes;
+        const combined = withModel.classify(text, NOW);
+        if (lexicon.length === 0) return;
+        expect(combined.classes[0]!.code).toBe(lexicon[0]!.code);
+        const kept = new Set(combined.classes.map((c) => c.code));
+        for (const c of lexicon) if (model!.support(c.code) < 8) expect(kept.has(c.code)).toBe(true);
+        for (const v of combined.modelVetoed ?? []) expect(model!.support(v.code)).toBeGreaterThanOrEqual(8);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('explains what it changed: model evidence on what it kept or added, the probability of what it vetoed', () => {
