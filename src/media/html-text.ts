@@ -152,14 +152,19 @@ function inside(tokens: Token[], match: (t: Token & { kind: 'open' }) => boolean
 }
 
 /** Text of a run of tokens: hidden elements dropped, block elements as line breaks, blank runs squeezed. */
-function tokensText(tokens: Token[]): string {
+function tokensText(tokens: Token[], maxChars = Number.POSITIVE_INFINITY): string {
   const parts: string[] = [];
   let hidden = 0;
+  let collected = 0;
   for (const t of tokens) {
     if (t.kind === 'open' && HIDDEN.includes(t.name)) hidden++;
     else if (t.kind === 'close' && HIDDEN.includes(t.name)) hidden = Math.max(0, hidden - 1);
     else if (hidden) continue;
-    else if (t.kind === 'text') parts.push(t.text);
+    else if (t.kind === 'text') {
+      parts.push(t.text);
+      collected += t.text.length;
+      if (collected > maxChars * 4) break; // enough: markup and spaces shrink, but not by 4×
+    }
     else if (BLOCK.test(t.name)) parts.push('\n');
   }
   return decodeEntities(parts.join(''))
@@ -169,6 +174,12 @@ function tokensText(tokens: Token[]): string {
     .join('\n');
 }
 
+/** Every token but the <head> element's. */
+function withoutHead(tokens: Token[]): Token[] {
+  const head = new Set(inside(tokens, (t) => t.name === 'head'));
+  return tokens.filter((t) => !head.has(t) && !(t.kind !== 'text' && t.name === 'head'));
+}
+
 /** Text of an HTML fragment (see tokensText). */
 export function fragmentText(html: string): string {
   return tokensText(tokenize(html));
@@ -176,9 +187,10 @@ export function fragmentText(html: string): string {
 
 /**
  * Title and main text of a page. The title: og:title, WeChat's #activity-name, then <title>. The main text:
- * WeChat's #js_content, else <article>, <main>, <body>, else the whole document but its <head>.
+ * WeChat's #js_content, else <article>, <main>, <body>, else the whole document but its <head>. The main
+ * text is read only as far as needed for about `maxChars` characters.
  */
-export function htmlToText(html: string): { title?: string; text: string } {
+export function htmlToText(html: string, maxChars = Number.POSITIVE_INFINITY): { title?: string; text: string } {
   const tokens = tokenize(html);
   const byId = (id: string) => (t: { attrs: string }) => t.attrs.includes(id) && attr(t.attrs, 'id') === id;
   const byTag = (name: string) => (t: { name: string }) => t.name === name;
@@ -189,13 +201,12 @@ export function htmlToText(html: string): { title?: string; text: string } {
   const og = tokens.find((t) => t.kind === 'open' && t.name === 'meta' && t.attrs.includes('og:title') && (attr(t.attrs, 'property') ?? attr(t.attrs, 'name')) === 'og:title');
   const ogTitle = og?.kind === 'open' ? attr(og.attrs, 'content')?.replace(/\s+/g, ' ').trim() : undefined;
   const title = ogTitle || textOf(byId('activity-name')) || textOf(byTag('title'));
-  const head = new Set(inside(tokens, byTag('head')));
   const body =
     inside(tokens, byId('js_content')) ??
     inside(tokens, byTag('article')) ??
     inside(tokens, byTag('main')) ??
     inside(tokens, byTag('body')) ??
-    tokens.filter((t) => !head.has(t) && !(t.kind !== 'text' && t.name === 'head'));
-  const text = tokensText(body);
+    withoutHead(tokens);
+  const text = tokensText(body, maxChars);
   return title ? { title, text } : { text };
 }

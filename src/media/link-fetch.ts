@@ -222,8 +222,8 @@ async function readPage(url: URL, res: IncomingMessage, options: LinkFetchOption
   if (!type && !/^\s*<(?:!doctype html|html|head|body|meta|title)\b/i.test(bytes.subarray(0, 512).toString('latin1').replace(/^\ufeff/, ''))) {
     throw new Refused('not a web page (no content type, and it does not look like HTML)');
   }
-  const page = htmlToText(decodePage(bytes, type));
   const maxChars = options.maxChars ?? LINK_FETCH_DEFAULTS.maxChars;
+  const page = htmlToText(decodePage(bytes, type), maxChars);
   const body = page.title && page.text.startsWith(page.title) ? page.text.slice(page.title.length).trim() : page.text;
   let text = [page.title, body].filter(Boolean).join('\n\n');
   if (!text) throw new Refused('the page has no readable text');
