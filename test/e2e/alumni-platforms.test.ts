@@ -4,10 +4,12 @@
 // fakes received:
 //   referral → digest → acknowledgement: `reply` threaded to the poster's message, `daily` one summary a
 //   day (none when there is nothing to say), nothing for `off` nor for chit-chat; a hint once to a
-//   referral without an apply method; the guide for "/relay help" and "@bot 怎么内推"; /relay optout;
-//   a mentor match whose handles cross only after the alumnus accepts (private chats);
-//   then `forget` (the CLI, relay stopped) and the monthly thanks for November: named per
-//   privacy.attribution, the opted-out alumnus unnamed, the forgotten one gone from records, thanks, mentors.
+//   referral without an apply method (none where hints are off); a reply whose original is gone, and a
+//   send the platform refuses once, still arrive exactly once; the guide for "/relay help" and
+//   "@bot 怎么内推" (not "@someone 怎么内推"); /relay optout; a mentor match whose handles cross only after
+//   the alumnus accepts (private chats); then `forget` (the CLI, relay stopped) and the monthly thanks for
+//   November: named per privacy.attribution, the opted-out alumnus unnamed, the forgotten one gone from
+//   records, thanks and mentors. Last, one relay with a mentor and students on different platforms.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
