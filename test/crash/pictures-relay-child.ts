@@ -53,7 +53,7 @@ process.stdout.write('ready\n');
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'drain') {
-    void relay.media!.drained(60_000).then(() => process.stdout.write('drained\n'));
+    void relay.media.drained(60_000).then(() => process.stdout.write('drained\n'));
     return;
   }
   const r = JSON.parse(line) as { n: number; group: string; platform: Platform };

@@ -104,7 +104,7 @@ async function start(dir?: string, media: Record<string, unknown> = {}): Promise
 }
 
 const waitPost = (r: Running, what: string, probe: (p: Post) => boolean, ms = 120_000) =>
-  until(() => `${what}; posts: ${JSON.stringify(r.relay.store.posts().map((p) => p.text.slice(0, 40)))}; pending ${r.relay.media?.pending()}`, () => r.relay.store.posts().find(probe), ms);
+  until(() => `${what}; posts: ${JSON.stringify(r.relay.store.posts().map((p) => p.text.slice(0, 40)))}; pending ${r.relay.media.pending()}`, () => r.relay.store.posts().find(probe), ms);
 
 /** The post's picture is on disk, whole, and what the post says it is. */
 function expectPicture(r: Running, post: Post, bytes: Buffer, mime: string): void {
@@ -177,7 +177,7 @@ describe('a poster from each platform becomes a referral', () => {
     expect(nari.text).toContain('继电保护软件研发工程师');
     expect(nari.classification.colleges).toContain('ee');
     expectPicture(r, nari, NARI, 'image/jpeg');
-    expect(r.relay.media!.pending()).toBe(0);
+    await r.relay.media.drained(10_000); // each job ends once its post is durable
     // Four pictures, four files: nothing else was left in the folder.
     expect(readdirSync(join(r.dataDir, 'media')).filter((f) => !f.startsWith('queue')).sort()).toEqual(r.relay.store.posts().flatMap((p) => p.media!.map((m) => m.file)).sort());
   });
@@ -211,7 +211,7 @@ describe('the same poster as text and as a picture is one referral; refused pict
     const post = await waitPost(r, 'the Lark text stored', (p) => p.text.includes('国家电网'), 10_000);
     r.rig.tg.addFile('AgAC-sg', { bytes: STATE_GRID });
     r.rig.tg.injectMessage({ chat: TG_GROUP, from: alumnus, extra: { photo: [{ file_id: 'AgAC-sg', file_unique_id: 's', width: 720, height: 400 }] } });
-    await until(() => `the photo merged (pending ${r.relay.media?.pending()}; sources ${post.sources.length})`, () => post.sources.length === 2 && r.relay.media!.pending() === 0, 120_000);
+    await until(() => `the photo merged (pending ${r.relay.media.pending()}; sources ${post.sources.length})`, () => post.sources.length === 2 && r.relay.media.pending() === 0, 120_000);
     expect(r.relay.store.posts().filter((p) => p.text.includes('国家电网'))).toHaveLength(1);
     expect(post.sources.map((s) => s.platform)).toEqual(['lark', 'telegram']);
     expect(post.text).toBe(STATE_GRID_TEXT); // the first post's text and (no) picture
@@ -236,7 +236,7 @@ describe('the same poster as text and as a picture is one referral; refused pict
     }
     r.rig.tg.injectMessage({ chat: TG_GROUP, from: alumnus, text: '药明康德招聘质量分析员（上海），药学、化学专业硕士优先，内推码WX2026，截止12月25日。' });
     await waitPost(r, 'the text referral after the bad pictures', (p) => p.text.includes('WX2026'), 10_000);
-    await r.relay.media!.drained(120_000);
+    await r.relay.media.drained(120_000);
 
     const leftOut = (name: string) => r.lines.filter((l) => l.messageId === String(ids[name]) && l.msg.startsWith('picture left out: '));
     expect(leftOut('huge')).toHaveLength(1);
@@ -248,7 +248,7 @@ describe('the same poster as text and as a picture is one referral; refused pict
     expect(leftOut('broken')[0]!.msg).toMatch(/^picture left out: OCR engine could not read the image: /);
     // None became a post, none is tried again, none left a file behind.
     expect(r.relay.store.posts()).toHaveLength(before + 1);
-    expect(r.relay.media!.pending()).toBe(0);
+    expect(r.relay.media.pending()).toBe(0);
     expect(readdirSync(join(r.dataDir, 'media')).filter((f) => !f.startsWith('queue')).length).toBe(1); // the WeChat poster's
     expect(r.lines.filter((l) => l.msg.includes('will be tried again'))).toEqual([]);
   });
@@ -262,7 +262,7 @@ describe('a picture message waiting when the relay stops', () => {
     const first = await start(root, { acceptTimeoutMs: 100 });
     first.rig.tg.addFile('AgAC-slow', { bytes: BYTEDANCE, chunked: true, chunkDelayMs: 4000 });
     first.rig.tg.injectMessage({ chat: TG_GROUP, from: alumnus, caption: '内推海报', extra: { photo: [{ file_id: 'AgAC-slow', file_unique_id: 'slow', width: 640, height: 510 }] } });
-    await until('the picture job on disk', () => first.relay.media!.pending() === 1, 10_000);
+    await until('the picture job on disk', () => first.relay.media.pending() === 1, 10_000);
     // Acknowledged: the adapter confirmed the update to Telegram (the next getUpdates offset passed it).
     await until('Telegram told the update was handled', () => first.rig.tg.pendingUpdates().length === 0, 10_000);
     await first.stop();
@@ -277,7 +277,7 @@ describe('a picture message waiting when the relay stops', () => {
     const post = await waitPost(second, 'the resumed picture stored', (p) => p.text.includes('字节跳动'));
     expect(post.text.startsWith('内推海报\n\n')).toBe(true);
     expectPicture(second, post, BYTEDANCE, 'image/png');
-    await second.relay.media!.drained(10_000);
+    await second.relay.media.drained(10_000);
     expect(second.lines.some((l) => l.msg === 'resuming pictures waiting to be read' && l.pending === 1)).toBe(true);
     await second.stop();
   });
