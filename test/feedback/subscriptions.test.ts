@@ -92,6 +92,42 @@ describe('subscriptions', () => {
     expect(postsForSubscription(sub, view.posts(), late, 'Asia/Shanghai').map((p) => p.id)).toEqual([post.id]);
   });
 
+  it('a subscription is first due at the first turn of its time after it was made (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 59 }),
+        // Zones without DST: in a spring-forward gap the turn falls at the first minute that exists, not at `time`.
+        fc.constantFrom('Asia/Shanghai', 'UTC', 'Asia/Tokyo'),
+        (created, h, m, tz) => {
+          const time = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+          const sub: Subscription = { platform: 'telegram', userId: '1', codes: ['0806'], time, createdAt: new Date(created).toISOString() };
+          // Being due starts at a local `time`, so only the minutes with that minute-of-hour (the same in
+          // UTC for these whole-hour zones) over the next 25 hours can be the first; the minute before the
+          // first due one is checked too.
+          let first: number | undefined;
+          const start = Math.floor(created / 60_000) * 60_000;
+          const hourStart = Math.floor(created / 3600_000) * 3600_000;
+          for (let t = hourStart + m * 60_000; t <= start + 25 * 3600_000; t += 3600_000) {
+            if (t >= start && dueSubscriptions(new Date(t), [sub], tz).length) {
+              first = t;
+              break;
+            }
+          }
+          expect(first === undefined || first === start || dueSubscriptions(new Date(first - 60_000), [sub], tz).length === 0).toBe(true);
+          expect(first).toBeDefined();
+          expect(first! - created).toBeLessThanOrEqual(25 * 3600_000);
+          const local = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(first!));
+          expect(local).toBe(time);
+          // Never in the creation minute itself: a subscription made at 20:00 for 20:00 waits a day.
+          expect(first).toBeGreaterThan(start);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('is created, listed, due with matching posts, and cancelled with one word', async () => {
     const dir = tempDir();
     const view = new View();
