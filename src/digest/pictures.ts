@@ -14,7 +14,7 @@ export interface PicturePolicy {
   maxPerItem: number;
   /** Dimension rules, when the platform has them (width/height unknown: assumed fine). */
   dimensionsOk?: (width: number, height: number) => boolean;
-  /** The caption is on the picture (Telegram) or a text sent right after it (Lark, WeChat, local): worded for that. */
+  /** The caption is on the picture (Telegram; local: on its line) or a text sent right after it (Lark, WeChat): worded for that. */
   captionOnPicture: boolean;
   /**
    * Each picture is a digest part of its own, and its caption another, before the text: the outbox marks
@@ -62,13 +62,13 @@ export const PICTURE_POLICIES: Record<Platform, PicturePolicy> = {
     captionOnPicture: false,
     picturesApart: true,
   },
-  // The local platform prints a line naming each picture's file.
+  // The local platform prints a line naming each picture's file, its caption on the same line.
   local: {
     maxBytes: Number.MAX_SAFE_INTEGER,
     mimes: new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp']),
     maxPerPart: 30,
     maxPerItem: 3,
-    captionOnPicture: false,
+    captionOnPicture: true,
   },
 };
 

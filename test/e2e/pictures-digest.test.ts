@@ -355,7 +355,7 @@ colleges:
       await r.runDigest('ee');
       await until(() => `local: ${describeDeliveries(r.store.deliveries())}`, () => r.store.deliveries().every((d) => d.status === 'delivered') && r.store.deliveries().length > 0);
       const picture = lines.findIndex((l) => l.startsWith('[图片: '));
-      expect(lines[picture]).toBe(`[图片: ${join(localDir, 'data', 'media', 'sg.jpg')}] 📷 ↑ 第1条 · 国网江苏省电力有限公司｜电气工程师`);
+      expect(lines[picture]).toBe(`[图片: ${join(localDir, 'data', 'media', 'sg.jpg')}] 📷 第1条 · 国网江苏省电力有限公司｜电气工程师`);
       const digest = lines.findIndex((l) => l.includes('校友内推速递'));
       expect(digest).toBeGreaterThan(picture);
       expect(lines[digest]).toContain('1. 国网江苏省电力有限公司｜电气工程师\n   📷 图片内推（文字识别自海报，原图见图注“第1条”）');
