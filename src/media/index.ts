@@ -6,3 +6,7 @@ export { OcrError, type OcrErrorCode } from './ocr-errors.ts';
 export { createOcrService, type ImageMeta, type OcrResult, type OcrService, type OcrServiceOptions, type OcrStats } from './ocr-service.ts';
 export { posterText, type OcrLine } from './poster-text.ts';
 export { fetchImage, readLimited } from './read-limited.ts';
+export { composeText, MediaIntake, type MediaIntakeOptions } from './intake.ts';
+export { MediaQueue, type JobImage, type MediaJob } from './media-queue.ts';
+export { mediaDir, saveMediaFile, sweepMediaFiles } from './media-files.ts';
+export { ocrEngineInstalled, startMediaIntake, type MediaIntakeSetup, type RelayMedia } from './relay-media.ts';
