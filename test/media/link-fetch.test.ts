@@ -206,7 +206,7 @@ describe('fetchLinkText (loopback server, address check injected)', () => {
     const started = Date.now();
     const r = await fetchLinkText(url('/huge'), opts({ maxBytes: 64 * 1024 }));
     expect(r).toMatchObject({ title: 'Endless', truncated: true });
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 512 MB the server would send
     const written = await hugeClosed; // the server saw the client hang up
     expect(written).toBeLessThan(512 * 1024 * 1024);
   });
@@ -222,7 +222,7 @@ describe('fetchLinkText (loopback server, address check injected)', () => {
     for (const path of ['/hang', '/dribble']) {
       const started = Date.now();
       expect(await fetchLinkText(url(path), opts({ timeoutMs: 300 }))).toEqual({ refused: 'no complete answer within 300 ms' });
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(5000); // the 300 ms deadline, with room for a loaded machine
     }
   });
 
