@@ -108,7 +108,9 @@ export class MediaIntake {
 
   /** A message this intake takes: pictures to read, or an article to read. (The caller checks it comes from a source group.) */
   wants(m: InboundMessage): boolean {
-    return (this.opts.pictures !== false && MediaIntake.hasPictures(m)) || linkToRead(m, this.opts.links?.()) !== undefined;
+    if (this.opts.pictures !== false && MediaIntake.hasPictures(m)) return true;
+    // Most messages carry no link card: the rules' options are not even looked at for them.
+    return m.linkCard?.url !== undefined && linkToRead(m, this.opts.links?.()) !== undefined;
   }
 
   /** Jobs waiting (on disk). */
