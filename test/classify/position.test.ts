@@ -125,6 +125,12 @@ describe('names in a list of majors are read once, as majors', () => {
   });
 });
 
+describe('online marketing is work for e-commerce and business graduates alike', () => {
+  it("'网络营销' routes to 电子商务 and 工商管理", () => {
+    expect(codes('招聘网络营销专员：负责公司产品在各网络平台的推广和客户转化。').sort()).toEqual(['1202', '1208']);
+  });
+});
+
 describe("the catalog's job directions vote only as roles", () => {
   it("a bare activity ('开发', '制作', '设计') listed as a direction votes for no class", () => {
     const c = classify('招聘产品开发助理。负责跨境电商平台新产品的开发、样品制作和设计跟进，与运营和美工协作。');
