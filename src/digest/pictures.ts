@@ -23,6 +23,11 @@ export interface PicturePolicy {
    * remembers per idempotency key, Lark's uuid drops repeats).
    */
   picturesApart?: boolean;
+  /**
+   * Several pictures of a part go as one album whose first picture carries one caption listing them in
+   * order (图1 · 第2条 …): a client shows an album's caption in the chat only when it has just one.
+   */
+  albumCaption?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -39,6 +44,10 @@ export const PICTURE_POLICIES: Record<Platform, PicturePolicy> = {
     maxPerItem: 3,
     dimensionsOk: (w, h) => w + h <= 10_000 && Math.max(w, h) / Math.max(1, Math.min(w, h)) <= 20,
     captionOnPicture: true,
+    // 2026-11: Telegram shows an album's caption under it only when one item has a caption ("If more than
+    // one caption is present, then none are displayed", https://github.com/Telegram-FOSS-Team/Telegram-FOSS/issues/574;
+    // still so in 2024, https://github.com/Nekmo/telegram-upload/issues/164).
+    albumCaption: true,
   },
   // 2026-11: image upload (POST /open-apis/im/v1/images) at most 10 MB; JPG, PNG, WEBP, GIF, BMP, ICO,
   // TIFF, HEIC, https://open.feishu.cn/document/server-docs/im-v1/image/create . The adapter sends each
@@ -121,6 +130,11 @@ export function itemPictures(media: readonly PostImage[] | undefined, policy: Pi
   if (carry.length) return { show: { kind: 'carried', count: carry.length }, carry };
   const href = link?.(usable[0]!.file);
   return { show: href ? { kind: 'link', href } : { kind: 'none' }, carry: [] };
+}
+
+/** One caption for an album: each picture's place in it, with its item's number and title. */
+export function albumCaption(entries: readonly { n: number; title: string }[]): string {
+  return ['📷 海报依次为：', ...entries.map((e, i) => `图${i + 1} · 第${e.n}条 · ${e.title}`)].join('\n');
 }
 
 /** The OutboundImages of one item: absolute paths, each captioned with the item's number. */

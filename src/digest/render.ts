@@ -4,7 +4,7 @@ import type { Privacy } from '../rules/schema.ts';
 import { htmlVisibleText } from '../plain-text.ts';
 import { splitHtml, splitOnLines } from '../split.ts';
 import { chineseDay, daysBetween, localDate } from '../time.ts';
-import { type ItemPictures, itemImages, itemPictures, markerText, PICTURE_POLICIES } from './pictures.ts';
+import { albumCaption, type ItemPictures, itemImages, itemPictures, markerText, PICTURE_POLICIES } from './pictures.ts';
 import { attribute, maskContacts } from './privacy.ts';
 
 /** How much one message may hold, measured as `measure` below measures it. */
@@ -360,6 +360,11 @@ export function renderDigest(digest: Digest, platform: Platform, opts: RenderOpt
   bodies.forEach((body, i) => {
     const g = groups[i]!;
     let images = g.flatMap(imagesOf);
+    if (policy.albumCaption && images.length > 1) {
+      // One caption for the album, on its first picture, listing the pictures in order.
+      const entries = g.flatMap((k) => (pictures[k]?.carry ?? []).map(() => ({ n: k + 1, title: views[k]!.title })));
+      images = images.map(({ caption: _one, ...image }, j) => (j === 0 ? { ...image, caption: caption(albumCaption(entries)) } : image));
+    }
     if (policy.picturesApart) {
       // Each picture a part of its own, then its caption as one, before the text they belong to (see
       // PicturePolicy.picturesApart): whatever fails, a retry never sends a picture or a caption again.

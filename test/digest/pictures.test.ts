@@ -82,8 +82,11 @@ describe('a digest item read from a picture', () => {
 
   it('several pictures of one item are numbered, up to the platform’s per-item cap', () => {
     const many = digestOf([poster('中国电建', [jpg('p1.jpg'), jpg('p2.jpg'), jpg('p3.jpg'), jpg('p4.jpg')])]);
+    const [lark] = renderDigest(many, 'lark', render);
+    expect(lark!.images!.map((i) => i.caption)).toEqual(['📷 ↑ 第1条（图1/3） · 中国电建｜电气工程师', '📷 ↑ 第1条（图2/3） · 中国电建｜电气工程师', '📷 ↑ 第1条（图3/3） · 中国电建｜电气工程师']);
+    // Telegram: one album, one caption (a client shows none when several pictures have one).
     const [tg] = renderDigest(many, 'telegram', render);
-    expect(tg!.images!.map((i) => i.caption)).toEqual(['📷 第1条（图1/3） · 中国电建｜电气工程师', '📷 第1条（图2/3） · 中国电建｜电气工程师', '📷 第1条（图3/3） · 中国电建｜电气工程师']);
+    expect(tg!.images!.map((i) => i.caption)).toEqual(['📷 海报依次为：\n图1 · 第1条 · 中国电建｜电气工程师\n图2 · 第1条 · 中国电建｜电气工程师\n图3 · 第1条 · 中国电建｜电气工程师', undefined, undefined]);
     const wx = renderDigest(many, 'wechat', render);
     expect(wx.flatMap((p) => p.images ?? [])).toHaveLength(PICTURE_POLICIES.wechat.maxPerItem);
   });
@@ -165,7 +168,9 @@ describe('pictures and parts', () => {
         while (policy.picturesApart && start > 0 && (all[start - 1]!.images || isCaption(all[start - 1]!))) start--;
         const before = all.slice(start, k);
         const images = policy.picturesApart ? before.flatMap((p) => p.images ?? []) : part.images!;
-        const captions = policy.picturesApart ? before.filter(isCaption).map((p) => p.body) : images.map((i) => i.caption!);
+        const album = policy.albumCaption && images.length > 1 ? images[0]!.caption!.split('\n').slice(1) : undefined;
+        if (album) expect(images.slice(1).every((i) => i.caption === undefined)).toBe(true);
+        const captions = album ?? (policy.picturesApart ? before.filter(isCaption).map((p) => p.body) : images.map((i) => i.caption!));
         expect(images.length).toBeLessThanOrEqual(policy.maxPerPart);
         expect(captions).toHaveLength(images.length);
         const text = seen(part);

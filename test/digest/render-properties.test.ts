@@ -109,9 +109,17 @@ function checkPictures(platform: Platform, digestPosts: Post[], parts: OutboundM
     const images = part.images ?? [];
     expect(images.length, `${platform} pictures per part`).toBeLessThanOrEqual(policy.maxPerPart);
     const isCaption = (m: OutboundMessage | undefined) => !m?.images && !!m?.body.startsWith('📷 ↑ 第');
-    for (const image of images) {
+    // An album (Telegram, several pictures): one caption on the first picture, a line per picture in order.
+    const album = policy.albumCaption && images.length > 1 ? images[0]!.caption!.split('\n') : undefined;
+    if (album) {
+      expect(album[0]).toBe('📷 海报依次为：');
+      expect(album).toHaveLength(images.length + 1);
+      expect(images.slice(1).every((im) => im.caption === undefined), `${platform}: one caption per album`).toBe(true);
+    }
+    for (const [j, image] of images.entries()) {
       // A platform whose pictures are parts of their own: the caption is the next part.
-      const caption = policy.picturesApart ? parts[i + 1]?.body : image.caption;
+      const caption = album ? album[j + 1] : policy.picturesApart ? parts[i + 1]?.body : image.caption;
+      if (album) expect(caption).toMatch(new RegExp(`^图${j + 1} · 第\\d+条 · `));
       if (policy.picturesApart) {
         expect(image.caption, `${platform}: the caption is a part of its own`).toBeUndefined();
         expect(isCaption(parts[i + 1]), `${platform}: a caption part follows the picture`).toBe(true);
@@ -130,8 +138,8 @@ function checkPictures(platform: Platform, digestPosts: Post[], parts: OutboundM
       expect(isMediaName(source!.file) && canCarry(source!, policy)).toBe(true);
       expect(image.mime).toBe(source!.mime);
       perItem.set(n, (perItem.get(n) ?? 0) + 1);
-      if (platform === 'telegram') {
-        const parsed = parseTelegramHtml(caption!);
+      if (platform === 'telegram' && (j === 0 || !album)) {
+        const parsed = parseTelegramHtml(image.caption!);
         expect(parsed).not.toHaveProperty('error');
         expect((parsed as { text: string }).text.length).toBeLessThanOrEqual(1024);
       }

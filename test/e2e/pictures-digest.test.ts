@@ -145,7 +145,7 @@ describe('a digest with referrals read from posters, on every platform', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 
-  it('Telegram: one media group of the two posters with the bytes stored, captioned with their item numbers; then the text, with the votes, naming the items as pictures', () => {
+  it('Telegram: one media group of the two posters with the bytes stored, its caption naming each picture’s item; then the text, with the votes, naming the items as pictures', () => {
     const chat = CHANNEL.telegram;
     const texts = rig.tg.sentTo(chat);
     expect(texts).toHaveLength(1);
@@ -165,10 +165,12 @@ describe('a digest with referrals read from posters, on every platform', () => {
     expect(photos).toHaveLength(2);
     expect(new Set(photos.map((p) => p.mediaGroupId)).size, 'one media group').toBe(1);
     expect(photos[0]!.mediaGroupId).toBeDefined();
-    const byCaption = (n: number) => photos.find((p) => p.caption?.startsWith(`📷 第${n}条 · `));
-    expect(byCaption(nGrid)!.upload.bytes.equals(grid.bytes)).toBe(true);
-    expect(byCaption(nDance)!.upload.bytes.equals(dance.bytes)).toBe(true);
-    expect(byCaption(nGrid)!.caption).toBe(`📷 第${nGrid}条 · 国网江苏省电力有限公司｜电气工程师`);
+    // One caption for the album (a client shows none when several pictures have one), listing them in order.
+    const album = photos.sort((a, b) => a.messageId - b.messageId);
+    expect(album[0]!.caption).toBe(`📷 海报依次为：\n图1 · 第${nGrid}条 · 国网江苏省电力有限公司｜电气工程师\n图2 · 第${nDance}条 · 字节跳动｜后端开发工程师`);
+    expect(album[1]!.caption).toBeUndefined();
+    expect(album[0]!.upload.bytes.equals(grid.bytes)).toBe(true);
+    expect(album[1]!.upload.bytes.equals(dance.bytes)).toBe(true);
     // The pictures come first, the text (with the buttons) last.
     expect(Math.max(...photos.map((p) => p.messageId))).toBeLessThan(texts[0]!.messageId);
   });
@@ -307,7 +309,9 @@ describe('a digest with referrals read from posters, on every platform', () => {
     );
     const photos = rig.tg.photos.filter((p) => p.chatId === String(student.id));
     expect(photos.length).toBeGreaterThanOrEqual(1);
-    expect(photos.some((p) => p.upload.bytes.equals(hv.bytes) && /^📷 第\d+条 · /.test(p.caption ?? ''))).toBe(true);
+    // The day's posts for 0806 with pictures: one photo, or an album whose caption lists them.
+    expect(photos.some((p) => p.upload.bytes.equals(hv.bytes))).toBe(true);
+    expect(photos[0]!.caption).toMatch(/^📷 (海报依次为：\n图1 · )?第\d+条 · /);
     const text = rig.tg.sentTo(student.id).map((m) => (parseTelegramHtml(m.text) as { text: string }).text).find((t) => t.includes('国网湖北省电力有限公司'))!;
     expect(text).toContain('📷 图片内推');
   }, 20_000);
