@@ -7,10 +7,11 @@ import type { Catalog } from '../catalog.ts';
 import type { ClassScore, Evidence } from '../domain.ts';
 import { AhoCorasick, TermTables, type Match, type TermScan } from './aho-corasick.ts';
 import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
-import { contextOf, inNameList, isSentenceEnd, majorContexts, type MajorContext } from './major-contexts.ts';
+import { contextOf, inNameList, majorContexts, type MajorContext } from './major-contexts.ts';
 import { foldWidth } from './normalize.ts';
 import { ROLE_TERMS } from './role-terms.ts';
 import { findSections } from './sections.ts';
+import { firstSentenceEnd, jobNameStart } from './title.ts';
 import { againstWords, gluedLatin, inOrgName, isBoilerplate, isLandmark, isVerbOrTool, mayStraddle } from './term-context.ts';
 
 interface NameEntry {
@@ -122,9 +123,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
   const titleRole = (text: string, words: () => WordSpans | undefined): { code: string; term: string; weight: number }[] => {
     // The job is named after the recruiting verb ('人力资源和社会保障局招录一级科员', 'XX审计中心（参公）招录…':
     // the employer comes first), up to the title's end.
-    let sentence = 0;
-    while (sentence < text.length && sentence < 80 && !isSentenceEnd(text.charCodeAt(sentence))) sentence++;
-    const start = lastRecruitVerb(text.slice(0, sentence));
+    const start = jobNameStart(text);
     const end = start + firstSentenceEnd(text.slice(start));
     let head: Match<RoleEntry> | undefined;
     for (const m of roleAc.findLongest(text.slice(start, end))) {
@@ -137,7 +136,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       }
       head = m;
     }
-    if (!head || !head.value.votes.some((v) => v.weight >= TITLE_ROLE_WEIGHT)) return [];
+    if (!head?.value.votes.some((v) => v.weight >= TITLE_ROLE_WEIGHT)) return [];
     return head.value.votes.filter((v) => v.weight >= HEAD_CLASS_WEIGHT).sort((a, b) => b.weight - a.weight).map((v) => ({ code: v.code, term: head.term, weight: v.weight }));
   };
 
@@ -353,30 +352,6 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 function firstPos(text: string, c: ClassScore): number {
   const t = c.evidence[0]?.term;
   return t ? text.indexOf(t) : Infinity;
-}
-
-const RECRUIT_VERB_RE = /(?:招录|招聘|诚聘|急招|招募|招(?![商标生收待呼牌]))/g;
-
-/** Where the job's name starts in a title: after its last recruiting verb, or 0 when it has none. */
-function lastRecruitVerb(title: string): number {
-  let at = 0;
-  RECRUIT_VERB_RE.lastIndex = 0;
-  for (let m = RECRUIT_VERB_RE.exec(title); m; m = RECRUIT_VERB_RE.exec(title)) at = m.index + m[0].length;
-  return at;
-}
-
-/** Title ends besides sentence ends: ( （ : ： , ，. */
-function isTitleEnd(c: number): boolean {
-  return c === 0x28 || c === 0xff08 || c === 0x3a || c === 0xff1a || c === 0x2c || c === 0xff0c;
-}
-
-/** End of the title: the first sentence, before any parenthesised aside ('运营专员（法语）'). */
-function firstSentenceEnd(text: string): number {
-  for (let i = 0; i < text.length && i < 60; i++) {
-    const c = text.charCodeAt(i);
-    if (isSentenceEnd(c) || isTitleEnd(c)) return i;
-  }
-  return Math.min(text.length, 30);
 }
 
 /**
