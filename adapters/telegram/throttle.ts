@@ -6,14 +6,16 @@
 // global limiter or on a slow connection, followed by one that does not, reaches Telegram less than
 // a second after it. So what must hold at arrival is measured here from the *end* of calls (by then
 // Telegram has received them): per chat, a gap slightly over a second after the previous call ended;
-// in all, a call starts only once the call 30 places before it ended more than a second ago. The
-// plugin keeps the group budget, with settings that hold in any sliding window.
+// in all, a call starts only once the call 30 places before it ended more than a second ago; per group,
+// the same with 20 in a minute. No Bottleneck (@grammyjs/transformer-throttler) any more: it kept only the
+// group budget here, yet each call passed its two limiters (setTimeout hops, a limiter object per chat),
+// which held a 30-chat fan-out's first round back ≈ 100 ms (bench: first round 271–341 ms with it,
+// 188–263 with its group limiter left empty, load 4; 2026-12).
 //
 // A media group of N pictures is N messages in the chat. The FAQ counts messages, not calls, and says
 // nothing of albums, so the conservative reading is taken: before the real call, N−1 stand-in calls
 // pass through every limiter (per chat, group budget, global window) and are answered innermost,
 // never reaching Telegram (mediaGroupWeight + skipStandIns).
-import { type APIThrottlerOptions, apiThrottler } from '@grammyjs/transformer-throttler';
 import type { Transformer } from 'grammy';
 
 export interface TelegramThrottleOptions {
@@ -22,8 +24,9 @@ export interface TelegramThrottleOptions {
   /** At most this many calls reach Telegram in any `globalWindowMs`; default 30 in 1000 ms. */
   globalLimit?: number;
   globalWindowMs?: number;
-  /** Bottleneck settings for the throttler plugin (`group`: chat ids below 0, `out`: the others, `global`: every call); each replaces the default below. */
-  plugin?: APIThrottlerOptions;
+  /** At most this many calls to one group (a chat id below 0) in any `groupWindowMs`; default 20 in 60 000 ms. */
+  groupLimit?: number;
+  groupWindowMs?: number;
 }
 
 /**
@@ -35,22 +38,16 @@ export interface TelegramThrottleOptions {
  */
 export const DEFAULT_PER_CHAT_GAP_MS = 1010;
 
-export const DEFAULT_PLUGIN_LIMITS: Required<APIThrottlerOptions> = {
-  // None here: globalWindow below. Spacing starts (the plugin's minTime) is not spacing arrivals (a new
-  // connection, a busy event loop): 36 ms let 31 sends arrive within a second at a strict fake (9 of
-  // 349 answered 429, 40 chats × 3 parts), and 40 ms still did once under load 11 on 2 cores; with
-  // globalWindow: 0 of 480 in 4 rounds at load 11.8, 3.6 s a round (2026-11, this repo's 2-core VM).
-  global: {},
-  // A bucket of 5, one more every 4.2 s: at most 5 + 15 = 20 in any 60 s, bursts of 5 for a digest's parts.
-  group: { maxConcurrent: 1, reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 4200, reservoirIncreaseMaximum: 5 },
-  out: { maxConcurrent: 1 },
-};
+/** 2026-11 FAQ above: "no more than 20 messages per minute" in one group. */
+export const DEFAULT_GROUP_LIMIT = { limit: 20, windowMs: 60_000 } as const;
+/** @deprecated the throttler plugin is gone; the group budget is DEFAULT_GROUP_LIMIT. */
+export const DEFAULT_PLUGIN_LIMITS = { group: DEFAULT_GROUP_LIMIT } as const;
 
 /** The transformers to install, innermost first (outside the retry transformers; skipStandIns goes innermost of all). */
 export function throttleTransformers(opts: TelegramThrottleOptions = {}): Transformer[] {
   return [
     globalWindow(opts.globalLimit ?? 30, opts.globalWindowMs ?? 1000),
-    apiThrottler({ ...DEFAULT_PLUGIN_LIMITS, ...opts.plugin }),
+    groupWindow(opts.groupLimit ?? DEFAULT_GROUP_LIMIT.limit, opts.groupWindowMs ?? DEFAULT_GROUP_LIMIT.windowMs),
     perChatGap(opts.perChatGapMs ?? DEFAULT_PER_CHAT_GAP_MS),
     mediaGroupWeight(),
   ];
@@ -88,53 +85,95 @@ export function skipStandIns(): Transformer {
  * had ended (so had arrived) more than `windowMs` before: no more than `limit` arrive in any window,
  * however long each took on the way.
  */
-export function globalWindow(limit: number, windowMs: number): Transformer {
-  const waiting: ((n: number) => void)[] = [];
-  let started = 0;
+class EndWindow {
+  private readonly waiting: ((n: number) => void)[] = [];
+  private started = 0;
   /** Ended calls not yet folded into `allEndedUpTo`. */
-  const ended = new Map<number, number>();
+  private readonly ended = new Map<number, number>();
   /** Every call numbered ≤ allEndedUpTo has ended; endedBy[n] = latest end among calls ≤ n. */
-  let allEndedUpTo = 0;
-  const endedBy = new Map<number, number>([[0, -Infinity]]);
-  let timer: NodeJS.Timeout | undefined;
-  const pump = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    while (waiting.length) {
-      const need = started + 1 - limit;
-      if (need > allEndedUpTo) return; // wait for an end
-      const at = (endedBy.get(Math.max(0, need)) ?? -Infinity) + windowMs;
+  private allEndedUpTo = 0;
+  private readonly endedBy = new Map<number, number>([[0, -Infinity]]);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Resolves with the call's number once it may start. */
+  acquire(): Promise<number> {
+    return new Promise<number>((resolve) => {
+      this.waiting.push(resolve);
+      this.pump();
+    });
+  }
+
+  release(n: number): void {
+    this.ended.set(n, performance.now());
+    while (this.ended.has(this.allEndedUpTo + 1)) {
+      const t = this.ended.get(this.allEndedUpTo + 1)!;
+      this.ended.delete(this.allEndedUpTo + 1);
+      this.endedBy.set(this.allEndedUpTo + 1, Math.max(this.endedBy.get(this.allEndedUpTo) ?? -Infinity, t));
+      this.allEndedUpTo++;
+    }
+    this.pump();
+  }
+
+  /** Nothing waiting or running, and the last end is out of the window: forgetting it changes nothing. */
+  idle(now: number): boolean {
+    return this.waiting.length === 0 && this.allEndedUpTo === this.started && now - (this.endedBy.get(this.allEndedUpTo) ?? -Infinity) > this.windowMs;
+  }
+
+  private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.waiting.length) {
+      const need = this.started + 1 - this.limit;
+      if (need > this.allEndedUpTo) return; // wait for an end
+      const at = (this.endedBy.get(Math.max(0, need)) ?? -Infinity) + this.windowMs;
       const wait = at - performance.now();
       if (wait > 0) {
-        timer = setTimeout(pump, Math.ceil(wait));
+        this.timer = setTimeout(() => this.pump(), Math.ceil(wait));
         return;
       }
-      started++;
-      for (const n of endedBy.keys()) if (n < need) endedBy.delete(n);
-      waiting.shift()!(started);
+      this.started++;
+      for (const n of this.endedBy.keys()) if (n < need) this.endedBy.delete(n);
+      this.waiting.shift()!(this.started);
     }
-  };
-  const end = (n: number) => {
-    ended.set(n, performance.now());
-    while (ended.has(allEndedUpTo + 1)) {
-      const t = ended.get(allEndedUpTo + 1)!;
-      ended.delete(allEndedUpTo + 1);
-      endedBy.set(allEndedUpTo + 1, Math.max(endedBy.get(allEndedUpTo) ?? -Infinity, t));
-      allEndedUpTo++;
+  }
+}
+
+async function through<T>(w: EndWindow, call: () => Promise<T>): Promise<T> {
+  const n = await w.acquire();
+  try {
+    return await call();
+  } finally {
+    w.release(n);
+  }
+}
+
+/** At most `limit` calls (any method but getUpdates) in any `windowMs`, as they arrive (see EndWindow). */
+export function globalWindow(limit: number, windowMs: number): Transformer {
+  const w = new EndWindow(limit, windowMs);
+  return (prev, method, payload, signal) => (method === 'getUpdates' ? prev(method, payload, signal) : through(w, () => prev(method, payload, signal)));
+}
+
+const chatOf = (payload: unknown): string | undefined =>
+  payload && typeof payload === 'object' && 'chat_id' in payload ? String((payload as { chat_id: unknown }).chat_id) : undefined;
+
+/** Per group (a chat id below 0): at most `limit` calls in any `windowMs`, as they arrive. */
+export function groupWindow(limit: number, windowMs: number): Transformer {
+  const windows = new Map<string, EndWindow>();
+  return (prev, method, payload, signal) => {
+    const chat = chatOf(payload);
+    if (chat === undefined || !chat.startsWith('-')) return prev(method, payload, signal);
+    if (windows.size > 1000) {
+      const now = performance.now();
+      for (const [k, w] of windows) if (w.idle(now)) windows.delete(k);
     }
-    pump();
-  };
-  return async (prev, method, payload, signal) => {
-    if (method === 'getUpdates') return prev(method, payload, signal);
-    const n = await new Promise<number>((resolve) => {
-      waiting.push(resolve);
-      pump();
-    });
-    try {
-      return await prev(method, payload, signal);
-    } finally {
-      end(n);
-    }
+    let w = windows.get(chat);
+    if (!w) windows.set(chat, (w = new EndWindow(limit, windowMs)));
+    return through(w, () => prev(method, payload, signal));
   };
 }
 
@@ -151,7 +190,7 @@ export function perChatGap(gapMs: number): Transformer {
     for (const [k, l] of lanes) if (l.queued === 0 && now - l.lastEnd > gapMs) lanes.delete(k);
   };
   return (prev, method, payload, signal) => {
-    const chat = payload && typeof payload === 'object' && 'chat_id' in payload ? String((payload as { chat_id: unknown }).chat_id) : undefined;
+    const chat = chatOf(payload);
     if (chat === undefined) return prev(method, payload, signal);
     if (lanes.size > 1000) prune(performance.now());
     const l = lanes.get(chat) ?? { tail: Promise.resolve(), lastEnd: -Infinity, queued: 0 };

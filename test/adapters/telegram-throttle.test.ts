@@ -92,10 +92,9 @@ describe('media groups and the limits', () => {
     const fake = new TelegramFakeServer({ floodLimits: { groupPerMinute: 4, perChatMs: 0 } });
     fakes.push(fake);
     const apiRoot = await fake.start();
-    const noRefill = { maxConcurrent: 1, reservoir: 4, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 60_000, reservoirIncreaseMaximum: 4 };
     const adapter = createTelegramAdapter(
       { token: fake.token, apiRoot },
-      { logger: silentLogger, retry: { attempts: 0, maxDelaySeconds: 0 }, throttle: { perChatGapMs: 50, plugin: { group: noRefill } } },
+      { logger: silentLogger, retry: { attempts: 0, maxDelaySeconds: 0 }, throttle: { perChatGapMs: 50, groupLimit: 4, groupWindowMs: 60_000 } },
     );
     adapters.push(adapter);
     const chat = '-1001987650300';
@@ -138,5 +137,36 @@ describe('globalWindow', () => {
       const six = byStart.slice(k - 5, k + 1);
       expect(Math.max(...six.map((c) => c.start)) - Math.min(...six.map((c) => c.end))).toBeGreaterThanOrEqual(199);
     }
+  });
+});
+
+describe('groupWindow', () => {
+  it('holds each group to `limit` calls in any window as they arrive, groups apart, private chats untouched', async () => {
+    const { groupWindow } = await import('../../adapters/telegram/throttle.ts');
+    const t = groupWindow(4, 400);
+    const log: { chat: string; start: number; end: number }[] = [];
+    let i = 0;
+    const prev = (async (_m: string, payload: { chat_id: number }) => {
+      const start = performance.now();
+      await new Promise((r) => setTimeout(r, i++ % 3 === 0 ? 60 : 1));
+      log.push({ chat: String(payload.chat_id), start, end: performance.now() });
+      return true;
+    }) as never;
+    const chats = [-1001, -1002, 42];
+    const t0 = performance.now();
+    await Promise.all(chats.flatMap((chat) => Array.from({ length: 10 }, () => t(prev, 'sendMessage', { chat_id: chat } as never))));
+    expect(log).toHaveLength(30);
+    for (const chat of ['-1001', '-1002']) {
+      const byStart = log.filter((c) => c.chat === chat).sort((a, b) => a.start - b.start);
+      // Any 5 calls to one group: the latest start comes more than the window after the earliest end.
+      for (let k = 4; k < byStart.length; k++) {
+        const five = byStart.slice(k - 4, k + 1);
+        expect(Math.max(...five.map((c) => c.start)) - Math.min(...five.map((c) => c.end))).toBeGreaterThanOrEqual(400);
+      }
+      // The first 4 go at once: a budget, not a spacing.
+      expect(byStart[3]!.start - t0).toBeLessThan(300);
+    }
+    // A private chat (id above 0) is not a group: all 10 at once.
+    expect(Math.max(...log.filter((c) => c.chat === '42').map((c) => c.start)) - t0).toBeLessThan(300);
   });
 });
