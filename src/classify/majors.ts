@@ -93,6 +93,10 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
   for (const m of catalog.majors) {
     const stem = foldWidth(m.name).replace(/(?:科学与工程|工程|技术|科学)$/, '');
     if (stem.length >= 6 && !names.has(stem)) names.set(stem, { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
+    // '编辑出版' for 编辑出版学, '应用统计' for 应用统计学: a four-character field without its 学 is that
+    // major too (not when the 学 ends a word: '…科学', '…医学', '…力学', '…文学').
+    const field = foldWidth(m.name).replace(/([^科医力文数哲与])学$/, '$1');
+    if (field.length >= 4 && field !== foldWidth(m.name) && !names.has(field)) names.set(field, { kind: 'major-name', classes: [m.classCode], majorCode: m.code });
   }
   for (const [alias, classes] of Object.entries(MAJOR_ALIASES)) {
     const key = foldWidth(alias);

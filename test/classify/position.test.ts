@@ -120,6 +120,16 @@ describe('names in a list of majors are read once, as majors', () => {
     expect(c).not.toContain('0809');
   });
 
+  it("'土木、力学专业硕士' is a requirement like '…专业本科'", () => {
+    expect(codes('设计院招结构工程师：负责钢结构设计与施工图审核，土木、力学专业硕士。')).toEqual(expect.arrayContaining(['0810', '0801']));
+  });
+
+  it("a four-character field without its 学 names the major ('编辑出版' for 编辑出版学)", () => {
+    const c = classify('某出版社招英语编辑：负责英语教辅的组稿、审稿和校对，英语、编辑出版等相关专业。');
+    expect(c.classes.map((x) => x.code).sort()).toEqual(['0502', '0503']);
+    expect(c.classes.find((x) => x.code === '0503')!.evidence).toContainEqual(expect.objectContaining({ term: '编辑出版', kind: 'major-name' }));
+  });
+
   it('a short preference still adds its class', () => {
     expect(codes('招弱电工程师：负责楼宇自控、安防和综合布线的深化设计，电气、自动化专业优先。')).toEqual(expect.arrayContaining(['0806']));
   });
