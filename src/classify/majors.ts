@@ -10,7 +10,7 @@ import { ALIAS_BLOCKERS, MAJOR_ALIASES } from './major-aliases.ts';
 import { contextOf, inNameList, majorContexts, type MajorContext } from './major-contexts.ts';
 import { foldWidth } from './normalize.ts';
 import { ROLE_TERMS } from './role-terms.ts';
-import { findSections } from './sections.ts';
+import { SECTION_HEADERS, sectionsAt } from './sections.ts';
 import { firstSentenceEnd, jobNameStart } from './title.ts';
 import { againstWords, gluedLatin, inOrgName, isBoilerplate, isLandmark, isVerbOrTool, mayStraddle } from './term-context.ts';
 
@@ -107,6 +107,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     if (!names.has(key)) names.set(key, { kind: 'blocker', classes: [] });
   }
   const nameTable = terms.add(names);
+  const headerTable = terms.add(SECTION_HEADERS);
 
   const roles = new Map<string, RoleEntry>();
   for (const [code, roleTerms] of Object.entries(ROLE_TERMS)) {
@@ -150,9 +151,10 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
     words: () => WordSpans | undefined,
     aliasHints: Map<string, AliasHint[]>,
     contexts: MajorContext[],
+    scan: TermScan,
   ): { scores: Map<string, number>; evidence: Map<string, Evidence[]>; specific: Set<string>; specificTerms: Map<string, number> } => {
     const titleEnd = firstSentenceEnd(text);
-    const sections = findSections(text);
+    const sections = sectionsAt(text, scan.all(headerTable));
     const scores = new Map<string, number>();
     const evidence = new Map<string, Evidence[]>();
     const seen = new Set<string>();
@@ -284,7 +286,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       // it the jieba cut the short role terms need.
       const list = [...ctxHits];
       const needSupport = list.some(([, a], i) => list.some(([, b], k) => k !== i && a.length === b.length));
-      const scores = needSupport ? roleVotes(text, words, aliasHints, contexts).scores : undefined;
+      const scores = needSupport ? roleVotes(text, words, aliasHints, contexts, scan).scores : undefined;
       const classes = list
         .map(([code, ev]) => ({ code, name: classNames.get(code) ?? code, confidence: EXPLICIT_IN_CONTEXT, evidence: ev, support: scores?.get(code) ?? 0 }))
         .sort((a, b) => b.evidence.length - a.evidence.length || b.support - a.support || firstPos(text, a) - firstPos(text, b))
@@ -296,7 +298,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       // A stated limit ('专业要求：计算机类') is not overruled: the role leads only beside a described background.
       let role = strict ? [] : titleRole(text, words).filter((v) => !ctxHits.has(v.code));
       if (role.length) {
-        const votes = scores ?? roleVotes(text, words, aliasHints, contexts).scores;
+        const votes = scores ?? roleVotes(text, words, aliasHints, contexts, scan).scores;
         let best = 0;
         for (const code of ctxHits.keys()) best = Math.max(best, votes.get(code) ?? 0);
         // The role's own vote (boosted as the title's head) is not counted: the rest of the post must agree.
@@ -305,7 +307,7 @@ export function createMajorClassifier(catalog: Catalog, terms = new TermTables()
       const led = role.map((v) => ({ code: v.code, name: classNames.get(v.code) ?? v.code, confidence: TITLE_ROLE_CONFIDENCE, evidence: [{ term: v.term, weight: v.weight, kind: 'title-role' }] }));
       return { classes: [...led, ...classes], majorCodes: [...majorCodes], explicit: true, requirement: true, named: [...named] };
     }
-    const { scores, evidence, specific, specificTerms } = roleVotes(text, words, aliasHints, contexts);
+    const { scores, evidence, specific, specificTerms } = roleVotes(text, words, aliasHints, contexts, scan);
     // Names the post states outside a requirement add to what the duties say, rather than replace it:
     // '电气类' in a post about embedded work still leaves room for 电子信息 and 计算机.
     for (const [code, ev] of elsewhereHits) {
