@@ -1,13 +1,17 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --no-allocation-site-pretenuring
 // The `alumni-relay` command (npm link, a global install, the container's entrypoint): the compiled CLI,
 // built once at install (`npm ci` runs `prepare`).
-// --max-semi-space-size=2 (MB), as `npm start` runs it: V8 sizes the young generation when the heap is
-// created, so the flag must be on node's command line (a later v8.setFlagsFromString would not resize it);
-// the relay's allocations are short-lived message objects, and the default 16 MB semi-spaces (×3 with
-// the copy) sat in the RSS peak. `env -S` splits the line's arguments (coreutils ≥ 8.30, BSD/macOS env),
-// and npm's Windows shims read the same line (2026-12: cmd-shim's shebang pattern accepts `env -S`,
-// https://github.com/npm/cmd-shim/blob/main/lib/index.js). `node bin/alumni-relay.js` skips the line:
-// give the flag yourself (the Dockerfile's ENTRYPOINT does).
+// The node flags are those `npm start` should run with (package.json):
+// --max-semi-space-size=2 (MB): V8 sizes the young generation when the heap is created, so the flag must be
+//   on node's command line (a later v8.setFlagsFromString would not resize it); the relay's allocations are
+//   short-lived message objects, and the default 16 MB semi-spaces (×3 with the copy) sat in the RSS peak.
+// --no-allocation-site-pretenuring: with young objects promoted that soon, V8 saw JSON.parse's posts
+//   "survive" while the console read the 100k-post archive at start and allocated them straight in the old
+//   generation, which then grew with garbage (bench, all three SDKs over 100k posts: peak RSS 326–330 →
+//   286–290 MB, 2 runs each; ingest rate unchanged).
+// `env -S` splits the line's arguments (coreutils ≥ 8.30, BSD/macOS env), and npm's Windows shims read the
+// same line (2026-12: cmd-shim's shebang pattern accepts `env -S`, https://github.com/npm/cmd-shim/blob/main/lib/index.js).
+// `node bin/alumni-relay.js` skips the line: give the flags yourself (the Dockerfile's ENTRYPOINT does).
 import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
