@@ -92,7 +92,7 @@ function excerpt(p: Post): string {
 function status(deps: AdminDeps): string {
   const rules = deps.rules();
   const { store } = deps;
-  const c = store.data.counters;
+  const c = store.counters();
   const tz = rules.defaults.timezone;
   const pending = store.deliveries().filter((d) => d.status === 'pending').length;
   const dead = store.deliveries().filter((d) => d.status === 'dead').length;

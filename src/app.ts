@@ -13,9 +13,11 @@ import { buildDigest } from './digest/build.ts';
 import { renderDigest } from './digest/render.ts';
 import { secretFromEnv } from './feedback/hash.ts';
 import { parseVoteData } from './feedback/items.ts';
-import { linkRewriter } from './feedback/links.ts';
+import { linkRewriter, personalChannel } from './feedback/links.ts';
+import { PERSONAL_DIGEST } from './feedback/subscriptions.ts';
+import { mediaLinker } from './digest/media-link.ts';
 import { feedbackCounts } from './feedback/stats.ts';
-import { FeedbackService, type RelayView } from './feedback/service.ts';
+import { FeedbackService } from './feedback/service.ts';
 import { acquireLock } from './lock.ts';
 import { ConfigError } from './config-error.ts';
 import type { Delivery, Digest, InboundAction, InboundMessage, Platform, PostImage } from './domain.ts';
@@ -30,6 +32,7 @@ import { Store } from './store/store.ts';
 import { PlatformSupervisor, secretsFromEnv, type SupervisorOptions } from './supervisor.ts';
 import type { ServerOptions } from './http/deps.ts';
 import type { StartedServer } from './http/index.ts';
+import { storeView } from './feedback/view.ts';
 
 export interface RelayOptions {
   rulesFile: string;
@@ -92,7 +95,7 @@ export function classifierFor(rules: Rules, catalog: Catalog) {
 export type Relay = Awaited<ReturnType<typeof createRelay>>;
 
 /** The collegeId of personal (subscription) digest records: no college has it (ids start with a letter). */
-export const PERSONAL_COLLEGE = '@personal';
+export const PERSONAL_COLLEGE = PERSONAL_DIGEST;
 
 export async function createRelay(opts: RelayOptions) {
   const log = opts.logger;
@@ -143,13 +146,7 @@ export async function createRelay(opts: RelayOptions) {
 
   // Students' votes, tracked links and personal subscriptions (src/feedback): on with RELAY_SECRET only,
   // since students are kept as a keyed hash of their platform id.
-  const view: RelayView = {
-    postById: (id) => store.postById(id),
-    posts: () => store.posts(),
-    digests: () => store.data.digests,
-    deliveries: () => store.deliveries(),
-    rules: () => rules,
-  };
+  const view = storeView(store, () => rules);
   const secret = opts.feedbackSecret === undefined ? secretFromEnv(process.env) : opts.feedbackSecret || undefined;
   const feedback = secret
     ? new FeedbackService({ dataDir: opts.dataDir, secret, catalog, view, now, logger: log.child({ stage: 'feedback' }), learn: { minVoters: rules.defaults.feedback.minVoters } })
@@ -157,6 +154,8 @@ export async function createRelay(opts: RelayOptions) {
   if (!feedback) log.info('student feedback is off (set RELAY_SECRET, at least 16 characters, to turn on votes, tracked links and subscriptions)');
   const publicUrl = opts.publicUrl ?? process.env.RELAY_PUBLIC_URL;
   const trackLink = linkRewriter(secret, publicUrl);
+  // Pictures a platform cannot carry become links to the relay (/r/p/…), with the same secret and address.
+  const mediaLink = mediaLinker(secret, publicUrl);
 
   const pipeline = createPipeline({
     store,
@@ -181,6 +180,8 @@ export async function createRelay(opts: RelayOptions) {
       logger: log.child({ stage: 'alumni' }),
       enqueue: storeEnqueue(store, () => void outbox.drain(), now),
       isAdmin: (m) => isAdmin(rules, m),
+      // "约 N 人" from the platform where the rules give no `members`.
+      memberCount: (platform, chat) => byPlatform.get(platform)?.memberCount(chat) ?? Promise.resolve(undefined),
       ...(feedback && { feedbackCounts: () => alumniFeedbackCounts(feedback.clicks(), feedback.votes()) }),
     });
   } catch (err) {
@@ -207,7 +208,7 @@ export async function createRelay(opts: RelayOptions) {
     const college = rules.colleges.find((c) => c.id === collegeId);
     if (!college) return undefined;
     const id = `dg-${collegeId}-${at.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
-    const composed = composeDigest(rules, college, store.undigestedFor(collegeId), at, id, { votes: !!feedback, link: trackLink });
+    const composed = composeDigest(rules, college, store.undigestedFor(collegeId), at, id, { votes: !!feedback, link: trackLink, mediaLink });
     if (!composed) {
       log.debug({ college: collegeId }, 'nothing new; no digest sent');
       return undefined;
@@ -251,7 +252,15 @@ export async function createRelay(opts: RelayOptions) {
       const digest = buildDigest({ id: PERSONAL_COLLEGE, name: '我的专业订阅' }, posts, { now: at, timeZone: rules.defaults.timezone, maxItems: posts.length, id });
       const channel = { platform: sub.platform, chat: sub.userId };
       const names = new Map(rules.sources.map((src) => [`${src.platform}:${src.group}`, src.name ?? src.group]));
-      const parts = renderDigest(digest, sub.platform, { now: at, timeZone: rules.defaults.timezone, privacy: rules.privacy, sourceName: (p, c) => names.get(`${p}:${c}`) ?? c });
+      const parts = renderDigest(digest, sub.platform, {
+        now: at,
+        timeZone: rules.defaults.timezone,
+        privacy: rules.privacy,
+        sourceName: (p, c) => names.get(`${p}:${c}`) ?? c,
+        // Clicks in a personal digest count under '@personal', never under the subscriber's own chat id.
+        link: (url, post) => trackLink(url, { postId: post.id, collegeId: PERSONAL_COLLEGE, channel: personalChannel(sub.platform) }),
+        mediaLink,
+      });
       const delivery: Delivery = { id: `${id}-0`, digestId: id, collegeId: PERSONAL_COLLEGE, channel, parts, sentParts: 0, status: 'pending', attempts: 0, nextAttemptAt: at.toISOString(), createdAt: at.toISOString(), direct: true };
       await store.recordDigest(digest, [delivery]);
       await feedback.markSent(sub, at);
@@ -406,9 +415,13 @@ export async function createRelay(opts: RelayOptions) {
             nextRuns: () => scheduler.nextRuns(),
             kickOutbox: () => void outbox.drain(),
             logger: log.child({ stage: 'http' }),
+            feedback: () => feedback,
+            alumni: () => alumniService,
             extraRoutes: async (app) => {
               const { feedbackRoutes } = await import('./http/routes-feedback.ts');
               feedbackRoutes(app, { feedback: () => feedback, view, catalog });
+              const { mediaRoutes } = await import('./http/routes-media.ts');
+              mediaRoutes(app, { dataDir: opts.dataDir, secret });
             },
           },
           opts.http,

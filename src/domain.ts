@@ -26,6 +26,10 @@ export interface InboundMessage {
   linkCard?: { title?: string; description?: string; url?: string };
   /** The platform id of the message this one replies to (a student answering a digest). */
   replyToId?: string;
+  /** The message @-mentions the bot (a Telegram mention entity, a Lark mention of the bot, wechaty's mentionSelf). */
+  mentionsBot?: boolean;
+  /** How others reach the sender on the platform (Telegram @username); absent where only the display name exists. */
+  senderHandle?: string;
 }
 
 /** A picture attached to an inbound message. `ref` is opaque to the core: the adapter's handle for fetchMedia. */

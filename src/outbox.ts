@@ -198,7 +198,7 @@ export class Outbox {
         const replyTo = i === 0 && d.replyTo ? { replyTo: d.replyTo } : {};
         const part = await this.withPictures(d.parts[i]!, d.channel.platform, log);
         // A part with nothing left to send (its only content was a picture since removed) counts as sent.
-        if (part.body.trim() || part.images?.length) await adapter.send(d.channel.chat, part, { idempotencyKey: `${d.id}-${i}`, ...replyTo });
+        if (part.body.trim() || part.images?.length) await adapter.send(d.channel.chat, part, { idempotencyKey: `${d.id}-${i}`, ...replyTo, ...(d.direct && { direct: true }) });
         const accepted = performance.now();
         // The last part's mark also marks the delivery delivered: one durable write, not two.
         await this.store.updateDelivery(d.id, i === d.parts.length - 1 ? { sentParts: i + 1, ...done() } : { sentParts: i + 1 });

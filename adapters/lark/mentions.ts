@@ -1,6 +1,6 @@
 // Pure: whether a received message @-mentions the bot, which `normalize` drops from the text (the alumni
-// guide answers "@bot 怎么内推" only when the bot itself is addressed; see src/alumni/service.ts
-// AlumniMessage). 2026-11: message.mentions lists each @ with its key (@_user_1) and the mentioned id
+// guide answers "@bot 怎么内推" only when the bot itself is addressed; see InboundMessage.
+// mentionsBot). 2026-11: message.mentions lists each @ with its key (@_user_1) and the mentioned id
 // (open_id…), https://open.feishu.cn/document/server-docs/im-v1/message/events/receive
 export interface Addressing {
   mentionsBot?: true;

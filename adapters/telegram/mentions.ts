@@ -1,4 +1,4 @@
-// Pure: what the alumni features read beyond InboundMessage (src/alumni/service.ts AlumniMessage): whether
+// Pure: InboundMessage.mentionsBot and senderHandle, which the alumni features read: whether
 // a message @-mentions the bot (the guide answers "@bot 怎么内推" only when the bot itself is addressed),
 // and the sender's @username, the handle others reach them by (a mentor introduction passes it on).
 // 2026-11: a "@username" mention comes as a `mention` entity over the text (UTF-16 offsets, as JS strings

@@ -1,4 +1,4 @@
-// What the alumni features read beyond InboundMessage (src/alumni/service.ts AlumniMessage): whether a
+// InboundMessage.mentionsBot, which the alumni features read: whether a
 // group message @-mentions the bot, so "@bot 怎么内推" gets the guide and "@张三 怎么内推" does not.
 // 2026-11: Message.mentionSelf() is true when the bot's account is in the message's mention list,
 // https://wechaty.js.org/docs/howto/message (on the web protocol wechat4u

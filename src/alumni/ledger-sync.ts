@@ -23,13 +23,13 @@ const VANISHED_CHECK_DAYS = 30;
  */
 export function syncLedger(
   db: AlumniDb,
-  store: Pick<Store, 'posts' | 'postById' | 'deliveries' | 'data'>,
+  store: Pick<Store, 'posts' | 'postById' | 'deliveries' | 'digests'>,
   cfg: AlumniConfig,
   now: Date,
   stamps: Map<string, string> = new Map(),
 ): { changed: number } {
   let changed = 0;
-  const carriers = carriersByPost(store.data.digests, store.deliveries());
+  const carriers = carriersByPost(store.digests(), store.deliveries());
   const ledger = db.all<LedgerEntry>(LEDGER);
   for (const p of store.posts()) {
     const stamp = `${p.status}|${p.sources.length}|${p.classification.colleges.join(',')}|${carriers.get(p.id)?.length ?? 0}`;

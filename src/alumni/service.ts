@@ -33,12 +33,8 @@ import { feedbackMark, type Feedback, mergePlans, type Plan, planAcks, planDaily
 import { type AlumniOutboxRequest, type Enqueue, plain, requestId } from './requests.ts';
 import { type AlumniConfig, alumniConfigOf, groupKey, type RulesLike } from './rules.ts';
 
-/** What adapters may add to a message (optional until the adapter step). Private chats: `chatType: 'private'`. */
-export type AlumniMessage = InboundMessage & {
-  mentionsBot?: boolean;
-  /** How others reach the sender on the platform (Telegram @username); the display name otherwise. */
-  senderHandle?: string;
-};
+/** A message as the alumni commands read it (mentionsBot, senderHandle and chatType come from the adapters). */
+export type AlumniMessage = InboundMessage;
 
 export interface AlumniDeps {
   store: Store;

@@ -6,6 +6,7 @@ import { FeedbackService } from '../feedback/service.ts';
 import { feedbackCounts } from '../feedback/stats.ts';
 import { runningRelay } from '../lock.ts';
 import { type Context, fail } from './context.ts';
+import { storeView } from '../feedback/view.ts';
 
 export function registerFeedback(program: Command, ctx: Context): void {
   program
@@ -28,7 +29,7 @@ export function registerFeedback(program: Command, ctx: Context): void {
         dataDir,
         secret: process.env.RELAY_SECRET || 'feedback-cli-no-hashing',
         catalog,
-        view: { postById: (id) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => rules },
+        view: storeView(store, () => rules),
       });
       try {
         if (action === 'reset') {
@@ -37,7 +38,7 @@ export function registerFeedback(program: Command, ctx: Context): void {
           return;
         }
         const rows = adjustmentRows(fb.adjustments(), o.college, catalog);
-        const counts = feedbackCounts(fb, { postById: (id) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => rules });
+        const counts = feedbackCounts(fb, storeView(store, () => rules));
         for (const c of counts.colleges) {
           if (o.college && c.collegeId !== o.college) continue;
           const reset = fb.resets()[c.collegeId];

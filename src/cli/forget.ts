@@ -7,6 +7,7 @@ import { secretFromEnv } from '../feedback/hash.ts';
 import { FeedbackService } from '../feedback/service.ts';
 import { silentLogger } from '../log.ts';
 import type { Context } from './context.ts';
+import { storeView } from '../feedback/view.ts';
 
 export function registerForget(program: Command, ctx: Context): void {
   program
@@ -44,7 +45,7 @@ export function registerForget(program: Command, ctx: Context): void {
             dataDir,
             secret,
             catalog,
-            view: { postById: (id) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => rules },
+            view: storeView(store, () => rules),
           })
         : undefined;
       for (const id of ids) {

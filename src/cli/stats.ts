@@ -11,6 +11,7 @@ import type { Rules } from '../rules/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Context } from './context.ts';
 import { table } from './format.ts';
+import { storeView } from '../feedback/view.ts';
 
 export interface StatsReport {
   dataDir: string;
@@ -35,7 +36,7 @@ export function buildStats(store: Store, rules: Rules, feedback?: FeedbackCounts
   for (const d of deliveries) byStatus[d.status] += 1;
   return {
     dataDir: store.dir,
-    messages: { ...store.data.counters },
+    messages: { ...store.counters() },
     posts: { total: store.postCount(), recent, archived: store.archivedMonths() },
     colleges: rules.colleges.map((c) => ({
       id: c.id,
@@ -44,7 +45,7 @@ export function buildStats(store: Store, rules: Rules, feedback?: FeedbackCounts
       backlog: store.undigestedFor(c.id).length,
     })),
     // '@alumni' (acks, summaries) and '@personal' (subscriptions) records are not college digests (ids start with a letter).
-    digests: store.data.digests.filter((g) => !g.collegeId.startsWith('@')).length,
+    digests: store.digests().filter((g) => !g.collegeId.startsWith('@')).length,
     deliveries: byStatus,
     deadLetters: deliveries
       .filter((d) => d.status === 'dead')
@@ -150,7 +151,7 @@ export function registerStats(program: Command, ctx: Context): void {
       const { dataDir } = ctx.paths();
       let counts: FeedbackCounts | undefined;
       if (existsSync(join(dataDir, FEEDBACK_DIR, FEEDBACK_FILE))) {
-        const view = { postById: (id: string) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => rules };
+        const view = storeView(store, () => rules);
         counts = feedbackCounts(new FeedbackService({ dataDir, secret: process.env.RELAY_SECRET || 'stats-cli-no-hashing', catalog: loadCatalog(), view }), view);
       }
       const report = buildStats(store, rules, counts);

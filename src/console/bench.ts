@@ -15,6 +15,7 @@ import { projectPath } from '../paths.ts';
 import { loadRulesFile } from '../rules/index.ts';
 import type { Rules } from '../rules/schema.ts';
 import { Store } from '../store/store.ts';
+import { storeView } from '../feedback/view.ts';
 
 export interface ConsoleBenchResult {
   posts: number;
@@ -68,11 +69,12 @@ export async function feedbackAndAlumni(store: Store, rules: Rules, catalog: Cat
       await store.recordDigest({ id, collegeId: college.id, collegeName: college.name, createdAt: at, items: posts.map((post) => ({ post })) }, deliveries);
     }
   }
-  const view: RelayView = { postById: (id) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => rules };
+  const view: RelayView = storeView(store, () => rules);
   const feedback = new FeedbackService({ dataDir, secret: 'bench-secret-0123456789abcdef', catalog, view, fsync: false, limits: { perVoter: { capacity: 1e9, perMinute: 1e9 }, perChat: { capacity: 1e9, perMinute: 1e9 } } });
   // 3 000 votes from 600 students over the month's digests, most of them 👎 on one college's items.
   for (let v = 0; v < 3000; v++) {
-    const d = store.data.digests[(v * 7) % store.data.digests.length]!;
+    const all = store.digests();
+    const d = all[(v * 7) % all.length]!;
     const ch = rules.colleges.find((c) => c.id === d.collegeId)!.channels[0]!;
     feedback.vote({ platform: ch.platform, chatId: ch.chat, userId: `st${v % 600}`, items: [1 + (v % Math.max(1, d.postIds.length))], value: v % 4 === 0 ? 1 : -1, digestKey: digestKey(d.id) });
   }

@@ -76,7 +76,7 @@ export class ConsoleTracker {
   /** Deliveries and digests that existed before the console started are not observed as new. */
   private primeSeen(): void {
     for (const d of this.deps.store.deliveries()) if (d.status === 'delivered') this.seenDelivered.add(d.id);
-    for (const g of this.deps.store.data.digests) this.seenDigests.add(g.id);
+    for (const g of this.deps.store.digests()) this.seenDigests.add(g.id);
   }
 
   /** Reconciles now, reads the archive in the background, and keeps reconciling every `intervalMs`. */
@@ -133,7 +133,7 @@ export class ConsoleTracker {
       if (!archived.has(e.c.day.slice(0, 7))) this.agg.apply(e.c, -1);
     }
     this.syncDeliveries();
-    this.daily.sample(store.data.counters, this.today());
+    this.daily.sample(store.counters(), this.today());
     this.lastSyncMs = performance.now() - t0;
   }
 
@@ -171,7 +171,7 @@ export class ConsoleTracker {
     this.deliveryCounts = counts;
     this.deliveredByDay = byDay;
     this.deadIds = dead.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((d) => d.id);
-    for (const g of store.data.digests) {
+    for (const g of store.digests()) {
       if (this.seenDigests.has(g.id)) continue;
       this.seenDigests.add(g.id);
       if (g.collegeId.startsWith('@')) continue; // alumni messages ('@alumni') and personal digests ('@personal'): not college digests

@@ -20,7 +20,7 @@ export function createMetrics(store: Store, tracker: () => ConsoleTracker, colle
     labelNames: ['outcome'],
     registers: [registry],
     collect() {
-      const c = store.data.counters;
+      const c = store.counters();
       this.reset();
       for (const k of outcome) this.inc({ outcome: k }, c[k]);
     },

@@ -12,6 +12,7 @@ import type { FeedbackService, RelayView } from '../feedback/service.ts';
 import { feedbackCounts } from '../feedback/stats.ts';
 import type { Ctx } from './index.ts';
 import { pageSender, timeFormatter } from './routes-pages.ts';
+import { storeView } from '../feedback/view.ts';
 
 const OFF = { error: 'feedback_off', message: '未设置 RELAY_SECRET，学生反馈未启用' };
 const POST_LIMIT = 50;
@@ -19,7 +20,7 @@ const POST_LIMIT = 50;
 /** The store as the feedback module reads it. */
 export function relayView(ctx: Ctx): RelayView {
   const { store } = ctx.deps;
-  return { postById: (id) => store.postById(id), posts: () => store.posts(), digests: () => store.data.digests, deliveries: () => store.deliveries(), rules: () => ctx.deps.rules() };
+  return storeView(store, () => ctx.deps.rules());
 }
 
 export function registerFeedbackPages(app: FastifyInstance, ctx: Ctx): void {
