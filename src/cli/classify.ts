@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { classifierFor } from '../app.ts';
 import { loadCatalog } from '../catalog.ts';
+import type { ExplainedClassification } from '../classify/index.ts';
 import type { Classification, Evidence } from '../domain.ts';
 import { type Adjusted, feedbackTerm } from '../feedback/adjust.ts';
 import { FeedbackService } from '../feedback/service.ts';
@@ -24,6 +25,8 @@ const KIND_LABELS: Record<string, string> = {
   alias: '专业别称',
   blocker: '排除词',
   'role-term': '岗位词',
+  'title-role': '标题岗位',
+  model: '模型',
   'catalog-job': '目录就业方向',
   class: '专业类代码',
   major: '专业代码',
@@ -61,6 +64,8 @@ export function explain(c: Classification, r: Rules): string {
     `  依据：${ev(c.detection)}`,
     c.openToAll ? '专业：不限专业' : `专业类：${c.classes.length ? '' : '—'}`,
     ...c.classes.map((k) => `  ${k.code} ${k.name}  置信度 ${round(k.confidence)}  依据：${ev(k.evidence)}`),
+    // Classes the learned model (when on) removed: shown, so an admin sees why a class is missing.
+    ...((c as Partial<ExplainedClassification>).modelVetoed ?? []).map((k) => `  模型否决：${k.code} ${k.name}（概率 ${round(k.modelProbability)}）`),
     `推送学院：${c.colleges.length ? c.colleges.map((id) => `${name(id)}(${id})`).join('、') : '—'}`,
     // What students' votes changed (learnt routing, src/feedback): the same adjustment the relay applies.
     ...((c as Adjusted<Classification>).feedback ?? []).map(
