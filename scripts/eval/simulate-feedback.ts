@@ -49,7 +49,7 @@ export interface FileResult {
   votes: number;
   without: Scores;
   /** One per seed. */
-  with: (Scores & { seed: number; votes: number; keysMoved: number; removedWrong: number; removedRight: string[] })[];
+  with: (Scores & { seed: number; votes: number; keysMoved: number; removedWrong: number; removedWrongIds: string[]; removedRight: string[] })[];
 }
 
 export interface SimulationResult {
@@ -130,6 +130,9 @@ export async function runFeedbackSimulation(opts: SimulationOptions = {}): Promi
       const start = now.getTime() - 60 * 86_400_000;
       train.forEach((row, i) => {
         const c = classified[i]!;
+        // Only what was delivered is voted on: a post the classifier calls no job is never stored, a
+        // suspected scam is held for an admin (src/pipeline.ts), so neither reaches a digest.
+        if (!c.isJob) return;
         for (const collegeId of c.colleges) {
           const useful = row.majorClasses.includes(collegeId);
           for (let s = 0; s < pool; s++) {
@@ -147,17 +150,17 @@ export async function runFeedbackSimulation(opts: SimulationOptions = {}): Promi
       for (const m of table.values()) keysMoved += m.size;
       const adjusted = testBase.map((c) => applyAdjustments(c, table, opts.adjust));
       // What feedback took away: wrong classes (the point) and right ones (the cost), by row.
-      let removedWrong = 0;
+      const removedWrongIds: string[] = [];
       const removedRight: string[] = [];
       adjusted.forEach((a, i) => {
         const kept = new Set(a.classes.map((k) => k.code));
         for (const k of testBase[i]!.classes) {
           if (kept.has(k.code)) continue;
           if (testRows[i]!.majorClasses.includes(k.code)) removedRight.push(`${testRows[i]!.id}:${k.code}`);
-          else removedWrong++;
+          else removedWrongIds.push(`${testRows[i]!.id}:${k.code}`);
         }
       });
-      result.with.push({ ...score(testRows, adjusted), seed, votes, keysMoved, removedWrong, removedRight });
+      result.with.push({ ...score(testRows, adjusted), seed, votes, keysMoved, removedWrong: removedWrongIds.length, removedWrongIds, removedRight });
     }
     result.votes = Math.round(result.with.reduce((a, w) => a + w.votes, 0) / Math.max(1, result.with.length));
     out.push(result);

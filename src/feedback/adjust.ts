@@ -11,7 +11,7 @@
 // route the classifier did not make.
 // Each college whose route moved gets an evidence line {kind: 'feedback', term: '反馈 −0.4，12 票'}.
 import type { Classification, ClassScore, Evidence } from '../domain.ts';
-import { classKey, classKeys, termKey, type AdjustmentTable, type KeyWeight } from './learn.ts';
+import { classKey, classKeys, sideKey, termKey, type AdjustmentTable, type KeyWeight } from './learn.ts';
 
 export interface AdjustOptions {
   /** A support whose adjusted strength falls below this is dropped. Default 0.35. */
@@ -55,17 +55,30 @@ export function feedbackTerm(delta: number, voters: number): string {
 function classDelta(cls: ClassScore, main: string | undefined, weights: Map<string, KeyWeight>, o: AdjustOptions): { delta: number; voters: number } {
   const side = main !== undefined && main !== cls.code;
   const wc = weights.get(classKey(cls.code, main));
-  if (wc && side) return { delta: wc.weight, voters: wc.voters };
-  let delta = wc ? o.classShare * wc.weight : 0;
+  let delta = wc ? (side ? wc.weight : o.classShare * wc.weight) : 0;
   let voters = wc?.voters ?? 0;
   let total = 0;
   for (const e of cls.evidence) total += Math.abs(e.weight);
+  let termDelta = 0;
+  let termVoters = 0;
   if (total > 0) {
     for (const e of cls.evidence) {
       const w = weights.get(termKey(e.term, side));
       if (!w) continue;
-      delta += (Math.abs(e.weight) / total) * w.weight;
-      if (w.voters > voters) voters = w.voters;
+      termDelta += (Math.abs(e.weight) / total) * w.weight;
+      if (w.voters > termVoters) termVoters = w.voters;
+    }
+  }
+  if (!side) return { delta: delta + termDelta, voters: Math.max(voters, termVoters) };
+  // A side class: the pair, the class as any side class, its side terms are three readings of mostly
+  // the same votes, so they are not added. The most specific one present sets the direction; a less
+  // specific one that agrees with it and is stronger (more posts, more students) sets the size.
+  const ws = weights.get(sideKey(cls.code));
+  for (const [d, v] of [[termDelta, termVoters], [ws?.weight ?? 0, ws?.voters ?? 0]] as const) {
+    if (Math.abs(d) < MIN_MOVE) continue;
+    if (Math.abs(delta) < MIN_MOVE || (Math.sign(d) === Math.sign(delta) && Math.abs(d) > Math.abs(delta))) {
+      delta = d;
+      voters = v;
     }
   }
   return { delta, voters };

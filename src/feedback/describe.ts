@@ -19,7 +19,8 @@ export function keyLabel(key: string, catalog?: Catalog): string {
   const [kind, rest = ''] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
   if (kind === 'c') return `专业类 ${name(rest)}`;
   if (kind === 'c~') {
-    const [code = '', main = ''] = rest.split('|');
+    const [code = '', main] = rest.split('|');
+    if (main === undefined) return `专业类 ${name(code)}（作次要类时）`;
     return `专业类 ${name(code)}（次要，主类 ${name(main)}）`;
   }
   if (kind === 't') return `词「${rest}」`;

@@ -75,11 +75,14 @@ interface RouteLike {
 export function classKeys(cls: ClassScore, main?: string): string[] {
   const side = main !== undefined && main !== cls.code;
   const keys = new Set<string>([classKey(cls.code, side ? main : undefined)]);
+  if (side) keys.add(sideKey(cls.code));
   for (const e of cls.evidence) if (e.kind !== 'feedback') keys.add(termKey(e.term, side));
   return [...keys];
 }
 
 export const classKey = (code: string, main: string | undefined): string => (main !== undefined && main !== code ? `c~:${code}|${main}` : `c:${code}`);
+/** The class as a side class next to any main class: students' verdict on the classifier's side routes of it. */
+export const sideKey = (code: string): string => `c~:${code}`;
 export const termKey = (term: string, side: boolean): string => `${side ? 't~' : 't'}:${term}`;
 
 /**
