@@ -12,10 +12,10 @@ import { silentLogger } from '../log.ts';
 import { localDate } from '../time.ts';
 import { type Context, fail } from './context.ts';
 import { table } from './format.ts';
+import { KINDS, type Kind, previewText } from '../alumni/preview.ts';
+import { csvCell } from '../csv.ts';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const KINDS = ['ack', 'daily', 'hint', 'guide', 'thanks'] as const;
-type Kind = (typeof KINDS)[number];
 
 async function openAlumni(ctx: Context) {
   const rules = ctx.rules();
@@ -35,10 +35,6 @@ async function openAlumni(ctx: Context) {
   return { rules, store, alumni, cfg: alumniConfigOf(rules) };
 }
 
-const csvCell = (v: string | number | undefined) => {
-  const s = v === undefined ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 export function contributorsCsv(month: string, rows: readonly Contributor[], optedOut: ReadonlySet<string>): string {
   const header = ['month', 'platform', 'sender_id', 'name', 'referrals', 'colleges', 'student_groups', 'students', 'clicks', 'likes', 'opted_out'];
@@ -63,51 +59,6 @@ export function contributorsTable(month: string, rows: readonly Contributor[], o
   ]);
   const total = rows.reduce((a, r) => a + r.referrals, 0);
   return [`${month} 校友内推贡献（${rows.length} 位校友，${total} 条内推）：`, ...table([['校友', '平台:id', '内推', '学院', '学生群', '约学生数', '点开', '👍'], ...body], ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'], '  ')].join('\n');
-}
-
-/** A made-up entry for previews of a group with no real one yet, said to be an example. */
-function sampleEntry(cfg: AlumniConfig, group: string, now: Date): LedgerEntry {
-  const colleges = [...cfg.colleges.values()].slice(0, 2);
-  const channels = Object.fromEntries(colleges.flatMap((c) => c.channels.map((ch) => [ch.key, ch.members ?? null])));
-  const [platform, ...chat] = group.split(':');
-  return {
-    postId: 'preview',
-    receivedAt: now.toISOString(),
-    month: localDate(now, cfg.timeZone).slice(0, 7),
-    label: '示例公司 · 示例岗位',
-    routedTo: colleges.map((c) => c.id),
-    missing: ['apply', 'deadline'],
-    sources: [{ platform: platform as LedgerEntry['sources'][0]['platform'], chat: chat.join(':'), messageId: 'preview', senderId: 'preview', senderName: '示例校友', sentAt: now.toISOString() }],
-    reach: { colleges: colleges.map((c) => c.id), channels, firstAt: now.toISOString() },
-    clicks: 0,
-    likes: 0,
-  };
-}
-
-export function previewText(kind: Kind, group: string, cfg: AlumniConfig, entries: readonly LedgerEntry[], optedOut: ReadonlySet<string>, now: Date, month?: string): { text: string; example: boolean } {
-  const inGroup = entries.filter((e) => e.sources.some((s) => groupKey(s.platform, s.chat) === group));
-  const delivered = inGroup.filter((e) => e.reach.firstAt).sort((a, b) => (b.reach.firstAt ?? '').localeCompare(a.reach.firstAt ?? ''));
-  const sample = sampleEntry(cfg, group, now);
-  switch (kind) {
-    case 'ack':
-      return delivered[0] ? { text: ackText(delivered[0], cfg), example: false } : { text: ackText(sample, cfg), example: true };
-    case 'daily': {
-      const recent = delivered.filter((e) => now.getTime() - Date.parse(e.reach.firstAt!) < 86_400_000);
-      const day = localDate(now, cfg.timeZone);
-      return recent.length ? { text: dailyText({ entries: recent, clicks: 0, likes: 0 }, cfg, day)!, example: false } : { text: dailyText({ entries: [sample], clicks: 0, likes: 0 }, cfg, day)!, example: true };
-    }
-    case 'hint': {
-      const lacking = inGroup.filter((e) => e.missing.includes('apply') || e.missing.includes('majors')).at(-1);
-      return { text: hintText(lacking?.missing ?? sample.missing), example: !lacking };
-    }
-    case 'guide':
-      return { text: guideText(cfg), example: false };
-    case 'thanks': {
-      const m = month ?? previousMonth(localDate(now, cfg.timeZone).slice(0, 7));
-      const real = thanksText(entries, m, group, cfg, optedOut);
-      return real ? { text: real, example: false } : { text: thanksText([{ ...sample, month: m }], m, group, cfg, optedOut)!, example: true };
-    }
-  }
 }
 
 export function registerAlumni(program: Command, ctx: Context): void {

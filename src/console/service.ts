@@ -163,14 +163,3 @@ export class ConsoleService {
     return [...found].map(([senderId, f]) => ({ senderId, names: [...f.names], posts: f.posts, platforms: [...f.platforms] }));
   }
 }
-
-/** CSV with a BOM (Excel opens UTF-8 Chinese correctly) and formula-looking cells neutralised. */
-export function toCsv(rows: (string | number)[][]): string {
-  const cell = (v: string | number) => {
-    let s = String(v);
-    // A cell starting with = + - @ is run as a formula by spreadsheet apps (CSV injection).
-    if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return `\uFEFF${rows.map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
-}

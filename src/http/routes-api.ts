@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ALL } from '../console/aggregate.ts';
 import { compactDiff, lineDiff } from '../console/diff.ts';
-import { shiftDay, toCsv } from '../console/service.ts';
+import { shiftDay } from '../console/service.ts';
+import { toCsv } from '../csv.ts';
 import type { Ctx } from './index.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -2,7 +2,7 @@
 // records per alumnus as `report contributors` aggregates them, named per privacy.attribution and opt-outs,
 // the CSV, mentor counts without anyone's contact, the ack/thanks previews per group, escaping.
 import { describe, expect, it } from 'vitest';
-import { previewText } from '../../src/cli/alumni.ts';
+import { previewText } from '../../src/alumni/preview.ts';
 import { ALUMNI_GROUP, HOSTILE, withAlumni, type AlumniSeed } from './relay-seed.ts';
 import { consoleRig } from './rig.ts';
 
