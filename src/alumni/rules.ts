@@ -26,7 +26,7 @@ export const alumniSourceFields = {
 };
 
 export const channelMembersField = {
-  members: z.number().int().min(0).optional().describe('群里大约多少学生（用于「约 N 人」；不写就只说几个学生群）'),
+  members: z.number().int().min(0).optional().describe('群里大约多少学生（用于「约 N 人」；不写就用平台报的群成员数，平台也不知道时只说几个学生群）'),
 };
 
 const hhmm = z
