@@ -8,6 +8,7 @@ import { FeedbackService } from '../feedback/service.ts';
 import { silentLogger } from '../log.ts';
 import type { Context } from './context.ts';
 import { storeView } from '../feedback/view.ts';
+import { sweepAfterForget } from '../media/relay-media.ts';
 
 export function registerForget(program: Command, ctx: Context): void {
   program
@@ -60,6 +61,9 @@ export function registerForget(program: Command, ctx: Context): void {
           console.log(`  学生反馈：${f.subscriptions} 个订阅、${f.votes} 条投票已删除`);
         }
       }
+      // Their pictures too (kept under media/ for digests), now rather than at the relay's next prune.
+      const pictures = sweepAfterForget(dataDir, store);
+      if (pictures) console.log(`  图片：${pictures} 个海报文件已删除`);
       // Clicks and votes of the posts just erased go with them.
       await fb?.dropPosts((postId) => !!store.postById(postId));
       await fb?.close();

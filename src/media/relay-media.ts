@@ -1,6 +1,8 @@
 // The relay's side of pictures: whether they are read at all (the OCR engine installed, not switched off), the
 // intake built on the relay's store and adapters, and the retention sweep of picture files (called by prune()).
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { InboundMessage, Platform, PostImage } from '../domain.ts';
 import type { Logger } from '../log.ts';
 import type { Outcome } from '../pipeline.ts';
@@ -10,7 +12,8 @@ import type { Rules } from '../rules/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { LinkFetchOptions } from './link-fetch.ts';
 import { MediaIntake, type MediaIntakeOptions } from './intake.ts';
-import { addPostMedia, listMediaFiles, sweepMediaFiles } from './media-files.ts';
+import { addPostMedia, listMediaFiles, mediaDir, sweepMediaFiles } from './media-files.ts';
+import { QUEUE_FILE, replayQueue } from './media-queue.ts';
 import { createOcrService, type OcrService, type OcrServiceOptions } from './ocr-service.ts';
 
 export interface MediaIntakeSetup extends Partial<Pick<MediaIntakeOptions, 'acceptTimeoutMs' | 'fetchTimeoutMs' | 'maxFailures' | 'retryBaseMs' | 'maxImages' | 'limits' | 'fsync'>> {
@@ -61,6 +64,18 @@ export function mediaInUse(store: Store): Set<string> {
   for (const p of store.posts()) addPostMedia(inUse, p.media);
   for (const { month } of store.archivedMonths()) store.forEachArchivedPost(month, (p) => addPostMedia(inUse, p.media));
   return inUse;
+}
+
+/**
+ * After `forget` (relay stopped): the erased posts' picture files go at once, not at the next prune. Files a
+ * pending job still needs (queue.jsonl) stay.
+ */
+export function sweepAfterForget(dataDir: string, store: Store): number {
+  if (listMediaFiles(dataDir).length === 0) return 0;
+  const inUse = mediaInUse(store);
+  const queue = join(mediaDir(dataDir), QUEUE_FILE);
+  if (existsSync(queue)) for (const job of replayQueue(readFileSync(queue, 'utf8')).values()) for (const i of job.images) if (i.file) inUse.add(i.file);
+  return sweepMediaFiles(dataDir, inUse, { graceMs: 0 }).length;
 }
 
 /**
