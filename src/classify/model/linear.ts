@@ -153,17 +153,7 @@ export function createLinearModel(file: ModelFile): LinearModel {
       return n;
     },
     predict(features, min = 0.01) {
-      const z = logits(features);
-      let max = -Infinity;
-      for (const v of z) if (v > max) max = v;
-      let sum = 0;
-      for (let i = 0; i < k; i++) sum += z[i] = Math.exp(z[i]! - max);
-      const out: ClassProbability[] = [];
-      for (let i = 0; i < k; i++) {
-        const p = z[i]! / sum;
-        if (p >= min) out.push({ code: file.classes[i]!, p });
-      }
-      return out.sort((a, b) => b.p - a.p);
+      return probabilities(logits(features), min);
     },
     explain(features, code, n = 4) {
       const c = index.get(code);
