@@ -4,17 +4,21 @@
 // WHY THIS SHAPE
 // - Keys are the evidence that routed a post to a college: the class it was routed by (`c:0806`), the
 //   terms behind that class (`t:运营`), a college keyword (`k:继电保护`), an open-to-all route (`o`).
-//   A side class (not the post's first) has its own keys: the pair with the main class (`c~:0503|1303`)
-//   and side terms (`t~:剪辑`). A vote on (college, post) speaks about every key of that route; a later
+//   A side class (not the post's first) has its own keys: the pair with the main class (`c~:0503|1303`),
+//   the class as a side class next to any main class (`c~:0503`) and side terms (`t~:剪辑`). A vote on (college, post) speaks about every key of that route; a later
 //   post routed by the same keys is judged by them. Nothing is learnt per post id or per text.
 // - Distinct voters, not votes: each voter's votes on a key are averaged into one opinion s ∈ [−1, 1]
 //   (weight r = the recency of their latest vote), so 50 presses by one account weigh as one student.
 //   A key moves only when at least `minVoters` students (decayed) lean the same way: nothing changes
 //   from one voter.
-// - Bayesian smoothing: with U and D the recency-weighted sums of positive and negative opinions, the
-//   "useful" rate is the posterior mean of a Beta(α, α) prior, p = (U + α) / (U + D + 2α); the weight
-//   is cap × (2p − 1). Three unanimous 👎 give −0.33·cap, twelve give −0.6·cap; 20% noise pulls it
-//   toward 0 instead of flipping it. Routes the classifier is sure of need many voters to lose.
+// - Bayesian, on the question that matters: is this route useful to MOST of the college's students?
+//   With U and D the recency-weighted sums of positive and negative opinions and a Beta(α, α) prior
+//   on the share of students who find it useful, the weight is cap × (2·P(share > ½ | votes) − 1).
+//   Three unanimous 👎 give −0.71·cap, twelve −0.998·cap. Unlike the posterior MEAN of the share
+//   (used before 2026-12), certainty keeps growing with consistent voters, so 20% noisy votes only
+//   slow it (4 against 1 give −0.66·cap, 16 against 4 −0.985·cap) where the mean stalled at
+//   (1 − 2·noise)·cap; an even split stays near 0, so noise pulls toward 0 and never flips a key.
+//   Measured with npm run eval -- --simulate-feedback (scripts/eval/simulate-feedback.ts).
 // - Exponential decay: a vote weighs 0.5^(age / halfLife) (default 120 days, about one recruiting
 //   season) in U and D; a student counts toward `minVoters` only while their latest vote is within two
 //   half-lives, so once a season's voters age out the key stops moving anything: one season's votes
@@ -23,11 +27,12 @@
 //   The result is a Map college → Map key → weight: applying it costs one lookup per evidence term of
 //   a routed class (bounded by the classifier's evidence lists), whatever the number of votes.
 import type { Classification, ClassScore } from '../domain.ts';
+import { incompleteBeta } from './beta.ts';
 
 export interface LearnOptions {
   /** Distinct students (with a vote in the last two half-lives) who must lean one way before a key moves. Default 3. */
   minVoters: number;
-  /** Largest |weight| of one key. Default 1.5: with the Beta prior, a class the classifier is 0.97 sure of drops only when its keys have several unanimous students. */
+  /** Largest |weight| of one key. Default 0.85: three unanimous 👎 leave a class the classifier is 0.97 sure of just above adjust.ts's floor, a fourth (or five against one) drops it. */
   cap: number;
   /** Half-life of a vote's weight, in days. Default 120. */
   halfLifeDays: number;
@@ -35,7 +40,7 @@ export interface LearnOptions {
   prior: number;
 }
 
-export const DEFAULT_LEARN: LearnOptions = { minVoters: 3, cap: 1.5, halfLifeDays: 120, prior: 3 };
+export const DEFAULT_LEARN: LearnOptions = { minVoters: 3, cap: 0.85, halfLifeDays: 120, prior: 3 };
 
 /** One student's opinion of one digest item (1 = 有用, −1 = 不对口). `voter` is a salted hash. */
 export interface Vote {
@@ -191,8 +196,8 @@ export function keyWeight(opinions: Iterable<Opinion>, o: LearnOptions): KeyWeig
       nDown++;
     }
   }
-  const p = (up + o.prior) / (up + down + 2 * o.prior);
-  const raw = 2 * p - 1;
+  // How sure the votes make it that most of the college's students find the route useful, on [−1, 1].
+  const raw = 1 - 2 * incompleteBeta(0.5, up + o.prior, down + o.prior);
   // The side the weight points to must have enough distinct students with a recent vote behind it.
   if (raw < 0 && downVoters < o.minVoters) return undefined;
   if (raw > 0 && upVoters < o.minVoters) return undefined;

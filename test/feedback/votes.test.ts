@@ -84,9 +84,9 @@ describe('routing that learns', () => {
     expect(press('ou_c')).toEqual(['recorded']);
     const moved = next();
     expect(moved.colleges).toEqual(['electrical', 'automation']);
-    expect(moved.feedback).toEqual([{ collegeId: 'automation', delta: expect.closeTo(-0.5, 2), voters: 3, dropped: false }]);
+    expect(moved.feedback).toEqual([{ collegeId: 'automation', delta: expect.closeTo(-0.604, 3), voters: 3, dropped: false }]);
     const line = moved.routing.find((r) => r.collegeId === 'automation')!.evidence.find((e) => e.kind === 'feedback');
-    expect(line?.term).toBe('反馈 −0.5，3 票');
+    expect(line?.term).toBe('反馈 −0.6，3 票');
     // The electrical route is untouched and carries no feedback line.
     expect(moved.routing.find((r) => r.collegeId === 'electrical')!.evidence.some((e) => e.kind === 'feedback')).toBe(false);
     press('ou_d');
