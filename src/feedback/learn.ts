@@ -36,7 +36,7 @@ export interface LearnOptions {
   cap: number;
   /** Half-life of a vote's weight, in days. Default 120. */
   halfLifeDays: number;
-  /** Beta prior strength α (pseudo-voters on each side). Default 3. */
+  /** Beta prior strength α (pseudo-voters on each side), > 0. Default 3. */
   prior: number;
 }
 
@@ -197,10 +197,12 @@ export function keyWeight(opinions: Iterable<Opinion>, o: LearnOptions): KeyWeig
     }
   }
   // How sure the votes make it that most of the college's students find the route useful, on [−1, 1].
-  const raw = 1 - 2 * incompleteBeta(0.5, up + o.prior, down + o.prior);
+  const prior = Math.max(o.prior, 0.01); // the Beta needs shapes > 0 even with no vote on one side
+  const raw = 1 - 2 * incompleteBeta(0.5, up + prior, down + prior);
   // The side the weight points to must have enough distinct students with a recent vote behind it.
   if (raw < 0 && downVoters < o.minVoters) return undefined;
   if (raw > 0 && upVoters < o.minVoters) return undefined;
-  if (raw === 0) return undefined;
+  // An even split is 0 in exact arithmetic; the incomplete beta leaves ~1e-16 of either sign.
+  if (Math.abs(raw) < 1e-9) return undefined;
   return { weight: o.cap * raw, voters, up: nUp, down: nDown };
 }
