@@ -132,7 +132,7 @@ const post = (side: ClassScore, main = cls('0503', 0.95, ['新闻'])): Classific
   openToAll: false,
   classes: [main, side],
   colleges: [main.code, side.code],
-  fields: { links: [], emails: [], degrees: [] },
+  fields: { links: [], emails: [], degrees: [], roles: [] },
   routing: [main.code, side.code].map((code) => ({ collegeId: code, evidence: [{ term: code, weight: 1, kind: 'class' }] })),
 });
 const table = (entries: Record<string, number>): AdjustmentTable =>
