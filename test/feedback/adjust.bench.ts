@@ -29,6 +29,9 @@ describe('applyAdjustments per message', () => {
   bench('10,000 votes learnt', () => {
     for (const c of classified) applyAdjustments(c, table);
   });
+  bench('learning the table from 10,000 votes (after a change, debounced; not per message)', () => {
+    learnAdjustments(votes, (c, p) => keys.get(`${c}\u0000${p}`), NOW);
+  });
   bench('classify alone (for scale)', () => {
     for (const t of texts) classifier.classify(t, NOW);
   });
