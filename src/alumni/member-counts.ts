@@ -22,7 +22,9 @@ interface Cached {
   at: number;
 }
 
-const valid = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+// 0 (a room with nobody but the bot, as a fresh WeChat room or a mock reports) tells nothing of reach: "约 0 人"
+// would only confuse the alumnus, so it counts as unknown.
+const valid = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
 
 export class MemberCounts {
   private readonly cache = new Map<string, Cached>();

@@ -39,11 +39,12 @@ describe('MemberCounts', () => {
     expect(asked).toEqual([TG, TG]);
   });
 
-  it('keeps a failure, a refusal and a nonsense answer as unknown, and asks again only after retryMs', async () => {
+  it('keeps a failure, a refusal, a zero and a nonsense answer as unknown, and asks again only after retryMs', async () => {
     let t = 0;
     const answers: (() => Promise<number | undefined>)[] = [
       () => Promise.reject(new Error('403 Forbidden: bot was kicked')),
       async () => -3,
+      async () => 0, // only the bot in the room: says nothing of reach
       async () => 12.5,
       async () => undefined,
       async () => 77,
@@ -51,7 +52,7 @@ describe('MemberCounts', () => {
     let n = 0;
     const counts = new MemberCounts(() => answers[n++]!(), { retryMs: 100, now: () => t });
     const ch = [{ key: TG, platform: 'telegram' as Platform, chat: '-1001987650101' }];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       await counts.refresh(ch);
       expect(counts.get(TG)).toBeUndefined();
       await counts.refresh(ch); // within retryMs: not asked again

@@ -83,8 +83,13 @@ describe('Dockerfile', () => {
 
   it('runs the command package.json names as a non-root user, the store in the volume, with a health check', () => {
     const workdir = instructions.filter((i) => i.stage === runtime && i.op === 'WORKDIR').at(-1)!.args;
-    const [node, script] = exec(last('ENTRYPOINT').args);
+    const [node, ...rest] = exec(last('ENTRYPOINT').args);
+    const flags = rest.filter((a) => a.startsWith('--'));
+    const script = rest.find((a) => !a.startsWith('--'));
     expect(node).toBe('node');
+    // The same V8 flags as the bin's shebang line (memory: see the comment there), so both run alike.
+    const shebang = readFileSync(pkg.bin['alumni-relay'], 'utf8').split('\n')[0]!;
+    expect(shebang.split(/\s+/).filter((a) => a.startsWith('--'))).toEqual(flags);
     expect(script).toBe(posix.join(workdir, pkg.bin['alumni-relay']));
     const commands = buildProgram().commands.map((c) => c.name());
     expect(commands).toContain(exec(last('CMD').args)[0]);
