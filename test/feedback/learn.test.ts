@@ -173,6 +173,17 @@ describe('a side class under feedback', () => {
     expect(same.feedback).toEqual([{ collegeId: '0502', delta: -0.3, voters: 6, dropped: false }]);
   });
 
+  it("never drops the post's main class, so a side reading never becomes the main one; the verdict is still shown", () => {
+    const p = post(cls('0502', 0.6, ['英语']), cls('0503', 0.8, ['新闻']));
+    const t: AdjustmentTable = new Map([
+      ['0503', new Map<string, KeyWeight>([['c:0503', { weight: -0.85, voters: 9, up: 1, down: 8 }], ['t:新闻', { weight: -0.85, voters: 9, up: 1, down: 8 }]])],
+    ]);
+    const out = applyAdjustments(p, t);
+    expect(out.classes.map((k) => k.code)).toEqual(['0503', '0502']);
+    expect(out.colleges).toEqual(['0503', '0502']);
+    expect(out.feedback).toEqual([{ collegeId: '0503', delta: expect.closeTo(-1.275, 3), voters: 9, dropped: false }]);
+  });
+
   it('never makes a referral vanish, whatever the weights (property)', () => {
     const w = fc.double({ min: -DEFAULT_LEARN.cap, max: DEFAULT_LEARN.cap, noNaN: true });
     fc.assert(
