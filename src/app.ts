@@ -9,18 +9,16 @@ import { composeDigest } from './digest/compose.ts';
 import { handleAdminCommand, isAdmin } from './admin.ts';
 import { ALUMNI_COLLEGE, storeEnqueue } from './alumni/requests.ts';
 import { AlumniService, feedbackCounts as alumniFeedbackCounts } from './alumni/service.ts';
-import { buildDigest } from './digest/build.ts';
-import { renderDigest } from './digest/render.ts';
 import { secretFromEnv } from './feedback/hash.ts';
-import { parseVoteData } from './feedback/items.ts';
-import { linkRewriter, personalChannel } from './feedback/links.ts';
-import { PERSONAL_DIGEST } from './feedback/subscriptions.ts';
+import { linkRewriter } from './feedback/links.ts';
+import { composePersonalDigest } from './feedback/personal-digest.ts';
+import { voteHandler } from './feedback/vote-handler.ts';
 import { mediaLinker } from './digest/media-link.ts';
 import { feedbackCounts } from './feedback/stats.ts';
 import { FeedbackService } from './feedback/service.ts';
 import { acquireLock } from './lock.ts';
 import { ConfigError } from './config-error.ts';
-import type { Delivery, Digest, InboundAction, InboundMessage, Platform, PostImage } from './domain.ts';
+import type { Delivery, Digest, InboundMessage, Platform, PostImage } from './domain.ts';
 import type { Logger } from './log.ts';
 import { Outbox } from './outbox.ts';
 import { createPipeline, type Outcome } from './pipeline.ts';
@@ -93,9 +91,6 @@ export function classifierFor(rules: Rules, catalog: Catalog) {
 }
 
 export type Relay = Awaited<ReturnType<typeof createRelay>>;
-
-/** The collegeId of personal (subscription) digest records: no college has it (ids start with a letter). */
-export const PERSONAL_COLLEGE = PERSONAL_DIGEST;
 
 export async function createRelay(opts: RelayOptions) {
   const log = opts.logger;
@@ -249,19 +244,7 @@ export async function createRelay(opts: RelayOptions) {
     for (const { sub, posts } of await feedback.due()) {
       const at = now();
       const id = `dp-${at.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
-      const digest = buildDigest({ id: PERSONAL_COLLEGE, name: '我的专业订阅' }, posts, { now: at, timeZone: rules.defaults.timezone, maxItems: posts.length, id });
-      const channel = { platform: sub.platform, chat: sub.userId };
-      const names = new Map(rules.sources.map((src) => [`${src.platform}:${src.group}`, src.name ?? src.group]));
-      const parts = renderDigest(digest, sub.platform, {
-        now: at,
-        timeZone: rules.defaults.timezone,
-        privacy: rules.privacy,
-        sourceName: (p, c) => names.get(`${p}:${c}`) ?? c,
-        // Clicks in a personal digest count under '@personal', never under the subscriber's own chat id.
-        link: (url, post) => trackLink(url, { postId: post.id, collegeId: PERSONAL_COLLEGE, channel: personalChannel(sub.platform) }),
-        mediaLink,
-      });
-      const delivery: Delivery = { id: `${id}-0`, digestId: id, collegeId: PERSONAL_COLLEGE, channel, parts, sentParts: 0, status: 'pending', attempts: 0, nextAttemptAt: at.toISOString(), createdAt: at.toISOString(), direct: true };
+      const { digest, delivery } = composePersonalDigest(rules, sub, posts, at, id, { link: trackLink, mediaLink });
       await store.recordDigest(digest, [delivery]);
       await feedback.markSent(sub, at);
       log.info({ platform: sub.platform, items: posts.length }, 'personal digest queued');
@@ -283,21 +266,8 @@ export async function createRelay(opts: RelayOptions) {
     log.info({ changes }, 'rules reloaded');
   }
 
-  /** Button presses: a vote on a digest item; the answer is the presser's toast. Never throws. */
-  const actionHandlerFor =
-    (served: readonly Platform[]): ActionHandler =>
-    async (a: InboundAction) => {
-      if (!feedback) return undefined;
-      const vote = parseVoteData(a.data);
-      if (!vote) return undefined; // not ours: the adapter answers with its neutral toast
-      // The local adapter stands in for every platform and names itself: the channel's platform is the one
-      // of the college channel with that chat among the platforms it serves.
-      const channels = rules.colleges.flatMap((c) => c.channels).filter((ch) => ch.chat === a.chatId && served.includes(ch.platform));
-      const platform = channels.some((ch) => ch.platform === a.platform) ? a.platform : (channels[0]?.platform ?? a.platform);
-      const answer = feedback.vote({ platform, chatId: a.chatId, userId: a.userId, items: [vote.n], value: vote.value, digestKey: vote.digestKey });
-      log.info({ platform, chat: a.chatId, outcome: answer.outcomes[0] }, 'vote');
-      return answer.text;
-    };
+  /** Button presses: a vote on a digest item; the answer is the presser's toast. */
+  const actionHandlerFor = (served: readonly Platform[]): ActionHandler => voteHandler({ feedback, rules: () => rules, served, logger: log });
 
   /** A college's student channel: read for votes only, never a source. */
   const isStudentChannel = (platform: Platform, chat: string) => rules.colleges.some((c) => c.channels.some((ch) => ch.platform === platform && ch.chat === chat));

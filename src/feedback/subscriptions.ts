@@ -129,7 +129,7 @@ export function postsForSubscription(sub: Subscription, posts: Iterable<Post>, n
   return out.slice(0, max);
 }
 
-/** The collegeId of a personal digest's record (app.ts PERSONAL_COLLEGE): no college id starts with '@'. */
+/** The collegeId of a personal digest's record (composed in personal-digest.ts): no college id starts with '@'. */
 export const PERSONAL_DIGEST = '@personal';
 
 /** Personal digests in a row that could not be delivered before a subscription is ended. */
