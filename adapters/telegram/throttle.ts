@@ -53,6 +53,13 @@ export function throttleTransformers(opts: TelegramThrottleOptions = {}): Transf
   ];
 }
 
+/**
+ * The limits are on messages (FAQ above): only calls that put a message in a chat pass the limiters. A lookup
+ * (getChatMemberCount for "约 N 人", getFile, getMe) or answerCallbackQuery neither waits in a chat's lane nor
+ * takes a place in a window: counting them had a fan-out's member-count lookups push its sends back a round.
+ */
+export const isMessageCall = (method: string): boolean => /^(send|forward|copy|editMessage)/.test(method);
+
 /** Payloads of stand-in calls (identity, so no real payload can pass for one). */
 const standIns = new WeakSet<object>();
 
@@ -152,20 +159,20 @@ async function through<T>(w: EndWindow, call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** At most `limit` calls (any method but getUpdates) in any `windowMs`, as they arrive (see EndWindow). */
+/** At most `limit` message calls in any `windowMs`, as they arrive (see EndWindow). */
 export function globalWindow(limit: number, windowMs: number): Transformer {
   const w = new EndWindow(limit, windowMs);
-  return (prev, method, payload, signal) => (method === 'getUpdates' ? prev(method, payload, signal) : through(w, () => prev(method, payload, signal)));
+  return (prev, method, payload, signal) => (isMessageCall(method) ? through(w, () => prev(method, payload, signal)) : prev(method, payload, signal));
 }
 
 const chatOf = (payload: unknown): string | undefined =>
   payload && typeof payload === 'object' && 'chat_id' in payload ? String((payload as { chat_id: unknown }).chat_id) : undefined;
 
-/** Per group (a chat id below 0): at most `limit` calls in any `windowMs`, as they arrive. */
+/** Per group (a chat id below 0): at most `limit` message calls in any `windowMs`, as they arrive. */
 export function groupWindow(limit: number, windowMs: number): Transformer {
   const windows = new Map<string, EndWindow>();
   return (prev, method, payload, signal) => {
-    const chat = chatOf(payload);
+    const chat = isMessageCall(method) ? chatOf(payload) : undefined;
     if (chat === undefined || !chat.startsWith('-')) return prev(method, payload, signal);
     if (windows.size > 1000) {
       const now = performance.now();
@@ -183,14 +190,14 @@ interface Lane {
   queued: number;
 }
 
-/** Calls to one chat run one at a time, each starting at least `gapMs` after the previous one ended. */
+/** Message calls to one chat run one at a time, each starting at least `gapMs` after the previous one ended. */
 export function perChatGap(gapMs: number): Transformer {
   const lanes = new Map<string, Lane>();
   const prune = (now: number) => {
     for (const [k, l] of lanes) if (l.queued === 0 && now - l.lastEnd > gapMs) lanes.delete(k);
   };
   return (prev, method, payload, signal) => {
-    const chat = chatOf(payload);
+    const chat = isMessageCall(method) ? chatOf(payload) : undefined;
     if (chat === undefined) return prev(method, payload, signal);
     if (lanes.size > 1000) prune(performance.now());
     const l = lanes.get(chat) ?? { tail: Promise.resolve(), lastEnd: -Infinity, queued: 0 };

@@ -170,3 +170,24 @@ describe('groupWindow', () => {
     expect(Math.max(...log.filter((c) => c.chat === '42').map((c) => c.start)) - t0).toBeLessThan(300);
   });
 });
+
+describe('only messages are throttled', () => {
+  it('a lookup (getChatMemberCount) or a callback answer neither waits in a busy chat lane nor takes a place in the windows', async () => {
+    const { throttleTransformers, isMessageCall } = await import('../../adapters/telegram/throttle.ts');
+    expect(['sendMessage', 'sendPhoto', 'sendMediaGroup', 'copyMessage', 'forwardMessage', 'editMessageText'].every(isMessageCall)).toBe(true);
+    expect(['getChatMemberCount', 'getFile', 'getMe', 'answerCallbackQuery', 'getUpdates', 'deleteWebhook'].some(isMessageCall)).toBe(false);
+    // Innermost first, as the adapter installs them: compose into one call path.
+    const transformers = throttleTransformers({ perChatGapMs: 1000, globalLimit: 2, globalWindowMs: 1000 });
+    const base = (async () => ({ ok: true, result: true })) as never;
+    const call = transformers.reduce((prev, t) => ((m: string, p: unknown, s?: AbortSignal) => t(prev as never, m as never, p as never, s)) as never, base) as unknown as (m: string, p: unknown) => Promise<unknown>;
+    await call('sendMessage', { chat_id: -1001, text: 'a' });
+    await call('sendMessage', { chat_id: -1002, text: 'b' }); // the global window (2 a second) is now full, chat -1001's lane busy
+    const t0 = performance.now();
+    await Promise.all([call('getChatMemberCount', { chat_id: -1001 }), call('answerCallbackQuery', { callback_query_id: 'q' }), call('getFile', { file_id: 'f' })]);
+    expect(performance.now() - t0).toBeLessThan(500);
+    // Whereas a message to that chat still waits its gap.
+    const t1 = performance.now();
+    await call('sendMessage', { chat_id: -1001, text: 'c' });
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(800);
+  });
+});
