@@ -178,8 +178,9 @@ describe('only messages are throttled', () => {
     expect(['getChatMemberCount', 'getFile', 'getMe', 'answerCallbackQuery', 'getUpdates', 'deleteWebhook'].some(isMessageCall)).toBe(false);
     // Innermost first, as the adapter installs them: compose into one call path.
     const transformers = throttleTransformers({ perChatGapMs: 1000, globalLimit: 2, globalWindowMs: 1000 });
-    const base = (async () => ({ ok: true, result: true })) as never;
-    const call = transformers.reduce((prev, t) => ((m: string, p: unknown, s?: AbortSignal) => t(prev as never, m as never, p as never, s)) as never, base) as unknown as (m: string, p: unknown) => Promise<unknown>;
+    type Call = (m: string, p: unknown) => Promise<unknown>;
+    const base: Call = async () => ({ ok: true, result: true });
+    const call = transformers.reduce<Call>((prev, t) => (m, p) => (t as unknown as (prev: Call, m: string, p: unknown) => Promise<unknown>)(prev, m, p), base);
     await call('sendMessage', { chat_id: -1001, text: 'a' });
     await call('sendMessage', { chat_id: -1002, text: 'b' }); // the global window (2 a second) is now full, chat -1001's lane busy
     const t0 = performance.now();
