@@ -25,7 +25,7 @@ export const bundleOptions = {
   // loaded only when that platform is configured, instead of hoisting them all into dist/cli.js.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  sourcemap: true, // stack traces in logs point at src/… when run with --enable-source-maps
+  sourcemap: true, // stack traces point at src/… when run with NODE_OPTIONS=--enable-source-maps (npm start leaves it off: bin/alumni-relay.js says why)
   // Without the sources inside: a trace needs only file, line and column. With --enable-source-maps node
   // keeps every loaded module's map in memory, and sourcesContent (with Chinese text, so stored two bytes a
   // character) was ≈ 3 MB of the relay's heap (heap snapshot, all three SDKs, 2026-12).

@@ -14,7 +14,7 @@
 // dictionary twice (cppjieba::Jieba for cut, and a TextRankExtractor with its own trie that we never
 // use), so every word kept costs twice; nothing in nodejieba's API avoids the second copy.
 //
-// DEFAULT_MIN_FREQ = 10 (105k words) was chosen by measurement (2 × Xeon, node 20, tsx): process RSS
+// DEFAULT_MIN_FREQ was 10 (105k words), chosen by measurement (2 × Xeon, node 20, tsx): process RSS
 // after load + user words + one cut (a bare tsx process is ≈ 77 MB), and `npm run eval -- --check`
 // (zhaopin-wuhan is the only file that moves; civil-service, not-jobs, power-alumni are identical):
 //   min freq   words   RSS      load    wuhan P / F1 / top-1
@@ -23,6 +23,10 @@
 //   10         105k    153 MB   0.25 s  79.12 / 76.49 / 87.20   (top-1: 2 of 375 rows; 2 others gained a class)
 //   20         80k     131 MB   0.2 s   79.12 / 76.49 / 86.67
 //   100        36k     107 MB   0.2 s   79.08 / 76.36 / 86.67   (集控运行值班员 → …/值班/员)
+// 2026-12-01 it became 20, measured again on today's classifier: `npm run eval -- --check` moves only
+// zhaopin-wuhan (top-1 93.6 → 93.3, one row of 375; precision 81.2 → 81.5; recall 82.6 → 82.8; the other
+// files identical), and the relay's peak RSS with all three SDKs over 100k posts (8 s of messages, npm
+// start's flags) falls from 256–264 to 236–240 MB, under issue 10's 256 MB.
 // RELAY_JIEBA_MIN_FREQ overrides it (1 = the stock dictionary), for measuring.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,7 +40,7 @@ import { MAJOR_ALIASES } from './major-aliases.ts';
 import { ROLE_TERMS } from './role-terms.ts';
 import { writeFileAtomicSync } from '../store/atomic-write.ts';
 
-export const DEFAULT_MIN_FREQ = 10;
+export const DEFAULT_MIN_FREQ = 20;
 
 /** nodejieba's stock dictionary file (word freq tag per line). */
 function stockDictionary(): string {

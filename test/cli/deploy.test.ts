@@ -90,6 +90,8 @@ describe('Dockerfile', () => {
     // The same V8 flags as the bin's shebang line (memory: see the comment there), so both run alike.
     const shebang = readFileSync(pkg.bin['alumni-relay'], 'utf8').split('\n')[0]!;
     expect(shebang.split(/\s+/).filter((a) => a.startsWith('--'))).toEqual(flags);
+    // …and as `npm start`, which the bench measures (scripts/bench/relay-process.ts reads them from there).
+    expect(String(pkg.scripts.start).split(/\s+/).filter((a) => a.startsWith('--'))).toEqual(flags);
     expect(script).toBe(posix.join(workdir, pkg.bin['alumni-relay']));
     const commands = buildProgram().commands.map((c) => c.name());
     expect(commands).toContain(exec(last('CMD').args)[0]);
@@ -137,6 +139,7 @@ describe('deploy/alumni-relay.service', () => {
     expect(nodeBin).toMatch(/\/node$/);
     const script = args.find((a) => a.endsWith('.js'))!;
     expect(script).toBe(posix.join(one('WorkingDirectory')!, 'dist/cli.js'));
+    expect(args.filter((a) => a.startsWith('--'))).toEqual(String(pkg.scripts.start).split(/\s+/).filter((a) => a.startsWith('--')));
     expect(args.at(-1)).toBe('start');
   });
 
