@@ -158,7 +158,8 @@ describe.skipIf(!available)('console in a real browser (Chromium)', () => {
     await shot('rules-diff');
     await page.click('#rules-confirm');
     await expect.poll(() => page.textContent('#rules-applied'), { timeout: 10_000 }).toBe('中继已按此文件运行');
-    expect(rig.rules().defaults.maxItemsPerDigest).toBe(20);
+    // The file is saved before the relay's watcher reloads it (its debounce): wait for the reload.
+    await expect.poll(() => rig.rules().defaults.maxItemsPerDigest, { timeout: 10_000 }).toBe(20);
     await shot('rules-saved');
 
     await page.goto(`${server.url}/privacy?q=${encodeURIComponent('周校友（2010级电气）')}`);
