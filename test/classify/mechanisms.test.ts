@@ -19,6 +19,11 @@ describe('1. every class a job fits, not only two', () => {
     expect(c).toContain('0807');
   });
 
+  it('gives video editing to both classes that train editors: 戏剧与影视学 and 新闻传播学 (网络与新媒体)', () => {
+    const c = codes('招视频剪辑师：负责公司宣传短片的拍剪和后期包装，审美在线。');
+    expect(c).toEqual(expect.arrayContaining(['1303', '0503']));
+  });
+
   it('still reports a single class when the duties point one way', () => {
     expect(codes('招出纳：负责现金收付、银行对账和日记账登记，细心。')).toEqual(['1202']);
   });

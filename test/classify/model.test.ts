@@ -210,8 +210,10 @@ describe('the shipped model in classify', () => {
     const rows = readFileSync(evalFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LabelledRow).filter((r) => ids.has(r.id));
     const { seed, epochs, l2, rate, prune } = shipped.training;
     const again = trainModel(trainingDocs(loadCatalog(), rows), shipped.classes, { seed, epochs, l2, rate, prune });
-    expect(again.weights).toEqual(shipped.weights);
-    expect(again.bias).toEqual(shipped.bias);
+    // Compared as text: a deep diff of ~100k weights takes vitest minutes. A mismatch means the role terms,
+    // catalog or rows changed without `npm run train`.
+    const same = JSON.stringify([again.bias, again.weights]) === JSON.stringify([shipped.bias, shipped.weights]);
+    expect(same, 'data/class-model.json is not what its sources train today: run npm run train').toBe(true);
   });
 
   it('folds keep near-duplicate ads together and are balanced', () => {
