@@ -1,4 +1,5 @@
-// `backup FILE` and `restore FILE`: the whole store (snapshot, journal, archives) as one gzip'ed file, and back.
+// `backup FILE` and `restore FILE`: the whole data directory (the store's snapshot, journal and archives, and
+// the alumni, feedback, console and media folders) as one gzip'ed file, and back.
 // A backup may be taken while the relay runs (it reads a consistent state); a restore needs it stopped.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,7 +19,8 @@ export function registerBackup(program: Command, ctx: Context): void {
       const s = await backupStore(dataDir, resolve(file));
       console.log(
         `已备份 ${dataDir} → ${s.file}（${kb(s.bytes)}）：${s.posts + s.archivedPosts} 条内推（其中归档 ${s.archivedPosts}），` +
-          `${s.digests + s.archivedDigests} 期速递，${s.deliveries} 个投递${s.journal ? `，备份期间的 ${s.journal} 个改动` : ''}`,
+          `${s.digests + s.archivedDigests} 期速递，${s.deliveries} 个投递${s.journal ? `，备份期间的 ${s.journal} 个改动` : ''}；` +
+          `校友、反馈、控制台和图片 ${s.sideFiles} 个文件（${kb(s.sideBytes)}）`,
       );
       console.log(`恢复：alumni-relay restore ${s.file} --data-dir 目标目录`);
     });
@@ -32,12 +34,12 @@ export function registerBackup(program: Command, ctx: Context): void {
       const path = resolve(file);
       if (o.check) {
         const v = await verifyBackup(path);
-        console.log(`${path}：完整 — ${v.lines} 行，创建于 ${v.header.createdAt}，存储格式 ${v.header.formatVersion}`);
+        console.log(`${path}：完整 — ${v.lines} 行（其中校友、反馈、控制台和图片文件 ${v.sideFiles} 个），创建于 ${v.header.createdAt}，存储格式 ${v.header.formatVersion}`);
         return;
       }
       const { dataDir } = ctx.paths();
       const r = await restoreStore(path, dataDir, { force: o.force });
-      console.log(`已从 ${path}（${r.backup.header.createdAt}）恢复到 ${dataDir}：${r.posts} 条内推`);
+      console.log(`已从 ${path}（${r.backup.header.createdAt}）恢复到 ${dataDir}：${r.posts} 条内推，校友、反馈、控制台和图片文件 ${r.backup.sideFiles} 个`);
       if (r.keptAside) console.log(`原有的文件移到了 ${r.keptAside}`);
     });
 }

@@ -5,6 +5,8 @@
 //                 post or digest in that archive file
 //                 {"t":"journal","v":{"s":…,"op":…}}   changes made while the backup was written (s > S);
 //                 replayed after the rest, like the journal after a snapshot
+//                 {"t":"side","path":"alumni/state.json","enc":"utf8"|"base64","data":…}   one per file of
+//                 the side state (backup-side.ts); a backup from before they existed simply has none
 //   last line     {"t":"end","lines":N,"sha256":H}   N lines before it, H the SHA-256 of their text
 // gzip's CRC catches a damaged file, the end line a cut-short one; a restore reads it all before it moves
 // anything into place.
@@ -13,6 +15,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
+import type { SideLine } from './backup-side.ts';
 
 export const BACKUP_TAG = 'alumniRelayBackup';
 
@@ -28,6 +31,7 @@ export interface BackupHeader {
 export type BackupLine =
   | { t: 'digest' | 'delivery' | 'post' | 'item' | 'journal'; v: unknown }
   | { t: 'file'; name: string; month: string }
+  | SideLine
   | { t: 'end'; lines: number; sha256: string };
 
 /** Adds the end line (count + SHA-256 of everything before it) to a stream of lines. */

@@ -3,11 +3,13 @@
 // archive meanwhile; message handling goes on. The hot state is taken at one instant (seq S) and written
 // post by post while changes continue — those changes are in the journal after S, and the backup copies
 // each such line once it is durable; a restore replays them, as an open replays the journal after a
-// snapshot (records are idempotent). The file is replaced atomically (atomic-write.ts).
+// snapshot (records are idempotent). Then the data directory's side state (backup-side.ts: alumni,
+// feedback, console, media). The file is replaced atomically (atomic-write.ts).
 import type { StoreCore } from './core.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { BACKUP_TAG, type BackupHeader, gzipped, withTrailer } from './backup-format.ts';
 import { archiveMonthOf } from './archives.ts';
+import { sideLines } from './backup-side.ts';
 import { yieldToLoop } from './files.ts';
 import { FORMAT_VERSION } from './snapshot.ts';
 
@@ -24,6 +26,9 @@ export interface BackupSummary {
   deliveries: number;
   /** Changes made while the backup was written, copied after the rest. */
   journal: number;
+  /** Files of the side state (alumni, feedback, console, media) and their size before compression. */
+  sideFiles: number;
+  sideBytes: number;
   /** Compressed size. */
   bytes: number;
 }
@@ -34,6 +39,8 @@ export interface BackupSource {
   seq(): number;
   /** Copies each journal line appended from now on (with its durability) until the returned stop is called. */
   tap(fn: (line: string, durable: Promise<void>) => void): () => void;
+  /** The data directory, whose side state (backup-side.ts) goes into the backup too. */
+  dataDir: string;
 }
 
 export async function writeBackup(src: BackupSource, file: string, fsync: boolean): Promise<BackupSummary> {
@@ -68,6 +75,8 @@ export async function writeBackup(src: BackupSource, file: string, fsync: boolea
     archivedDigests: 0,
     deliveries: deliveries.length,
     journal: 0,
+    sideFiles: 0,
+    sideBytes: 0,
     bytes: 0,
   };
 
@@ -105,6 +114,10 @@ export async function writeBackup(src: BackupSource, file: string, fsync: boolea
       summary.journal++;
       yield `{"t":"journal","v":${line.trimEnd()}}`;
     }
+    const side = { files: 0, bytes: 0 };
+    yield* sideLines(src.dataDir, side);
+    summary.sideFiles = side.files;
+    summary.sideBytes = side.bytes;
   }
 
   try {

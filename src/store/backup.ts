@@ -4,6 +4,7 @@
 //                                    store read-only (opening never writes) and writes what it read;
 //                                    if the running relay compacted or archived meanwhile, it starts again.
 //   store.backup(file)               the same from inside the running relay (no second copy in memory).
+// Both carry the data directory's side state too (backup-side.ts: alumni, feedback, console, media).
 //   restoreStore(file, dataDir)      reads and checks the whole backup into a staging folder inside
 //                                    dataDir, opens it as a store, and only then moves it into place —
 //                                    under the data-dir lock (refused while a relay runs), into an empty
@@ -17,6 +18,7 @@ import type { Delivery, Post } from '../domain.ts';
 import { acquireLock } from '../lock.ts';
 import { ARCHIVE_DIR, type ArchiveFile, Archives } from './archives.ts';
 import { fsyncDir, isTempFile, writeFileAtomic } from './atomic-write.ts';
+import { badSidePath, SIDE_DIRS, sideEntries, writeSideFile } from './backup-side.ts';
 import { BACKUP_TAG, type BackupHeader, type BackupLine, gunzippedLines } from './backup-format.ts';
 import type { BackupSummary } from './backup-write.ts';
 import { parseReason, shownPath, StoreError } from './errors.ts';
@@ -27,7 +29,10 @@ import { Store } from './store.ts';
 
 export type { BackupSummary } from './backup-write.ts';
 
-/** The files of a data directory that make up its store (the lock, backups and other files are not). */
+/**
+ * The files of a data directory that make up its store, and its side folders that hold anything (the
+ * lock, backups and other files are not).
+ */
 export function storeEntries(dataDir: string): string[] {
   let names: string[];
   try {
@@ -35,7 +40,9 @@ export function storeEntries(dataDir: string): string[] {
   } catch {
     return [];
   }
+  const side = sideEntries(dataDir);
   return names.filter((n) => {
+    if (side.includes(n)) return true;
     if (n === SNAPSHOT_FILE || n === META_FILE || /^relay\.wal\.\d+\.jsonl$/.test(n)) return true;
     if (n !== ARCHIVE_DIR) return false;
     try {
@@ -79,6 +86,8 @@ export async function backupStore(dataDir: string, file: string, opts: { fsync?:
 export interface VerifiedBackup {
   header: BackupHeader;
   lines: number;
+  /** Files of the side state (alumni, feedback, console, media) it holds. */
+  sideFiles: number;
 }
 
 /**
@@ -92,6 +101,7 @@ async function readBackup(file: string, onLine?: (l: BackupLine) => Promise<void
   let header: BackupHeader | undefined;
   let n = 0;
   let end: { lines: number; sha256: string } | undefined;
+  let sideFiles = 0;
   try {
     for await (const text of gunzippedLines(file)) {
       if (end) throw bad(`has lines after its end line (line ${n + 2})`);
@@ -111,7 +121,10 @@ async function readBackup(file: string, onLine?: (l: BackupLine) => Promise<void
       } else if ((line as BackupLine).t === 'end') {
         end = line as { lines: number; sha256: string };
         continue;
-      } else await onLine?.(line as BackupLine);
+      } else {
+        if ((line as BackupLine).t === 'side') sideFiles++;
+        await onLine?.(line as BackupLine);
+      }
       hash.update(`${text}\n`);
       n++;
     }
@@ -122,7 +135,7 @@ async function readBackup(file: string, onLine?: (l: BackupLine) => Promise<void
   if (!header) throw bad('is empty');
   if (!end) throw bad(`is incomplete: it stops after line ${n} without its end line (the backup was cut short)`);
   if (end.lines !== n || end.sha256 !== hash.digest('hex')) throw bad(`is damaged: its end line does not match its ${n} lines`);
-  return { header, lines: n };
+  return { header, lines: n, sideFiles };
 }
 
 /** Checks a backup without writing anything. */
@@ -160,6 +173,11 @@ async function stage(file: string, dir: string): Promise<VerifiedBackup> {
     else if (l.t === 'delivery') deliveries.push(l.v as Delivery);
     else if (l.t === 'post') posts.push(l.v as Post);
     else if (l.t === 'journal') journal.push(JSON.stringify(l.v));
+    else if (l.t === 'side') {
+      const bad = badSidePath(l.path) ?? (l.enc === 'utf8' || l.enc === 'base64' ? (typeof l.data === 'string' ? undefined : 'a side file without data') : `an unknown encoding for ${l.path}`);
+      if (bad) throw new StoreError(file, `${shownPath(file)} is damaged or not ours: it holds ${bad}`);
+      await writeSideFile(dir, l);
+    }
   });
   await closeArchive();
   const { header } = verified;
@@ -218,7 +236,8 @@ export async function restoreStore(file: string, dataDir: string, opts: { force?
       for (const name of existing) renameSync(join(dataDir, name), join(keptAside, name));
       fsyncDir(keptAside);
     }
-    if (existsSync(join(dataDir, ARCHIVE_DIR))) rmSync(join(dataDir, ARCHIVE_DIR), { recursive: true, force: true }); // empty or temp files only
+    // Left after the moves above: empty, or temp and dot files only (storeEntries counts the rest).
+    for (const d of [ARCHIVE_DIR, ...SIDE_DIRS]) if (existsSync(join(staging, d)) || d === ARCHIVE_DIR) rmSync(join(dataDir, d), { recursive: true, force: true });
     // The snapshot last: until it is in place, a start would see no store rather than half of one.
     const names = readdirSync(staging).sort((a, b) => Number(a === SNAPSHOT_FILE) - Number(b === SNAPSHOT_FILE));
     for (const name of names) renameSync(join(staging, name), join(dataDir, name));

@@ -401,7 +401,7 @@ export class Store {
 
   /** Writes a backup of this (running) store to `file`: see backup.ts. */
   backup(file: string): Promise<BackupSummary> {
-    return this.exclusive(() => writeBackup({ core: this.core, seq: () => this.journal.seq, tap: (fn) => this.journal.tap(fn) }, file, this.fsync));
+    return this.exclusive(() => writeBackup({ core: this.core, seq: () => this.journal.seq, tap: (fn) => this.journal.tap(fn), dataDir: this.dir }, file, this.fsync));
   }
 
   /** Moves whole months older than the hot window to the archive, then rewrites the snapshot. */
