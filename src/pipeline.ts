@@ -136,9 +136,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const windowStart = new Date(at.getTime() - (deps.dedupeWindowDays ?? 30) * 86_400_000).toISOString();
     const twin = store.findNearDuplicate(fingerprint, windowStart);
     if (twin) {
-      // The first post keeps its text and its picture (if any); the new one adds only its source.
+      // The first post keeps its text; the new one adds its source, and its pictures when the first has
+      // none (the text was posted first, the poster after).
       store.count('merged');
-      await durably(() => store.addSource(twin.id, source));
+      await durably(() => store.addSource(twin.id, source, opts.media));
       logger.info({ post: twin.id, from: `${m.platform}:${m.chatId}` }, 'cross-post merged into an existing referral');
       return 'merged';
     }

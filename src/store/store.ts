@@ -31,7 +31,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NEAR_DUPLICATE_MAX_DISTANCE } from '../dedupe.ts';
-import type { Delivery, Digest, Platform, Post, PostSource, PostStatus } from '../domain.ts';
+import type { Delivery, Digest, Platform, Post, PostImage, PostSource, PostStatus } from '../domain.ts';
 import { ARCHIVE_DIR, Archives } from './archives.ts';
 import { removeStaleTemps } from './atomic-write.ts';
 import { type BackupSummary, writeBackup } from './backup-write.ts';
@@ -305,13 +305,28 @@ export class Store {
     }
   }
 
-  async addSource(postId: string, source: PostSource): Promise<void> {
+  /**
+   * One more source of a stored post (a cross-post). `media`: the pictures the cross-post was read from,
+   * kept on a post that has none (its text came first, the poster after). Undone in memory if the write
+   * fails, so a retry adds it once.
+   */
+  async addSource(postId: string, source: PostSource, media?: PostImage[]): Promise<void> {
     const p = this.state.posts.get(postId);
     if (!p) throw new Error(`no post ${postId}`);
+    const key = sourceKey(source.platform, source.chatId, source.messageId);
+    const attach = media?.length && !p.media?.length ? media.map((x) => ({ ...x })) : undefined;
     p.sources.push(source);
-    this.state.bySource.set(sourceKey(source.platform, source.chatId, source.messageId), p);
-    // Only the new source is journaled, not the whole post again (replay appends it to the post).
-    await this.commit({ op: 'source', id: postId, source });
+    if (attach) p.media = attach;
+    this.state.bySource.set(key, p);
+    try {
+      // Only the new source is journaled (replay appends it to the post), unless pictures came with it.
+      await this.commit(attach ? { op: 'post', post: p } : { op: 'source', id: postId, source });
+    } catch (err) {
+      p.sources.splice(p.sources.lastIndexOf(source), 1);
+      if (attach) delete p.media;
+      this.state.bySource.delete(key);
+      throw err;
+    }
   }
 
   async setStatus(postId: string, status: PostStatus): Promise<Post | undefined> {

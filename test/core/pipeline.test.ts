@@ -76,6 +76,38 @@ describe('pipeline', () => {
     expect(store.posts()[0]!.sources.map((s) => `${s.platform}:${s.chatId}`)).toEqual(['wechat:校友群', 'telegram:-1001']);
   });
 
+  it('keeps the poster of a cross-post on a referral first posted as text, across a restart; a post with its own keeps it', async () => {
+    const dir = tempDir();
+    const store = await Store.open(dir);
+    const pipeline = createPipeline({ store, rules: () => rules, classify, fingerprint, logger: silentLogger });
+    const poster = { file: `${'a'.repeat(64)}.png`, mime: 'image/png', bytes: 1234, width: 800, height: 1200 };
+    expect(await pipeline.handle(message({ id: 'text' }))).toBe('stored');
+    expect(await pipeline.handle(message({ id: 'pic', platform: 'telegram', chatId: '-1001', text: '国网内推，电气专业！' }), { media: [poster] })).toBe('merged');
+    const other = { ...poster, file: `${'b'.repeat(64)}.png` };
+    expect(await pipeline.handle(message({ id: 'pic2', text: '国网内推，电气专业。' }), { media: [other] })).toBe('merged');
+    await store.close();
+    const again = await Store.open(dir);
+    expect(again.posts()).toHaveLength(1);
+    expect(again.posts()[0]!.media).toEqual([poster]);
+    expect(again.posts()[0]!.sources.map((s) => s.messageId)).toEqual(['text', 'pic', 'pic2']);
+  });
+
+  it('adds a cross-post once when its first writes fail and the pipeline retries', async () => {
+    const { store, pipeline } = await setup();
+    expect(await pipeline.handle(message({ id: 'a' }))).toBe('stored');
+    const inner = store as unknown as { commit: (r: unknown) => Promise<void> };
+    const commit = inner.commit.bind(store);
+    let failures = 2;
+    inner.commit = async (r) => {
+      if (failures-- > 0) throw new Error('EIO: disk gone');
+      return commit(r);
+    };
+    const poster = { file: `${'c'.repeat(64)}.png`, mime: 'image/png', bytes: 1 };
+    expect(await pipeline.handle(message({ id: 'b', platform: 'telegram', chatId: '-1001', text: '国网内推，电气专业！' }), { media: [poster] })).toBe('merged');
+    expect(store.posts()[0]!.sources.map((s) => s.messageId)).toEqual(['a', 'b']);
+    expect(store.posts()[0]!.media).toEqual([poster]);
+  });
+
   it('survives a classifier that throws and a malformed message', async () => {
     const store = await Store.open(tempDir());
     const pipeline = createPipeline({
