@@ -4,13 +4,14 @@
 //                                    store read-only (opening never writes) and writes what it read;
 //                                    if the running relay compacted or archived meanwhile, it starts again.
 //   store.backup(file)               the same from inside the running relay (no second copy in memory).
-// Both carry the data directory's side state too (backup-side.ts: alumni, feedback, console, media).
 //   restoreStore(file, dataDir)      reads and checks the whole backup into a staging folder inside
 //                                    dataDir, opens it as a store, and only then moves it into place —
 //                                    under the data-dir lock (refused while a relay runs), into an empty
 //                                    store unless `force`, in which case the current files are moved to
 //                                    dataDir/before-restore-<time>/ (never deleted).
 //   verifyBackup(file)               reads a backup through and checks it, without writing anything.
+// A backup carries the data directory's side state too (backup-side.ts: alumni, feedback, console,
+// media), and a restore puts it back with the store.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
