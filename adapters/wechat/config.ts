@@ -34,8 +34,12 @@ export interface WechatConfig {
   puppetOptions?: Record<string, unknown>;
   /** Inbound messages handled at once across groups (one at a time within a group); default 8. */
   ingestConcurrency?: number;
-  /** Inbound messages waiting to be handled before new ones are refused (and logged); default 10 000. */
+  /** Inbound messages waiting in memory; more wait on disk (the spool) and are queued later; default 10 000. */
   maxQueuedMessages?: number;
+  /** Pauses before retrying a message the relay could not store; default [500, 2000, 5000, 15000, 60000] ms. */
+  handlerRetryDelaysMs?: number[];
+  /** How often messages waiting on disk are queued again; default 30 s. */
+  spoolSweepMs?: number;
   /** How long fetchMedia waits for a picture's bytes; default 30 s. */
   mediaTimeoutMs?: number;
 }

@@ -89,7 +89,7 @@ class WechatyAdapter implements WechatAdapter {
   /** Talkers seen in this login: private chats to answer, posters to @-mention. */
   private readonly contacts = new ContactDirectory<Contact>();
   /** Inbound messages: one group's in order, groups in parallel, bounded. */
-  private readonly ingest: Ingest<Message>;
+  private readonly ingest: Ingest;
   private queue: SendQueue;
   /** Group sizes by the rules' name of the room. */
   private readonly memberCounts: MemberCountCache;
@@ -119,9 +119,12 @@ class WechatyAdapter implements WechatAdapter {
     this.loginWaitMs = config.loginWaitMs ?? 10_000;
     this.reconnectDelayMs = config.reconnectDelayMs ?? 30_000;
     this.sessionDir = resolve(config.dataDir, 'wechat');
-    this.ingest = new Ingest<Message>(this.log, (m) => this.onMessage(m), () => Boolean(this.handler) && !this.stopped, {
+    this.ingest = new Ingest(this.log, (m) => this.deliver(m), () => Boolean(this.handler) && !this.stopped, {
       concurrency: config.ingestConcurrency ?? 8,
       maxQueued: config.maxQueuedMessages ?? 10_000,
+      spoolFile: join(this.sessionDir, 'inbound.jsonl'),
+      ...(config.handlerRetryDelaysMs && { retryDelaysMs: config.handlerRetryDelaysMs }),
+      ...(config.spoolSweepMs && { sweepMs: config.spoolSweepMs }),
     });
     this.queue = new SendQueue(config.sendSpacingMs ?? DEFAULT_SEND_SPACING_MS, opts.random);
     this.memberCounts = new MemberCountCache((chat) => this.roomSize(chat), {
@@ -177,6 +180,7 @@ class WechatyAdapter implements WechatAdapter {
       const why = e instanceof Error ? e.message : String(e);
       throw new AdapterError('wechat', 'start', `wechaty did not start with ${this.opts.puppet ? 'the given puppet' : this.config.puppet}: ${why}`, { cause: e });
     }
+    this.ingest.resume(); // what the last run read and did not handle, first
     if (bot.isLoggedIn && this.current.state !== 'up') this.setStatus({ state: 'up' });
     this.log.info({ puppet: this.opts.puppet ? 'instance' : this.config.puppet, session: this.sessionDir }, 'wechat listening; waiting for login');
   }
@@ -233,7 +237,7 @@ class WechatyAdapter implements WechatAdapter {
     // Messages are taken off the puppet, in arrival order (see ingest.ts); wechaty announces its puppet
     // with the private 'puppet' event in init(), before starting it.
     (bot as unknown as { on(event: 'puppet', listener: (puppet: PuppetEvents) => void): void }).on('puppet', (puppet) => {
-      puppet.on('message', (payload) => this.ingest.arrived(payload.messageId, () => bot.Message.find({ id: payload.messageId })));
+      puppet.on('message', (payload) => this.ingest.arrived(payload.messageId, () => this.read(bot, payload.messageId)));
     });
   }
 
@@ -256,27 +260,28 @@ class WechatyAdapter implements WechatAdapter {
     this.setStatus({ state, error: state === 'down' ? this.current.error : undefined, loginQr: qrcode });
   }
 
-  private async onMessage(m: Message): Promise<void> {
-    const handler = this.handler;
-    if (!handler || this.stopped) return;
-    let message: InboundMessage | null = null;
-    try {
-      message = normalize(await snapshot(m), { aliases: this.rooms.aliases });
-    } catch (e) {
-      this.log.warn({ err: e, messageId: safe(() => m.id) }, 'wechat message could not be read; skipped');
-      return;
+  /** The message as the relay takes it, or null for one it ignores (not text/link/picture, our own, …). */
+  private async read(bot: Wechaty, messageId: string): Promise<InboundMessage | null> {
+    const m = await bot.Message.find({ id: messageId });
+    if (!m) {
+      this.log.warn({ messageId }, 'wechat message not found after it arrived; skipped');
+      return null;
     }
+    const message = normalize(await snapshot(m), { aliases: this.rooms.aliases });
     if (!message) {
       this.log.debug({ type: safe(() => m.type()) }, 'wechat message ignored (not a text/link/picture, our own, or an official account)');
-      return;
+      return null;
     }
     const talker = safe(() => m.talker());
     if (talker) this.contacts.remember(talker);
-    try {
-      await handler({ ...message, ...(await addressing(m)) });
-    } catch (e) {
-      this.log.error({ err: e, messageId: message.id, chatId: message.chatId }, 'message handler failed; going on');
-    }
+    return { ...message, ...(await addressing(m)) };
+  }
+
+  /** Hands a read message to the relay; rejects (so it is tried again) when the relay could not store it. */
+  private deliver(message: InboundMessage): Promise<void> {
+    const handler = this.handler;
+    if (!handler || this.stopped) return Promise.reject(new Error('the WeChat adapter is stopped'));
+    return handler(message);
   }
 
   async waitForLogin(timeoutMs = this.loginWaitMs): Promise<void> {
@@ -396,7 +401,9 @@ class WechatyAdapter implements WechatAdapter {
         this.log.warn({ err: e }, 'wechaty did not stop cleanly');
       }
     }
-    // Messages being handled finish their store writes before the relay closes the store.
+    // Messages being handled finish their store writes before the relay closes the store; the rest wait
+    // in the spool for the next start.
+    this.ingest.pause();
     await settleWithin(this.ingest.idle(), STOP_DRAIN_MS);
   }
 }

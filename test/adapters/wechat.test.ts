@@ -69,7 +69,7 @@ async function rig(config: Partial<WechatConfig> = {}, mockOpts: WechatMockOptio
   const printed: string[] = [];
   const dataDir = tmpDataDir();
   const adapter = createWechatAdapter(
-    { puppet: 'wechaty-puppet-mock', dataDir, sendSpacingMs: [0, 5], ...config },
+    { puppet: 'wechaty-puppet-mock', dataDir, sendSpacingMs: [0, 5], handlerRetryDelaysMs: [50], ...config },
     { logger, puppet: wx.puppet, print: (s) => printed.push(s) },
   );
   const received: InboundMessage[] = [];
@@ -84,7 +84,7 @@ adapterContract('wechat', async () => {
   wx.room(GROUP2);
   wx.room(CHANNEL);
   const adapter = createWechatAdapter(
-    { puppet: 'wechaty-puppet-mock', dataDir: tmpDataDir(), sendSpacingMs: [0, 5] },
+    { puppet: 'wechaty-puppet-mock', dataDir: tmpDataDir(), sendSpacingMs: [0, 5], handlerRetryDelaysMs: [50] },
     { logger: silentLogger, puppet: wx.puppet, print: () => {} },
   );
   return {
@@ -472,7 +472,7 @@ describe('wechat adapter on wechaty + PuppetMock', () => {
 
   it('reports its status: the login QR while waiting for a scan, up once logged in, down after a logout', async () => {
     const wx = new WechatMock({ autoLogin: false });
-    const adapter = createWechatAdapter({ puppet: 'wechaty-puppet-mock', dataDir: tmpDataDir(), sendSpacingMs: [0, 5] }, { logger: silentLogger, puppet: wx.puppet, print: () => {} });
+    const adapter = createWechatAdapter({ puppet: 'wechaty-puppet-mock', dataDir: tmpDataDir(), sendSpacingMs: [0, 5], handlerRetryDelaysMs: [50] }, { logger: silentLogger, puppet: wx.puppet, print: () => {} });
     r = { dataDir: '', wx, adapter, received: [], printed: [], close: () => adapter.stop() };
     const seen: { state: string; loginQr?: string; error?: string }[] = [];
     adapter.onStatusChange((st) => seen.push(st));
@@ -495,22 +495,22 @@ describe('wechat adapter on wechaty + PuppetMock', () => {
     expect(seen.map((x) => x.state)).toEqual(['connecting', 'connecting', 'up', 'down', 'down']); // start, QR, login, logout, new QR
   });
 
-  it('logs a message it has no room for when the inbound queue is full, and handles the rest in order', async () => {
+  it('keeps a message it has no room for in memory on disk, and handles it when there is room', async () => {
     const { logger, lines } = captureLogger();
     let release!: () => void;
     const gate = new Promise<void>((res) => (release = res));
     const seen: string[] = [];
-    r = await rig({ ingestConcurrency: 1, maxQueuedMessages: 1 }, {}, logger, async (m) => {
+    r = await rig({ ingestConcurrency: 1, maxQueuedMessages: 1, spoolSweepMs: 100 }, {}, logger, async (m) => {
       await gate;
       seen.push(m.text);
     });
     const rig_ = r;
     for (const t of ['one', 'two', 'three']) await rig_.wx.say(GROUP, '王磊', t);
     const full = await waitFor(() => lines.find((l) => /queue full/.test(l.msg)));
-    expect(full).toMatchObject({ level: 50, platform: 'wechat' });
+    expect(full).toMatchObject({ level: 40, platform: 'wechat' });
     release();
-    await waitFor(() => (seen.length === 2 ? true : undefined));
-    expect(seen).toEqual(['one', 'two']);
+    await waitFor(() => (seen.length === 3 ? true : undefined));
+    expect(seen).toEqual(['one', 'two', 'three']);
   });
 
   it('fails start with the same clear error on every try when the puppet cannot be loaded (the supervisor retries it)', async () => {

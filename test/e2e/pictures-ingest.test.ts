@@ -206,7 +206,7 @@ describe('the same poster as text and as a picture is one referral; refused pict
     expectPicture(r, same[0]!, BYTEDANCE, 'image/png');
   });
 
-  it('text typed on Lark first, then the poster as a Telegram photo: one post, text first', { timeout: SLOW }, async () => {
+  it('text typed on Lark first, then the poster as a Telegram photo: one post, its text, and now the poster', { timeout: SLOW }, async () => {
     const res = await r.rig.lark.injectMessage({ chatId: LARK_GROUP, senderOpenId: 'ou_alumnus_zhang', text: STATE_GRID_TEXT });
     expect(res.status).toBe(200);
     const post = await waitPost(r, 'the Lark text stored', (p) => p.text.includes('国家电网'), 10_000);
@@ -215,10 +215,8 @@ describe('the same poster as text and as a picture is one referral; refused pict
     await until(() => `the photo merged (pending ${r.relay.media.pending()}; sources ${post.sources.length})`, () => post.sources.length === 2 && r.relay.media.pending() === 0, 120_000);
     expect(r.relay.store.posts().filter((p) => p.text.includes('国家电网'))).toHaveLength(1);
     expect(post.sources.map((s) => s.platform)).toEqual(['lark', 'telegram']);
-    expect(post.text).toBe(STATE_GRID_TEXT); // the first post's text and (no) picture
-    expect(post.media).toBeUndefined();
-    // The photo's file was written for nothing: no post keeps it, so it is gone.
-    expect(readdirSync(join(r.dataDir, 'media')).filter((f) => f.endsWith('.jpg'))).toEqual([]);
+    expect(post.text).toBe(STATE_GRID_TEXT); // the first post's text…
+    expectPicture(r, post, STATE_GRID, 'image/jpeg'); // …and the poster it had not had, kept with it
   });
 
   it('a huge picture, a non-image, a bomb and a broken file are left out with a log line each; the relay goes on', { timeout: SLOW }, async () => {
@@ -250,7 +248,7 @@ describe('the same poster as text and as a picture is one referral; refused pict
     // None became a post, none is tried again, none left a file behind.
     expect(r.relay.store.posts()).toHaveLength(before + 1);
     expect(r.relay.media.pending()).toBe(0);
-    expect(readdirSync(join(r.dataDir, 'media')).filter((f) => !f.startsWith('queue')).length).toBe(1); // the WeChat poster's
+    expect(readdirSync(join(r.dataDir, 'media')).filter((f) => !f.startsWith('queue')).length).toBe(2); // the WeChat and State Grid posters'
     expect(r.lines.filter((l) => l.msg.includes('will be tried again'))).toEqual([]);
   });
 });
