@@ -3,15 +3,17 @@
 // job or its new state; the last one wins) and `{"op":"del","id":…}` (done). Every append is fdatasync'ed
 // before it resolves. A torn last line (a kill in the middle of a write) was never acknowledged and is
 // skipped. The file is rewritten (atomically) with only the live jobs when it opens and once the dead lines
-// outnumber them, so it stays small. Used for pictures waiting to be read (media/media-queue.ts) and
-// WeChat messages waiting to be handled (adapters/wechat/ingest.ts).
-import { close, existsSync, fdatasync, mkdirSync, open, readFileSync, write } from 'node:fs';
+// outnumber them, and emptied when the last job is done, so it stays small and holds only what waits.
+// Used for pictures waiting to be read (media/media-queue.ts) and WeChat messages waiting to be handled
+// (adapters/wechat/ingest.ts).
+import { close, existsSync, fdatasync, ftruncate, mkdirSync, open, readFileSync, write } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { fsyncDir, writeFileAtomicSync } from './store/atomic-write.ts';
 
 const openFd = promisify(open);
 const closeFd = promisify(close);
+const truncateFd = promisify(ftruncate);
 const datasyncFd = promisify(fdatasync);
 const writeSome = promisify(write) as (fd: number, buf: Buffer, offset: number, length: number) => Promise<{ bytesWritten: number }>;
 
@@ -102,7 +104,14 @@ export class DurableQueue<T extends { id: string }> {
     const data = Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
     const run = async () => {
       const fd = await this.handle();
-      for (let off = 0; off < data.length; ) off += (await writeSome(fd, data, off, data.length - off)).bytesWritten;
+      if (line.op === 'del' && this.jobs.size === 0) {
+        // Nothing live (nothing put since either: put() counts at once): the empty file says it all, and
+        // what was waiting (message texts) does not stay on disk once handled.
+        await truncateFd(fd, 0);
+        this.dead = 0;
+      } else {
+        for (let off = 0; off < data.length; ) off += (await writeSome(fd, data, off, data.length - off)).bytesWritten;
+      }
       if (this.fsync) await datasyncFd(fd);
       if (this.dead > 64 && this.dead > 2 * this.jobs.size) await this.compact();
     };

@@ -70,6 +70,8 @@ describe('wechat inbound spool', () => {
     await until('all four stored', () => stored.length === 4);
     expect(stored.filter((s) => s.startsWith(GROUP))).toEqual([`${GROUP}:a1`, `${GROUP}:a2`, `${GROUP}:a3`]);
     expect(stored).toContain(`${GROUP2}:b1`);
+    // Handled, the messages leave the disk (the spool holds only what waits: chit-chat is not kept).
+    await until('the spool emptied', () => spoolLines(dataDir).length === 0);
   });
 
   it('what one run read and did not handle, the next run handles first, once', async () => {
