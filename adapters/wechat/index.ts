@@ -2,14 +2,14 @@
 // A person logs the bot's WeChat account in by scanning a QR code; the session is kept under
 // `${dataDir}/wechat/` so a restart resumes without a new scan until WeChat invalidates it.
 // The pieces: config.ts (env), normalize.ts (pure), snapshot.ts (wechaty Message → plain data),
-// ingest.ts (arrival order, per-group queue), rooms.ts (topic → room), contacts.ts (private chat id →
+// ingest.ts (on disk first, arrival order, per-group queue), rooms.ts (topic → room), contacts.ts (private chat id →
 // person), outbound.ts (a message → sends), send-queue.ts (pacing), media.ts (inbound pictures),
 // errors.ts (wechat4u errors → AdapterError), login.ts (the QR banner). This file wires them to wechaty.
 // No buttons on the web protocol: OutboundMessage.buttons are left out and there is no onAction.
 // Private chats work only with the bot account's friends: WeChat lets only friends write to it.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Contact, Message, Room, Wechaty } from 'wechaty';
+import type { Contact, Room, Wechaty } from 'wechaty';
 // 2026-12: WechatyImpl from 'wechaty/impls' (what WechatyBuilder.build() constructs), not the main entry:
 // that one also loads the Io client and wechaty-puppet-service (gRPC, protobuf descriptors), ≈ 10 MB of
 // RSS a relay never uses; https://github.com/wechaty/wechaty/blob/main/src/mods/impls.ts
@@ -88,7 +88,7 @@ class WechatyAdapter implements WechatAdapter {
   private readonly rooms: RoomDirectory<Room>;
   /** Talkers seen in this login: private chats to answer, posters to @-mention. */
   private readonly contacts = new ContactDirectory<Contact>();
-  /** Inbound messages: one group's in order, groups in parallel, bounded. */
+  /** Inbound messages: on disk first (the spool), then one group's in order, groups in parallel, bounded. */
   private readonly ingest: Ingest;
   private queue: SendQueue;
   /** Group sizes by the rules' name of the room. */
