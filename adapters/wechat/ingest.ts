@@ -99,6 +99,7 @@ export class Ingest {
   arrived(messageId: string, load: () => Promise<InboundMessage | undefined | null>): void {
     if (!this.accepting()) return;
     const loading = withTimeout(load(), LOAD_TIMEOUT_MS, 'loading the message timed out');
+    loading.catch(() => {}); // handled in turn below; until then a rejection is not an unhandled one
     this.arrivals = this.arrivals.then(async () => {
       let message: InboundMessage | undefined | null;
       try {
