@@ -16,6 +16,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { isTempFile, writeFileAtomic } from './atomic-write.ts';
+import { yieldToLoop } from './files.ts';
 
 /** Folders of the data directory copied as side state (names as alumni/db.ts, feedback/state.ts, … use). */
 export const SIDE_DIRS = ['alumni', 'feedback', 'console', 'media'] as const;
@@ -92,7 +93,7 @@ export async function* sideLines(dataDir: string, summary: SideSummary): AsyncGe
       summary.files++;
       summary.bytes += bytes.length;
       yield JSON.stringify(line);
-      await new Promise((r) => setImmediate(r)); // a large media folder must not hold the relay's loop
+      await yieldToLoop(); // a large media folder must not hold the relay's loop
     }
   }
 }
