@@ -3,8 +3,10 @@
 // from outside the clone). The machine is usually shared: every rate is compared under the same conditions.
 //   1. ingest vs raw nodejieba.cut on the same texts, as users run it: alumni messages through the real
 //      Telegram adapter polling a loopback Bot API in a child process, into the real relay, durably stored
-//      (headline ratio; the same with the fake in this process beside it); then the pipeline called
-//      directly, 32 in flight and one at a time (secondary);
+//      (headline ratio; the same with the fake in this process beside it); its two halves apart (the
+//      adapter with a handler that does nothing; the relay fed through a per-chat queue, no platform), whose
+//      ratios bound the whole: 1/whole ≈ 1/adapter + 1/relay; then the pipeline called directly, 32 in
+//      flight and one at a time (secondary);
 //   2. ingest latency with 1k, 10k and 100k posts already stored (history spread over months, as in use),
 //      stored referrals and chit-chat apart; the three stores take their messages in interleaved rounds;
 //   3. the outbox's send→durable-mark window while messages are being ingested;
@@ -35,7 +37,7 @@ import type { ChatAdapter } from '../src/ports.ts';
 import { loadRulesFile } from '../src/rules/index.ts';
 import { Store } from '../src/store/store.ts';
 import { runFanout, type FanoutResult } from './bench/fanout.ts';
-import { type FakeWhere, openRealIngest } from './bench/ingest-real.ts';
+import { type FakeWhere, openAdapterOnly, openRealIngest, openRelayOnly, type RealIngest } from './bench/ingest-real.ts';
 import { relayProcess } from './bench/relay-process.ts';
 import { history, seedPool } from './bench/seed.ts';
 import { interleavedRounds, log, median, pct, pool, r2, range, t, tmp } from './bench/util.ts';
@@ -79,8 +81,8 @@ const warm = workload(200, 99).map((w) => w.text);
 
 // The Bot API fake in a child process is the headline (Telegram's servers are not on our cores); in the
 // relay's own process, for comparison, it takes turns with the relay on one event loop.
-async function realIngestRounds(where: FakeWhere) {
-  const real = await openRealIngest(RULES, where);
+async function ingestRounds(open: () => Promise<RealIngest>) {
+  const real = await open();
   await real.ingest(warm);
   const rounds = await interleavedRounds(chunks, normaliseText, cut, cfg.cutWindowMs, (chunk) => real.ingest(chunk));
   const outcomes = real.outcomes();
@@ -88,10 +90,14 @@ async function realIngestRounds(where: FakeWhere) {
   await real.close();
   return { rounds, outcomes, traffic };
 }
+const realIngestRounds = (where: FakeWhere) => ingestRounds(() => openRealIngest(RULES, where));
 log('1/6 throughput: jieba cut vs ingest through the Telegram adapter and the relay, interleaved rounds (Bot API fake in a child process) …');
 const { rounds: realRounds, outcomes: realOutcomes, traffic: realTraffic } = await realIngestRounds('child');
 log('    … the same with the fake in the relay\'s process …');
 const { rounds: inProcRounds, traffic: inProcTraffic } = await realIngestRounds('in-process');
+log('    … its halves: the adapter with a handler that does nothing, the relay without an adapter …');
+const { rounds: adapterRounds } = await ingestRounds(() => openAdapterOnly('child'));
+const { rounds: relayRounds } = await ingestRounds(() => openRelayOnly(RULES));
 
 log('    … and the pipeline called directly (32 in flight, then one at a time) …');
 const tpDir = tmp();
@@ -111,6 +117,8 @@ await tp.store.close();
 const ratio = median(realRounds.map((x) => x.ratio));
 const inProcRatio = median(inProcRounds.map((x) => x.ratio));
 const pipeRatio = median(pipeRounds.map((x) => x.ratio));
+const adapterRatio = median(adapterRounds.map((x) => x.ratio));
+const relayRatio = median(relayRounds.map((x) => x.ratio));
 
 // ---- 2 & 3. latency at 1k / 10k / 100k stored, and the outbox mark window -------------------------
 // A stored referral waits for its fdatasync, whose tail on a shared disk swings by 10× within seconds
@@ -279,6 +287,8 @@ const rows: [string, string, string][] = [
   ['jieba cut (msgs/s)', String(Math.round(median(realRounds.map((x) => x.cut)))), ''],
   ['ingest via Telegram adapter + relay (msgs/s)', String(Math.round(median(realRounds.map((x) => x.ingest)))), `ratio ${r2(ratio)} (≥ 0.25) ${ok(targets.ingestCutRatio.pass)}; median of ${cfg.rounds} rounds, ${range(realRounds.map((x) => x.ratio))}; ${r2(realTraffic.getUpdates / realTraffic.messages)} getUpdates and ${r2(realTraffic.updatesServed / realTraffic.messages)} updates served per message`],
   ['  same, Bot API fake in the relay\'s process (msgs/s)', String(Math.round(median(inProcRounds.map((x) => x.ingest)))), `ratio ${r2(inProcRatio)}; ${range(inProcRounds.map((x) => x.ratio))}; ${r2(inProcTraffic.updatesServed / inProcTraffic.messages)} updates served per message`],
+  ['  its halves: Telegram adapter alone, handler does nothing (msgs/s)', String(Math.round(median(adapterRounds.map((x) => x.ingest)))), `ratio ${r2(adapterRatio)}; ${range(adapterRounds.map((x) => x.ratio))}`],
+  ['  … and the relay alone, fed per chat, 32 in flight, no platform (msgs/s)', String(Math.round(median(relayRounds.map((x) => x.ingest)))), `ratio ${r2(relayRatio)}; ${range(relayRounds.map((x) => x.ratio))}; both together ≈ ${r2(1 / (1 / adapterRatio + 1 / relayRatio))}`],
   ['pipeline direct, 32 in flight (msgs/s)', String(Math.round(median(pipeRounds.map((x) => x.ingest)))), `ratio ${r2(pipeRatio)}; ${range(pipeRounds.map((x) => x.ratio))}`],
   ['pipeline direct, one at a time (msgs/s)', String(Math.round(seqRound!.ingest)), `ratio ${r2(seqRound!.ratio)}`],
   ...SIZES.map((n): [string, string, string] => [
@@ -304,7 +314,7 @@ console.log(
   JSON.stringify({
     quick,
     machine,
-    ingest: { real: realRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), realOutcomes, realTraffic, fakeInProcess: { rounds: inProcRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), traffic: inProcTraffic } },
+    ingest: { real: realRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), realOutcomes, realTraffic, fakeInProcess: { rounds: inProcRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), traffic: inProcTraffic }, adapterOnly: adapterRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), relayOnly: relayRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })) },
     pipeline: { rounds: pipeRounds.map((x) => ({ cut: Math.round(x.cut), ingest: Math.round(x.ingest), ratio: r2(x.ratio) })), sequential: { ingest: Math.round(seqRound!.ingest), ratio: r2(seqRound!.ratio) } },
     latencyMs: latency,
     markWindowMs: markWindow,
