@@ -224,8 +224,8 @@ export class Store {
   /** Active posts routed to this college that no digest has carried to it yet. */
   undigestedFor(collegeId: string): Post[] {
     const out: Post[] = [];
-    for (const p of this.state.posts.values()) {
-      if (p.status === 'active' && p.classification.colleges.includes(collegeId) && !p.digestedFor.includes(collegeId)) out.push(p);
+    for (const p of this.state.routedTo(collegeId)) {
+      if (p.status === 'active' && !p.digestedFor.includes(collegeId)) out.push(p);
     }
     return out;
   }

@@ -9,7 +9,7 @@ import { renderDigest, type RenderOptions } from '../../src/digest/render.ts';
 import { silentLogger } from '../../src/log.ts';
 import { htmlToText } from '../../src/plain-text.ts';
 import { AdapterError, type ChatAdapter } from '../../src/ports.ts';
-import { splitHtml } from '../../src/split.ts';
+import { splitHtml, splitHtmlTokens } from '../../src/split.ts';
 import { parseTelegramHtml, TelegramFakeServer } from '../fakes/telegram-server.ts';
 import { post } from '../helpers/posts.ts';
 
@@ -126,6 +126,17 @@ describe('splitHtml', () => {
         expect(squeeze(shown.join(''))).toBe(squeeze(visible(h)));
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 500) },
+    );
+  });
+
+  it('its shortcut for HTML that fits returns what the full split does', () => {
+    // Markup-like noise too: stray '<', '&', unbalanced and crossed tags, line ends before any text.
+    const noise = fc.array(fc.constantFrom('<', '>', '&', ';', '\n', ' ', '<b>', '</b>', '<i>', '</i>', '&nbsp;', '&#x1F600;', '&bogus;', 'a', '内'), { maxLength: 20 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(fc.oneof(html, noise), fc.integer({ min: 2, max: 400 }), (h, max) => {
+        expect(splitHtml(h, max)).toEqual(splitHtmlTokens(h, max));
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 500) * 4 },
     );
   });
 
