@@ -124,7 +124,9 @@ export async function runFanout(classification: Classification, adapterOptions: 
     const digests = await Promise.all(Array.from({ length: COLLEGES }, (_, i) => relay.runDigest(`c${i}`)));
     if (digests.some((d) => !d)) throw new Error('fan-out: a college built no digest');
     const recordedMs = now() - t0;
-    for (const d of relay.store.pendingDeliveries()) expected.set(d.channel.chat, (expected.get(d.channel.chat) ?? 0) + d.parts.length);
+    // Every delivery of these digests (a fast lane may have finished one already; it still counts).
+    const ours = new Set(digests.map((d) => d!.id));
+    for (const d of relay.store.deliveries()) if (ours.has(d.digestId)) expected.set(d.channel.chat, (expected.get(d.channel.chat) ?? 0) + d.parts.length);
     total = [...expected.values()].reduce((a, b) => a + b, 0);
     check();
     const timeout = setTimeout(done, 60_000);
