@@ -56,10 +56,14 @@ function entitySize(body: string): number | undefined {
   return Number.isInteger(cp) && cp >= 0 && cp <= 0x10ffff ? (cp > 0xffff ? 2 : 1) : undefined;
 }
 
+/** A tag (1: '/' of a closing tag, 2: its name) or an entity (3: its body): shared by the tokenizer and fitsWhole. */
+const TAG_OR_ENTITY = /<(\/?)([a-zA-Z][\w-]*)[^<>]*>|&(#x[0-9a-fA-F]+|#\d+|[a-zA-Z]+);/g;
+/** A tag, an entity, a line feed, or one code point (a surrogate pair stays whole with /u). */
+const HTML_TOKEN = new RegExp(`${TAG_OR_ENTITY.source}|\\n|[\\s\\S]`, 'gu');
+
 function tokenizeHtml(html: string): HtmlToken[] {
   const out: HtmlToken[] = [];
-  // A tag, an entity, a line feed, or one code point (a surrogate pair stays whole with /u).
-  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w-]*)[^<>]*>|&(#x[0-9a-fA-F]+|#\d+|[a-zA-Z]+);|\n|[\s\S]/gu)) {
+  for (const m of html.matchAll(HTML_TOKEN)) {
     const raw = m[0];
     if (m[2]) out.push({ kind: m[1] ? 'close' : 'open', raw, name: m[2].toLowerCase(), size: 0 });
     else if (m[3]) out.push({ kind: 'text', raw, size: entitySize(m[3]) ?? raw.length });
@@ -69,13 +73,11 @@ function tokenizeHtml(html: string): HtmlToken[] {
   return out;
 }
 
-const TAG_OR_ENTITY = /<(\/?)([a-zA-Z][\w-]*)[^<>]*>|&(#x[0-9a-fA-F]+|#\d+|[a-zA-Z]+);/g;
-
 /**
  * The common case without tokenizing (one object per character had a 30-channel digest fan-out spend
  * its first ≈ 200 ms in GC): balanced HTML whose visible text fits in `max`, is not blank and does not
  * start with a line end is its own only part, which is what the full split returns for it. Tags and
- * entities are found where the tokenizer finds them (it tries them first at every position).
+ * entities are found where the tokenizer finds them (same pattern, tried first at every position).
  */
 function fitsWhole(html: string, max: number): boolean {
   let size = html.length;
