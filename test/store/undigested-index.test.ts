@@ -35,6 +35,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('reopen' as const) }),
 );
 
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
+
 describe('undigestedFor (per-college index)', () => {
   it('answers what a filter over every hot post answers, after any sequence of changes and a reopen', async () => {
     await fc.assert(
@@ -77,9 +79,10 @@ describe('undigestedFor (per-college index)', () => {
           await s.close().catch(() => undefined);
         }
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 60) },
+      { numRuns: RUNS },
     );
-  });
+    // Each run opens stores and waits for fdatasync: a raised PROPERTY_RUNS gets the time it needs.
+  }, 20_000 + RUNS * 50);
 });
 
 async function reopen(s: Store, dir: string): Promise<Store> {
