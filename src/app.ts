@@ -252,6 +252,7 @@ export async function createRelay(opts: RelayOptions) {
     void outbox.drain();
   }
   let personalTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
   let pruneTimer: NodeJS.Timeout | undefined;
 
   // The relay's clock, not the cron fire time: tests (and any injected clock) must see one time.
@@ -349,7 +350,6 @@ export async function createRelay(opts: RelayOptions) {
       );
       scheduler.apply(schedulesOf(rules, opts.scheduleOverride));
       outbox.start(opts.outboxIntervalMs ?? 1000);
-      alumniService.start(60_000);
       if (feedback) {
         const tick = () => {
           void sendPersonalDigests()
@@ -402,10 +402,16 @@ export async function createRelay(opts: RelayOptions) {
           return undefined;
         });
       }
+      // The alumni ledger's first sync (≈ 0.2 s over 100k posts) starts once every platform and the console
+      // listen: a restart takes messages sooner, and nothing it plans (thanks, acknowledgements) is urgent.
+      setImmediate(() => {
+        if (!stopped) alumniService.start(60_000);
+      });
     },
     /** The console's address once started (undefined without `http`). */
     httpUrl: () => http?.url,
     async stop() {
+      stopped = true;
       await http?.close().catch((err: unknown) => log.warn({ err }, 'http server did not close cleanly'));
       watcher?.close();
       clearInterval(pruneTimer);

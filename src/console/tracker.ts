@@ -60,6 +60,7 @@ export class ConsoleTracker {
   private seenDelivered = new Set<string>();
   private seenDigests = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private deadlineCache: { version: number; today: string; items: DeadlineItem[] } | undefined;
   /** ms the last reconcile pass took (for the bench and the log). */
   lastSyncMs = 0;
@@ -81,6 +82,7 @@ export class ConsoleTracker {
 
   /** Reconciles now, reads the archive in the background, and keeps reconciling every `intervalMs`. */
   start(intervalMs = 2000): void {
+    if (this.stopped) return;
     this.sync();
     this.ready = this.rebuild();
     const tick = () => {
@@ -95,6 +97,7 @@ export class ConsoleTracker {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     this.daily.flush();

@@ -74,7 +74,8 @@ export interface BuiltServer {
   close(): Promise<void>;
 }
 
-export async function buildServer(deps: ConsoleDeps, options: ServerOptions = {}): Promise<BuiltServer> {
+/** `startTracker: false` leaves the console's background work to the caller (startHttpServer starts it once listening). */
+export async function buildServer(deps: ConsoleDeps, options: ServerOptions & { startTracker?: boolean } = {}): Promise<BuiltServer> {
   const opts = { downAfterMs: 5 * 60_000, loginPerMinute: 5, metricsPublic: false, ...options };
   const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, trustProxy: false });
   let metricsRef: ReturnType<typeof createMetrics> | undefined;
@@ -168,7 +169,7 @@ export async function buildServer(deps: ConsoleDeps, options: ServerOptions = {}
   if (deps.extraRoutes) await deps.extraRoutes(app);
 
   const unsubscribe = deps.onPostChange?.((p) => tracker.track(p));
-  tracker.start(opts.syncIntervalMs ?? 2000);
+  if (options.startTracker !== false) tracker.start(opts.syncIntervalMs ?? 2000);
   await app.ready();
   return {
     app,
@@ -202,8 +203,11 @@ export async function startHttpServer(
     deps.logger.warn({ host }, 'RELAY_ADMIN_PASSWORD is not set: the console listens on 127.0.0.1 only');
     host = '127.0.0.1';
   }
-  const built = await buildServer(deps, opts);
+  const built = await buildServer(deps, { ...opts, startTracker: false });
   const address = await built.app.listen({ port: opts.port ?? 8080, host });
+  // The console's first reconcile and its pass over the archived months (≈ 0.2 s over 100k posts) run
+  // once the relay is up, not before: a restart listens sooner, and no page can be asked for earlier.
+  setImmediate(() => built.ctx.tracker.start(opts.syncIntervalMs ?? 2000));
   const url = address.replace('[::1]', 'localhost');
   let loginUrl: string | undefined;
   if (!opts.adminPassword) {
