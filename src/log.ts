@@ -19,3 +19,31 @@ export function createLogger(opts: { level?: string; pretty?: boolean; destinati
 
 /** For tests and tools that want no log output. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * Lets a recurring log line through once per window and counts what it held back. An SDK that retries
+ * on its own (wechat4u asks WeChat for a login QR about three times a second while WeChat is
+ * unreachable) must not bury the log: one line a minute says the same, with the count.
+ */
+export class RepeatGate {
+  private readonly last = new Map<string, { at: number; held: number }>();
+
+  constructor(
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether to log `key` now; `held` is how many were held back since it was last let through. */
+  pass(key: string): { log: boolean; held: number } {
+    const t = this.now();
+    const e = this.last.get(key);
+    if (e && t - e.at < this.windowMs) {
+      e.held++;
+      return { log: false, held: e.held };
+    }
+    this.last.delete(key); // re-inserted last: the map's first key is the stalest
+    this.last.set(key, { at: t, held: 0 });
+    if (this.last.size > 100) this.last.delete(this.last.keys().next().value!);
+    return { log: true, held: e?.held ?? 0 };
+  }
+}

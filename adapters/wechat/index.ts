@@ -16,7 +16,7 @@ import type { Contact, Room, Wechaty } from 'wechaty';
 import { WechatyImpl } from 'wechaty/impls';
 import type { AdapterStatus, ObservableAdapter } from '../../src/adapter-status.ts';
 import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
-import type { Logger } from '../../src/log.ts';
+import { type Logger, RepeatGate } from '../../src/log.ts';
 import { AdapterError, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
 import { DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './config.ts';
 import { MemberCountCache, type MemberCountOptions } from '../member-count.ts';
@@ -79,6 +79,7 @@ const STOP_DRAIN_MS = 5000;
 class WechatyAdapter implements WechatAdapter {
   readonly platform = 'wechat' as const;
   private readonly log: Logger;
+  private readonly errorGate = new RepeatGate();
   private readonly print: (s: string) => void;
   private readonly maxChars: number;
   private readonly cooldownMs: number;
@@ -228,7 +229,11 @@ class WechatyAdapter implements WechatAdapter {
     });
     bot.on('room-topic', (room: Room, newTopic: string, oldTopic: string) => this.rooms.renamed(room.id, newTopic, oldTopic));
     bot.on('error', (e: Error) => {
-      this.log.warn({ err: e }, 'wechaty error');
+      // One line, no stack (the stack is at debug level), and a repeat at most once a minute with its count.
+      const what = (e?.message ?? String(e)).split('\n')[0]!;
+      const gate = this.errorGate.pass(what);
+      if (gate.log) this.log.warn({ error: what, ...(gate.held ? { heldBackSinceLastLine: gate.held } : {}) }, `wechaty error: ${what} (the same error is logged at most once a minute)`);
+      this.log.debug({ err: e }, 'wechaty error');
       if (!bot.isLoggedIn && !this.awaitingScan && !this.stopped) {
         this.setStatus({ state: 'down', error: `wechaty error while logged out: ${e?.message ?? String(e)}; restarting it` });
       }
