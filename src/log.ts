@@ -22,8 +22,8 @@ export const silentLogger: Logger = pino({ level: 'silent' });
 
 /**
  * Lets a recurring log line through once per window and counts what it held back. An SDK that retries
- * on its own (wechat4u asks WeChat for a login QR about three times a second while WeChat is
- * unreachable) must not bury the log: one line a minute says the same, with the count.
+ * on its own (wechaty with wechat4u, WeChat unreachable: 72 errors in 25 s) must not bury the log: one
+ * line a minute says the same, with the count.
  */
 export class RepeatGate {
   private readonly last = new Map<string, { at: number; held: number }>();

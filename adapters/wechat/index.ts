@@ -229,7 +229,10 @@ class WechatyAdapter implements WechatAdapter {
     });
     bot.on('room-topic', (room: Room, newTopic: string, oldTopic: string) => this.rooms.renamed(room.id, newTopic, oldTopic));
     bot.on('error', (e: Error) => {
-      // One line, no stack (the stack is at debug level), and a repeat at most once a minute with its count.
+      // 2026-12: with WeChat unreachable, wechaty-puppet-wechat4u 1.14 keeps retrying the login by itself and
+      // emits an error each time (72 in 25 s here, in bursts every 5 s; restart logic in
+      // https://github.com/wechaty/puppet-wechat4u/blob/main/src/puppet-wechat4u.ts). So: one line, no stack
+      // (that is at debug level), and the same error again at most once a minute, with its count.
       const what = (e?.message ?? String(e)).split('\n')[0]!;
       const gate = this.errorGate.pass(what);
       if (gate.log) this.log.warn({ error: what, ...(gate.held ? { heldBackSinceLastLine: gate.held } : {}) }, `wechaty error: ${what} (the same error is logged at most once a minute)`);
