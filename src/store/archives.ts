@@ -1,7 +1,7 @@
 // The archive: one lowdb file per month of posts (archive/posts-YYYY-MM.json) and one per month of
 // finished digests (archive/digests-YYYY-MM.json), each written atomically and read whole (a month is in
 // memory only while it is used). A file that cannot be read fails with a StoreError naming it.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Delivery, Post } from '../domain.ts';
 import { fsyncDir } from './atomic-write.ts';
@@ -71,30 +71,51 @@ export class Archives {
   /**
    * Calls `fn` with each post of an archive file, parsing one line at a time, so that no month's array is
    * ever whole in memory (reading every month that way once kept ≈ 200 MB of garbage alive at start).
-   * Files in any other layout than the one `serialise` writes are read whole, as before.
+   * `fn` returning `false` pauses (anything else goes on): the result is then the byte offset to go on from (as `from`), else
+   * undefined once the file is done. Files in any other layout than the one `serialise` writes are read
+   * whole, as before, and cannot pause.
    */
-  forEachPost(file: string, fn: (post: Post) => void): void {
+  forEachPost(file: string, fn: (post: Post) => unknown, from = 0): number | undefined {
     const path = join(this.dir, file);
-    if (!existsSync(path)) return;
-    let key: string | undefined;
+    if (!existsSync(path)) return undefined;
+    let key: string | undefined = from > 0 ? 'posts' : undefined; // a later slice starts inside the posts
     let streamed = true;
+    let pausedAt: number | undefined;
     try {
-      forEachLine(path, (line, complete) => {
-        const opener = /"(\w+)":\[$/.exec(line);
-        if (opener) {
-          if (key === undefined && !line.startsWith('{')) return (streamed = false);
-          key = opener[1];
+      forEachLine(
+        path,
+        (line, complete, next) => {
+          const opener = /"(\w+)":\[$/.exec(line);
+          if (opener) {
+            if (key === undefined && !line.startsWith('{')) return (streamed = false);
+            key = opener[1];
+            return true;
+          }
+          if (key === undefined) return (streamed = false); // not our layout: read it whole below
+          if (!complete || !line.startsWith('{')) return true; // `]}` or a torn tail (caught by open)
+          if (key === 'posts' && fn(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as Post) === false) {
+            pausedAt = next;
+            return false;
+          }
           return true;
-        }
-        if (key === undefined) return (streamed = false); // not our layout: read it whole below
-        if (!complete || !line.startsWith('{')) return true; // `]}` or a torn tail (caught by open)
-        if (key === 'posts') fn(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as Post);
-        return true;
-      });
+        },
+        from,
+      );
     } catch (err) {
       throw archiveError(path, err);
     }
     if (!streamed) for (const p of this.readSync(file)?.posts ?? []) fn(p);
+    return pausedAt;
+  }
+
+  /** Changes whenever the file is written (each write replaces it): a paused read compares it before going on. */
+  stamp(file: string): string | undefined {
+    try {
+      const st = statSync(join(this.dir, file));
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return undefined;
+    }
   }
 
   async read(file: string): Promise<ArchiveFile | undefined> {

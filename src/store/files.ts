@@ -107,27 +107,31 @@ let spare: Buffer | undefined;
  * next read goes after it (it grows only for a line longer than itself). Joining the rest of each read to
  * the next with Buffer.concat made a new 1 MB buffer per megabyte read: reading the console's archive of
  * 100k posts at start left ≈ 50 MB of them for the GC, at the relay's RSS peak (bench, 2026-12).
+ * `next` is the byte offset just past each line; a later call given it as `from` goes on from there.
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing means "go on", so plain statements serve as `fn`
-export function forEachLine(file: string, fn: (line: string, complete: boolean) => boolean | void): void {
+export function forEachLine(file: string, fn: (line: string, complete: boolean, next: number) => boolean | void, from = 0): void {
   const fd = openSync(file, 'r');
   let buf = spare ?? Buffer.allocUnsafe(CHUNK);
   spare = undefined;
   try {
     let have = 0; // bytes of an unfinished line at buf[0, have)
+    let pos = from; // the file offset of the next read
     for (;;) {
       if (buf.length - have < CHUNK / 2) {
         const bigger = Buffer.allocUnsafe(buf.length * 2);
         buf.copy(bigger, 0, 0, have);
         buf = bigger;
       }
-      const n = readSync(fd, buf, have, buf.length - have, null);
+      const n = readSync(fd, buf, have, buf.length - have, pos);
       if (n === 0) break;
+      pos += n;
       const end = have + n;
+      const base = pos - end; // the file offset of buf[0]
       const data = buf.subarray(0, end); // past `end` is an earlier read's bytes
       let start = 0;
       for (let nl = data.indexOf(0x0a, have); nl >= 0; nl = data.indexOf(0x0a, start)) {
-        if (fn(data.toString('utf8', start, nl), true) === false) return;
+        if (fn(data.toString('utf8', start, nl), true, base + nl + 1) === false) return;
         start = nl + 1;
       }
       if (start >= end) have = 0;
@@ -136,7 +140,7 @@ export function forEachLine(file: string, fn: (line: string, complete: boolean) 
         have = end - start;
       }
     }
-    if (have) fn(buf.toString('utf8', 0, have), false);
+    if (have) fn(buf.toString('utf8', 0, have), false, pos);
   } finally {
     closeSync(fd);
     if (buf.length === CHUNK) spare = buf; // a grown one goes to the GC

@@ -262,8 +262,13 @@ export class Store {
   }
 
   /** Calls `fn` with each archived post of `month`, one parsed line at a time (no month-sized array). */
-  forEachArchivedPost(month: string, fn: (post: Post) => void): void {
-    this.archives.forEachPost(`posts-${month}.json`, fn);
+  forEachArchivedPost(month: string, fn: (post: Post) => unknown, from = 0): number | undefined {
+    return this.archives.forEachPost(`posts-${month}.json`, fn, from);
+  }
+
+  /** Changes whenever the month's archive file is written: a paused forEachArchivedPost checks it before going on. */
+  archivedMonthStamp(month: string): string | undefined {
+    return this.archives.stamp(`posts-${month}.json`);
   }
 
   /** Every post, archived months first (one month in memory at a time), then the hot ones. */

@@ -81,6 +81,25 @@ describe('forEachLine (property)', () => {
         const first: string[] = [];
         forEachLine(file, (l) => (first.push(l), first.length < stopAt));
         expect(first.length).toBe(Math.min(Math.max(1, stopAt), want.length));
+        // Paused after every `stopAt + 1` lines and resumed from the offset it gave: the same lines.
+        const resumed: [string, boolean][] = [];
+        for (let from: number | undefined = 0; from !== undefined; ) {
+          let n = 0;
+          let pausedAt: number | undefined;
+          forEachLine(
+            file,
+            (l, complete, next) => {
+              resumed.push([l, complete]);
+              if (++n <= stopAt) return true;
+              pausedAt = next;
+              return false;
+            },
+            from,
+          );
+          from = pausedAt;
+        }
+        expect(resumed.length).toBe(want.length);
+        for (let i = 0; i < want.length; i++) expect(resumed[i]![0] === want[i]![0] && resumed[i]![1] === want[i]![1]).toBe(true);
       }),
       { numRuns: 40 },
     );
