@@ -157,7 +157,7 @@ export function registerApi(app: FastifyInstance, ctx: Ctx): void {
     if (body.confirm !== senderId) return reply.code(400).send({ error: 'not_confirmed', message: '请再次输入发送者 ID 以确认' });
     const result = await deps.store.forgetSender(senderId);
     audit(req, 'forget', senderId, `${result.posts} 条消息删除，${result.sources} 处转发来源移除，${result.deliveries} 条已发内容清空`);
-    void ctx.tracker.rebuild(); // erased posts leave the charts too, archived months included
+    ctx.tracker.ready = ctx.tracker.rebuild(); // erased posts leave the charts too, archived months included
     ctx.tracker.sync();
     return { ok: true, ...result };
   });
