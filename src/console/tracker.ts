@@ -193,7 +193,7 @@ export class ConsoleTracker {
   /**
    * Reads every archived post into a fresh aggregate, ≈ 10 ms at a time with the event loop's turn in
    * between, then swaps it in with the current hot contributions added, in one synchronous step. (A
-   * month in one go, 3k posts at 100k stored, held every message and page for 100–170 ms, 2026-12.)
+   * month in one go, 3k posts at 100k stored, held every message and page for 100–230 ms, 2026-12.)
    * A newer rebuild supersedes a running one; a month file rewritten between slices starts it again.
    */
   async rebuild(): Promise<void> {

@@ -71,9 +71,9 @@ export class Archives {
   /**
    * Calls `fn` with each post of an archive file, parsing one line at a time, so that no month's array is
    * ever whole in memory (reading every month that way once kept ≈ 200 MB of garbage alive at start).
-   * `fn` returning `false` pauses (anything else goes on): the result is then the byte offset to go on from (as `from`), else
-   * undefined once the file is done. Files in any other layout than the one `serialise` writes are read
-   * whole, as before, and cannot pause.
+   * `fn` returning `false` pauses (anything else goes on): the result is then the byte offset to go on
+   * from (as `from`), else undefined once the file is done. Files in any other layout than the one
+   * `serialise` writes are read whole, as before, and cannot pause.
    */
   forEachPost(file: string, fn: (post: Post) => unknown, from = 0): number | undefined {
     const path = join(this.dir, file);
