@@ -205,8 +205,8 @@ export async function startHttpServer(
   }
   const built = await buildServer(deps, { ...opts, startTracker: false });
   const address = await built.app.listen({ port: opts.port ?? 8080, host });
-  // The console's first reconcile and its pass over the archived months (≈ 0.2 s over 100k posts) run
-  // once the relay is up, not before: a restart listens sooner, and no page can be asked for earlier.
+  // The console's first reconcile and its pass over the archived months start once the relay listens:
+  // a restart listens sooner, and no page can be asked for earlier.
   setImmediate(() => built.ctx.tracker.start(opts.syncIntervalMs ?? 2000));
   const url = address.replace('[::1]', 'localhost');
   let loginUrl: string | undefined;
