@@ -13,7 +13,7 @@ function formatFor(cache: Map<string, Intl.DateTimeFormat>, timeZone: string, ma
   return f;
 }
 
-/** YYYY-MM-DD of `date` in `timeZone`, straight from Intl (≈ 2 µs a call). */
+/** YYYY-MM-DD of `date` in `timeZone`, straight from Intl (≈ 5–6.6 µs a call, 2026-12). */
 function formatLocalDate(date: Date, timeZone: string): string {
   const f = formatFor(dateFormats, timeZone, () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }));
   let y = '', m = '', d = '';
