@@ -194,7 +194,7 @@ export class ConsoleTracker {
    * Reads every archived post into a fresh aggregate, ≈ 10 ms at a time with the event loop's turn in
    * between, then swaps it in with the current hot contributions added, in one synchronous step. (A
    * month in one go, 3k posts at 100k stored, held every message and page for 100–230 ms, 2026-12.)
-   * A newer rebuild supersedes a running one; a month file rewritten between slices starts it again.
+   * A newer rebuild supersedes a running one; a month file rewritten or added during the pass starts it again.
    */
   async rebuild(): Promise<void> {
     const generation = ++this.rebuilds;
@@ -202,11 +202,19 @@ export class ConsoleTracker {
     const fresh = new Aggregate();
     const tz = this.tz;
     const store = this.deps.store;
+    // What each month file was when it was read: the pass is over the files as they are when it ends.
+    const stamps = new Map<string, string | undefined>();
+    const unchanged = () => {
+      const months = store.archivedMonths();
+      return months.length === stamps.size && months.every(({ month }) => stamps.has(month) && store.archivedMonthStamp(month) === stamps.get(month));
+    };
+    let failed = false;
     try {
       // Archived posts are history (hot posts are reconciled by sync), read once at start, one parsed
       // line at a time: no month is ever whole in memory.
       for (const { month } of store.archivedMonths()) {
         const stamp = store.archivedMonthStamp(month);
+        stamps.set(month, stamp);
         for (let from: number | undefined = 0; from !== undefined; ) {
           if (from > 0 && store.archivedMonthStamp(month) !== stamp) {
             this.ready = this.rebuild();
@@ -226,9 +234,15 @@ export class ConsoleTracker {
         }
       }
     } catch (err) {
+      failed = true;
       this.deps.logger.error({ err }, 'console: reading the archive failed; history charts show recent months only');
     }
     if (generation !== this.rebuilds || tz !== this.tz) return; // a newer rebuild is running
+    if (!failed && !unchanged()) {
+      // A month already read was rewritten, or a new one archived, while the pass went on.
+      this.ready = this.rebuild();
+      return;
+    }
     for (const e of this.hot.values()) fresh.apply(e.c, 1);
     fresh.version = this.agg.version + 1;
     this.agg = fresh;

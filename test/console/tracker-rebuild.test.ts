@@ -45,16 +45,21 @@ describe('console archive pass', () => {
     expect(turns).toBeGreaterThan(10);
   });
 
-  it('starts again when a month file is rewritten between two slices', async () => {
-    const { store, dir } = await seeded(1500);
-    const sliced = trackerOf(store, dir, 0);
-    sliced.ready = sliced.rebuild();
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); // well into the first month
-    // More posts in every archived month: each of their files is written anew.
-    await store.importPosts(Array.from({ length: 400 }, (_, i) => syntheticPost(100_000 + i * 7, NOW, COLLEGES)));
-    await settled(sliced);
-    const fresh = trackerOf(store, dir, 60_000);
-    await fresh.rebuild();
-    expect(sliced.agg).toEqual(fresh.agg);
-  });
+  // Slices of one post: `turns` event-loop turns in, the pass is that many posts into the archive, oldest
+  // month first (≈ 125 posts a month here). The oldest month is rewritten while the pass reads it (20
+  // posts in), or after it has finished it (400 posts in).
+  for (const turns of [20, 400]) {
+    it(`starts again when a month file is rewritten ${turns} posts into the pass (${turns < 100 ? 'the month it reads' : 'a month it has read'})`, async () => {
+      const { store, dir } = await seeded(1500);
+      const sliced = trackerOf(store, dir, 0);
+      sliced.ready = sliced.rebuild();
+      for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+      // More posts 355–364 days old (syntheticPost(i) is i % 365 days old): the oldest month's file is written anew.
+      await store.importPosts(Array.from({ length: 40 }, (_, i) => syntheticPost(365 * (300 + i) + 364 - (i % 10), NOW, COLLEGES)));
+      await settled(sliced);
+      const fresh = trackerOf(store, dir, 60_000);
+      await fresh.rebuild();
+      expect(sliced.agg).toEqual(fresh.agg);
+    });
+  }
 });
