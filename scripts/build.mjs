@@ -2,16 +2,16 @@
 // dist/cli.js, which `npm start`, `npm run cli` and bin/alumni-relay.js run with plain node.
 // WHY: running the TypeScript through tsx keeps a loader thread with its own V8 heap alive for the whole
 // process: measured on the bench machine, the relay over an empty store needs ≈ 196 MB RSS under tsx and
-// ≈ 166 MB compiled, and reaches "listening" ≈ 0.3 s sooner. Dependencies stay in node_modules
-// (packages: 'external'): nodejieba is native and the SDKs are resolved as installed.
-// Plain JavaScript so that it runs before anything is compiled. Takes ≈ 0.5 s.
+// ≈ 166 MB compiled, and reaches "listening" ≈ 0.3 s sooner. Dependencies stay in node_modules (nodejieba
+// is native), but for two SDKs folded into their adapters' lazy chunks: the Lark SDK (larkSdkInline) and
+// the WeChat stack (wechatyInline). Plain JavaScript so that it runs before anything is compiled. Takes 2–5 s.
 //
 // Built once at install (`npm ci` runs `prepare`). `npm start` / `npm run cli` run it with --if-stale: a few
 // hundred stat() calls, and a rebuild only when dist/ is missing or older than a source and the folder is
 // writable. A read-only install (a container image, a package owned by root) starts from the build it has.
 import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Options shared with the bench, which compiles its cold-start harness the same way. */
@@ -20,7 +20,7 @@ export const bundleOptions = {
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  packages: 'external',
+  // Dependencies stay in node_modules (resolved as installed) but for the WeChat stack: see wechatyInline.
   // The platform SDKs are imported on demand (adapters/index.ts); splitting keeps each in its own chunk,
   // loaded only when that platform is configured, instead of hoisting them all into dist/cli.js.
   splitting: true,
@@ -32,7 +32,11 @@ export const bundleOptions = {
   sourcesContent: false,
   logLevel: 'warning',
   // Bundled CommonJS (the Lark SDK below) calls require() for its dependencies and node's modules.
-  banner: { js: "import { createRequire as __relayCreateRequire } from 'node:module'; const require = __relayCreateRequire(import.meta.url);" },
+  // __relayRoot: the project folder (above dist/cli.js or dist/chunks/*.js), for bundled files that use
+  // __dirname; not from the global URL, which a bundled module may declare anew (node ≥ 20.11: import.meta.dirname).
+  banner: {
+    js: "import { createRequire as __relayCreateRequire } from 'node:module'; const require = __relayCreateRequire(import.meta.url); const __relayRoot = require('node:path').join(import.meta.dirname, /[\\\\/]chunks$/.test(import.meta.dirname) ? '../..' : '..');",
+  },
 };
 
 const LARK_SDK = '@larksuiteoapi/node-sdk';
@@ -61,8 +65,8 @@ const larkSdkInline = {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const entry = join(dist, 'cli.js');
-/** What the bundle is made from: a change to any of these makes dist/ stale. */
-const SOURCES = ['src', 'adapters', 'scripts/build.mjs'];
+/** What the bundle is made from (the lock file: the SDKs bundled in): a change to any of these makes dist/ stale. */
+const SOURCES = ['src', 'adapters', 'scripts/build.mjs', 'package-lock.json'];
 
 /** Newest modification time (ms) under `path`; 0 when it does not exist. */
 export function newestMtime(path) {
@@ -98,7 +102,7 @@ function writable(path) {
 /** Builds into dist/ and removes chunks of earlier builds that this one no longer references. */
 export async function buildDist() {
   const { build } = await import('esbuild');
-  const result = await build({ ...bundleOptions, plugins: [larkSdkInline], entryPoints: { cli: join(root, 'src', 'cli.ts') }, outdir: dist, metafile: true });
+  const result = await build({ ...bundleOptions, plugins: [larkSdkInline, wechatyInline], entryPoints: { cli: join(root, 'src', 'cli.ts') }, outdir: dist, metafile: true });
   // The chunk holding the SDK ships without a source map: with --enable-source-maps node would load its
   // map (the SDK's whole source in it, ≈ 30 MB in memory) for every stack trace's sake.
   for (const [file, out] of Object.entries(result.metafile.outputs)) {
@@ -131,6 +135,41 @@ function asciiComments(file) {
     .join('\n');
   if (out !== text) writeFileSync(file, out);
 }
+
+/** What our code imports of the WeChat stack: bundled, with all that it imports, into the WeChat adapter's chunk. */
+const WECHAT_STACK = /^(wechaty|wechaty-puppet-wechat4u|file-box)(\/|$)/;
+const inNodeModules = (path) => /[\\/]node_modules[\\/]/.test(path);
+
+/**
+ * wechaty and wechaty-puppet-wechat4u are ≈ 1,400 modules (rxjs, fp-ts, jimp, request, wechat4u…), and
+ * node's module loader spent more time resolving, reading and lexing them (≈ 0.6 s of the ≈ 1.1 s their
+ * import took on the bench machine) than running them. Bundled into the lazy WeChat chunks, both load in
+ * 0.45–0.5 s instead of 0.9–0.96 s (2026-12-01, 4 runs each). Every other package stays in node_modules,
+ * the Lark SDK's own dependencies too; bundling Fastify the same way did not make the console load faster.
+ * wechaty checks puppets and file boxes by shape, not by module identity, and a puppet named in
+ * WECHATY_PUPPET other than the default is still imported from node_modules by wechaty.
+ */
+const wechatyInline = {
+  name: 'wechaty-inline',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === 'wechaty-inline') return undefined;
+      if (inNodeModules(args.importer) ? args.importer.includes('@larksuiteoapi') : !WECHAT_STACK.test(args.path)) return { path: args.path, external: true };
+      // Bundled, with node's own modules left to node. memory-card imports storage backends that are not
+      // installed (aws-sdk, etcd3…) only when such a backend is configured: those stay imports, as before.
+      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'wechaty-inline' });
+      return r.errors.length ? { path: args.path, external: true } : r;
+    });
+    // CommonJS in the stack that locates its files by __dirname (jimp's fonts): the folder it was
+    // installed in, relative to the project root the banner finds at run time (the install can move).
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!/\b__(dirname|filename)\b/.test(text)) return undefined;
+      const at = (p) => `require('node:path').join(__relayRoot, ${JSON.stringify(relative(root, p).split(sep).join('/'))})`;
+      return { contents: `var __dirname = ${at(dirname(args.path))}, __filename = ${at(args.path)};\n${text}`, loader: 'js' };
+    });
+  },
+};
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes('--if-stale')) {

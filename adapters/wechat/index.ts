@@ -18,7 +18,7 @@ import type { AdapterStatus, ObservableAdapter } from '../../src/adapter-status.
 import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
 import { type Logger, RepeatGate } from '../../src/log.ts';
 import { AdapterError, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
-import { DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './config.ts';
+import { DEFAULT_PUPPET, DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './config.ts';
 import { MemberCountCache, type MemberCountOptions } from '../member-count.ts';
 import { ContactDirectory, looksLikeContactId } from './contacts.ts';
 import { DEFAULT_FREQUENCY_COOLDOWN_MS } from './errors.ts';
@@ -167,8 +167,15 @@ class WechatyAdapter implements WechatAdapter {
     this.queue = new SendQueue(this.config.sendSpacingMs ?? DEFAULT_SEND_SPACING_MS, this.opts.random);
     // One Wechaty per adapter, started and stopped as often as needed: a puppet instance takes its
     // memory card only once (wechaty-puppet memory-mixin "Puppet memory can be only set once").
-    if (!this.bot) this.bot = this.build();
-    const bot = this.bot;
+    let bot: Wechaty;
+    try {
+      bot = this.bot ??= await this.build();
+    } catch (e) {
+      this.running = false;
+      this.stopped = true;
+      throw new AdapterError('wechat', 'start', `could not load ${this.config.puppet}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    if (this.stopped) return; // stop() came while the puppet's module loaded: nothing was started
     try {
       await bot.start();
     } catch (e) {
@@ -186,14 +193,19 @@ class WechatyAdapter implements WechatAdapter {
     this.log.info({ puppet: this.opts.puppet ? 'instance' : this.config.puppet, session: this.sessionDir }, 'wechat listening; waiting for login');
   }
 
-  private build(): Wechaty {
+  private async build(): Promise<Wechaty> {
     mkdirSync(this.sessionDir, { recursive: true });
     // The memory card (wechat4u keeps its login cookies there) is `${name}.memory-card.json`, resolved
     // against the cwd unless absolute: https://github.com/huan/memory-card (StorageFile).
     const name = join(this.sessionDir, 'alumni-relay');
-    const bot = this.opts.puppet
-      ? new WechatyImpl({ name, puppet: this.opts.puppet as never })
-      : new WechatyImpl({ name, puppet: this.config.puppet as never, puppetOptions: this.config.puppetOptions ?? {} });
+    const puppetOptions = this.config.puppetOptions ?? {};
+    // The default puppet is imported by its literal name, not handed to wechaty as a string (which wechaty
+    // imports by a computed name): the build can then bundle it with wechaty into one chunk
+    // (scripts/build.mjs). A fresh instance per Wechaty, as wechaty makes from a name.
+    const puppet = this.opts.puppet ?? (this.config.puppet === DEFAULT_PUPPET ? new (await import('wechaty-puppet-wechat4u')).PuppetWechat4u(puppetOptions) : undefined);
+    const bot = puppet
+      ? new WechatyImpl({ name, puppet: puppet as never })
+      : new WechatyImpl({ name, puppet: this.config.puppet as never, puppetOptions });
     this.wire(bot);
     return bot;
   }

@@ -303,4 +303,31 @@ colleges:
     expect(err).not.toMatch(/"level":(50|60)/);
     expect(out).not.toContain('打字员');
   }, 45_000);
+
+  // The WeChat stack is bundled into the build (scripts/build.mjs): what runs only there, such as a bundled
+  // module's __dirname, must work there. No WeChat server is reachable here: the puppet starts, tries to log
+  // in and says why it cannot, and the relay keeps running.
+  it('start --platform wechat: the bundled wechaty and wechat4u start and try to log in', async () => {
+    const dataDir = tempDir();
+    const child = spawn(process.execPath, [...CLI, 'start', '--platform', 'wechat'], {
+      env: { ...process.env, ...BASE_ENV, RELAY_HTTP_PORT: '0', RELAY_DATA_DIR: dataDir, RELAY_WECHAT: '1', WECHATY_PUPPET: '' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const until = Date.now() + 30_000;
+    while (!(out.includes('alumni-relay is running on: wechat') && /wechat listening; waiting for login/.test(err)) && Date.now() < until && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(child.exitCode, err).toBeNull();
+    expect(out).toContain('alumni-relay is running on: wechat');
+    expect(err).toMatch(/"puppet":"wechaty-puppet-wechat4u".*wechat listening; waiting for login/);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGINT');
+    });
+    expect(code, err).toBe(0);
+    expect(err).not.toMatch(/is not defined|is not a constructor|Cannot find module/);
+  }, 45_000);
 });
