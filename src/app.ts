@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadCatalog, type Catalog } from './catalog.ts';
 import { createClassifier, type RoutingConfig } from './classify/index.ts';
-import { createJiebaTokenizer } from './classify/tokenizer.ts';
+import { createJiebaTokenizer, warmJieba } from './classify/tokenizer.ts';
 import { simhash } from './dedupe.ts';
 import { composeDigest } from './digest/compose.ts';
 import { handleAdminCommand, isAdmin } from './admin.ts';
@@ -402,10 +402,15 @@ export async function createRelay(opts: RelayOptions) {
           return undefined;
         });
       }
-      // The alumni ledger's first sync (≈ 0.2 s over 100k posts) starts once every platform and the console
-      // listen: a restart takes messages sooner, and nothing it plans (thanks, acknowledgements) is urgent.
+      // jieba's dictionary (≈ 0.3 s, native) and the alumni ledger's first sync (≈ 0.2 s over 100k posts)
+      // come once every platform and the console listen, each in its own turn of the event loop: a restart
+      // takes messages sooner. Chit-chat is judged without jieba; a referral before then loads it itself.
+      // Nothing the ledger plans (thanks, acknowledgements) is urgent.
       setImmediate(() => {
-        if (!stopped) alumniService.start(60_000);
+        if (!stopped) warmJieba();
+        setImmediate(() => {
+          if (!stopped) alumniService.start(60_000);
+        });
       });
     },
     /** The console's address once started (undefined without `http`). */

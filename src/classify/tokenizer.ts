@@ -124,6 +124,8 @@ function isComplete(file: string): boolean {
 }
 
 let loaded = false;
+/** Whether this process loaded jieba's dictionary yet. */
+export const jiebaLoaded = (): boolean => loaded;
 
 /**
  * Loads jieba's dictionaries once per process (before any cut or insertWord, which would otherwise load
@@ -149,15 +151,31 @@ function insert(word: string): void {
   nodejieba.insertWord(w);
 }
 
-export function createJiebaTokenizer(extraWords: string[]): Tokenizer {
+/** Loads jieba's dictionary and our words (the catalog's names, aliases, role terms) if not yet loaded. */
+export function warmJieba(): void {
   loadJieba();
-  if (inserted.size === 0) {
-    const catalog = loadCatalog();
-    for (const m of catalog.majors) insert(m.name);
-    for (const c of catalog.classes.values()) insert(c.name);
-    for (const alias of Object.keys(MAJOR_ALIASES)) insert(alias);
-    for (const terms of Object.values(ROLE_TERMS)) for (const t of Object.keys(terms)) insert(t);
-  }
-  for (const w of extraWords) insert(w);
-  return { cut: (text) => nodejieba.cut(text) };
+  if (inserted.size > 0) return;
+  const catalog = loadCatalog();
+  for (const m of catalog.majors) insert(m.name);
+  for (const c of catalog.classes.values()) insert(c.name);
+  for (const alias of Object.keys(MAJOR_ALIASES)) insert(alias);
+  for (const terms of Object.values(ROLE_TERMS)) for (const t of Object.keys(terms)) insert(t);
+}
+
+/**
+ * The dictionary is loaded at the first cut (or by warmJieba), not here: loading it takes ≈ 0.3 s of
+ * native work, which the relay does once it listens (app.ts), and chit-chat is judged without cutting.
+ */
+export function createJiebaTokenizer(extraWords: string[]): Tokenizer {
+  let ready = false;
+  return {
+    cut(text) {
+      if (!ready) {
+        warmJieba();
+        for (const w of extraWords) insert(w);
+        ready = true;
+      }
+      return nodejieba.cut(text);
+    },
+  };
 }
