@@ -145,7 +145,9 @@ const inNodeModules = (path) => /[\\/]node_modules[\\/]/.test(path);
  * node's module loader spent more time resolving, reading and lexing them (≈ 0.6 s of the ≈ 1.1 s their
  * import took on the bench machine) than running them. Bundled into the lazy WeChat chunks, both load in
  * 0.45–0.5 s instead of 0.9–0.96 s (2026-12-01, 4 runs each). Every other package stays in node_modules,
- * the Lark SDK's own dependencies too; bundling Fastify the same way did not make the console load faster.
+ * the Lark SDK's own dependencies too: bundling Fastify the same way did not make the console load faster,
+ * and bundling grammY, yaml, zod, commander, node-cron, lowdb, dotenv and the Lark SDK's dependencies as
+ * well made the start with all SDKs over 100k posts slower, 4.0–4.3 s against 2.9–3.1 s (5 and 4 runs).
  * wechaty checks puppets and file boxes by shape, not by module identity, and a puppet named in
  * WECHATY_PUPPET other than the default is still imported from node_modules by wechaty.
  */
