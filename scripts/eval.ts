@@ -41,6 +41,10 @@ interface FileMetrics {
   /** Genuine referrals held as scams. */
   jobsHeldAsScam: number;
   classPrecision: number | null;
+  /** Classes reported and not in the label whose evidence is the post naming one of their majors. */
+  namedExtra: number;
+  /** Precision with those left out: how well the classes implied by duties and roles hold. */
+  precisionWithoutNamed: number | null;
   classRecall: number | null;
   classF1: number | null;
   top1: number | null;
@@ -166,9 +170,12 @@ function classifyAll(name: string, rows: Row[]): { results: Classification[]; cv
   return { results: out, cv: true };
 }
 
+/** Evidence kinds that are the post naming a major or class ('major-name', 'alias-preferred'…), not its duties. */
+const NAMES_A_MAJOR = /^(major-name|class-name|alias)(-|$)/;
+
 function score(name: string, rows: Row[], classified: Classification[]): FileMetrics {
   let jobRows = 0, detected = 0, notJobRows = 0, fp = 0, scamRows = 0, scamTaken = 0, scamFlagged = 0, heldAsScam = 0;
-  let tp = 0, predicted = 0, gold = 0, top1Hits = 0, top1Rows = 0, openRows = 0, openOk = 0;
+  let tp = 0, predicted = 0, gold = 0, top1Hits = 0, top1Rows = 0, openRows = 0, openOk = 0, namedExtra = 0;
   const errors: FileMetrics['errors'] = [];
   rows.forEach((row, i) => {
     const c = classified[i]!;
@@ -205,6 +212,7 @@ function score(name: string, rows: Row[], classified: Classification[]): FileMet
     if (got.some((g) => !goldSet.has(g))) miss('extra-class');
     if (row.majorClasses.some((g) => !got.includes(g))) miss('missing-class');
     predicted += got.length;
+    namedExtra += c.classes.filter((x) => !goldSet.has(x.code) && x.evidence.some((e) => NAMES_A_MAJOR.test(e.kind))).length;
     gold += goldSet.size;
     tp += got.filter((g) => goldSet.has(g)).length;
   });
@@ -223,6 +231,8 @@ function score(name: string, rows: Row[], classified: Classification[]): FileMet
     scamFlagged,
     jobsHeldAsScam: heldAsScam,
     classPrecision: precision,
+    namedExtra,
+    precisionWithoutNamed: ratio(tp, predicted - namedExtra),
     classRecall: recall,
     classF1: precision !== null && recall !== null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : null,
     top1: ratio(top1Hits, top1Rows),
@@ -256,6 +266,9 @@ for (const [i, r] of results.entries()) {
   if (r.jobRows) {
     console.log(`  detection recall ${pct(r.detectionRecall, 2)}   classes P ${pct(r.classPrecision)} R ${pct(r.classRecall)} F1 ${pct(r.classF1)}   top-1 ${pct(r.top1)}` +
       (r.openRows ? `   open-to-any ${pct(r.openAccuracy)} of ${r.openRows}` : ''));
+  }
+  if (r.namedExtra) {
+    console.log(`  of the classes not in the label, ${r.namedExtra} are majors the post itself names (requirement, preference or elsewhere); precision without them ${pct(r.precisionWithoutNamed)}`);
   }
   if (r.notJobRows) {
     console.log(`  false positives ${r.falsePositives}/${r.notJobRows} = ${pct(r.falsePositiveRate, 2)}   scam rows taken for jobs ${r.scamTakenForJobs}/${r.scamRows} (flagged as scam ${r.scamFlagged})`);
