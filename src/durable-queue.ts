@@ -91,6 +91,26 @@ export class DurableQueue<T extends { id: string }> {
     return this.append({ op: 'del', id });
   }
 
+  /**
+   * Erases the jobs `drop` picks and rewrites the file without them at once: remove() leaves a job's put
+   * line in the file until the next compaction, which is fine for work done but not for what must be gone
+   * (`forget`). Returns how many were erased.
+   */
+  async erase(drop: (job: T) => boolean): Promise<number> {
+    let erased = 0;
+    for (const [id, job] of this.jobs) {
+      if (!drop(job)) continue;
+      this.jobs.delete(id);
+      erased++;
+    }
+    if (erased) {
+      const p = this.tail.catch(() => {}).then(() => this.compact());
+      this.tail = p;
+      await p;
+    }
+    return erased;
+  }
+
   /** Waits for the appends in flight, then closes the file. */
   async close(): Promise<void> {
     await this.tail.catch(() => {});

@@ -16,6 +16,7 @@ import type { Contact, Room, Wechaty } from 'wechaty';
 import { WechatyImpl } from 'wechaty/impls';
 import type { AdapterStatus, ObservableAdapter } from '../../src/adapter-status.ts';
 import type { InboundMessage, OutboundMessage } from '../../src/domain.ts';
+import { inboundSpoolFile } from '../../src/inbound-spool.ts';
 import { type Logger, RepeatGate } from '../../src/log.ts';
 import { AdapterError, type MessageHandler, type SendOptions, type SendResult } from '../../src/ports.ts';
 import { DEFAULT_PUPPET, DEFAULT_SEND_SPACING_MS, WECHAT_MAX_CHARS, type WechatConfig } from './config.ts';
@@ -123,7 +124,7 @@ class WechatyAdapter implements WechatAdapter {
     this.ingest = new Ingest(this.log, (m) => this.deliver(m), () => Boolean(this.handler) && !this.stopped, {
       concurrency: config.ingestConcurrency ?? 8,
       maxQueued: config.maxQueuedMessages ?? 10_000,
-      spoolFile: join(this.sessionDir, 'inbound.jsonl'),
+      spoolFile: inboundSpoolFile(resolve(config.dataDir), 'wechat'), // in sessionDir; `forget` finds it there too
       ...(config.handlerRetryDelaysMs && { retryDelaysMs: config.handlerRetryDelaysMs }),
       ...(config.spoolSweepMs && { sweepMs: config.spoolSweepMs }),
     });

@@ -19,6 +19,7 @@
 import { ChatQueue, QueueFullError } from '../../src/chat-queue.ts';
 import type { InboundMessage } from '../../src/domain.ts';
 import { DurableQueue } from '../../src/durable-queue.ts';
+import { isSpooledMessage, type SpooledMessage } from '../../src/inbound-spool.ts';
 import type { Logger } from '../../src/log.ts';
 
 /** A message whose payload takes longer than this to load is skipped (logged) so later ones are not held up. */
@@ -26,18 +27,6 @@ const LOAD_TIMEOUT_MS = 30_000;
 /** A message still failing this long after it arrived is given up. */
 const GIVE_UP_MS = 24 * 3600_000;
 
-/** A message read and not yet handled. */
-export interface SpooledMessage {
-  /** chat \0 message id */
-  id: string;
-  message: InboundMessage;
-  arrivedAt: string;
-}
-
-const isSpooled = (x: unknown): x is SpooledMessage => {
-  const s = x as SpooledMessage | null;
-  return !!s && typeof s === 'object' && typeof s.id === 'string' && !!s.message && typeof s.message.chatId === 'string' && typeof s.message.id === 'string';
-};
 
 export interface IngestOptions {
   concurrency: number;
@@ -72,7 +61,7 @@ export class Ingest {
     private readonly opts: IngestOptions,
   ) {
     this.queue = new ChatQueue({ concurrency: opts.concurrency, maxQueued: opts.maxQueued });
-    this.spool = DurableQueue.open(opts.spoolFile, isSpooled, { fsync: opts.fsync });
+    this.spool = DurableQueue.open(opts.spoolFile, isSpooledMessage, { fsync: opts.fsync });
   }
 
   /** Messages read and not yet handled (on disk). */
