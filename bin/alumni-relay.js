@@ -12,7 +12,8 @@
 // --heap-growing-percent=15: V8 lets the old generation grow by up to ×4 before its next full GC, sized
 //   for throughput; the relay's live heap is ≈ 100 MB over 100k posts, and the peak was garbage from the
 //   start-up archive read and the message stream. Collecting after 15% growth: 288–289 → 264–270 MB
-//   (2026-12-01, all three SDKs over 100k posts; ingest ratio 0.09–0.10 with it, 0.10 without).
+//   (2026-12-01, all three SDKs over 100k posts; ingest ratio 0.09–0.10 with it, 0.10 without). While the
+//   relay starts it may grow by 50 % (src/heap-growth.ts: loading the store was a full GC every 15 %).
 // No --enable-source-maps: node then loads the map of every module that names one, dependencies
 //   included (wechaty, rxjs, zod…): ≈ 10 MB more (252–258 vs 264–270 MB). Stack traces point into
 //   dist/; for src/ paths run with NODE_OPTIONS=--enable-source-maps (dist/ keeps its .map files).

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createAdapters, REAL_PLATFORMS } from '../../adapters/index.ts';
 import { createRelay, httpOptionsFromEnv } from '../app.ts';
+import { looseHeapWhileStarting, START_HEAP_GROWING_PERCENT } from '../heap-growth.ts';
 import { createLogger } from '../log.ts';
 import { projectPath } from '../paths.ts';
 import type { Rules } from '../rules/index.ts';
@@ -18,6 +19,7 @@ export function registerStart(program: Command, ctx: Context): void {
     .addOption(new Option('--platform <name...>', '指定平台').choices(['local', ...REAL_PLATFORMS]))
     .option('--demo-every <seconds>', '本地演示：每 N 秒发一次速递，代替规则里的排期', '10')
     .action(async (o: { platform?: string[]; demoEvery: string }) => {
+      const tighten = looseHeapWhileStarting(START_HEAP_GROWING_PERCENT);
       const { rules: file, dataDir, dataDirGiven } = ctx.paths();
       ctx.rules(file);
       const logger = createLogger();
@@ -36,6 +38,7 @@ export function registerStart(program: Command, ctx: Context): void {
         http: httpOptionsFromEnv(process.env),
       });
       await relay.start();
+      tighten();
       console.log(banner(relay.rules(), relay.scheduler.nextRuns(), setup.local, every, setup.started, dir, relay.httpUrl()));
 
       let stopping = false;
