@@ -27,7 +27,6 @@ const LOAD_TIMEOUT_MS = 30_000;
 /** A message still failing this long after it arrived is given up. */
 const GIVE_UP_MS = 24 * 3600_000;
 
-
 export interface IngestOptions {
   concurrency: number;
   maxQueued: number;
