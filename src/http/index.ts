@@ -183,15 +183,15 @@ export async function buildServer(deps: ConsoleDeps, options: ServerOptions & { 
   };
 }
 
+type CompilerSelector = () => (...args: unknown[]) => unknown;
+/** Fastify's own dependencies, resolved from fastify's folder as fastify resolves them. */
+const fromFastify = (id: string) => createRequire(createRequire(import.meta.url).resolve('fastify'))(id) as CompilerSelector;
 /**
  * Fastify requires ajv and fast-json-stringify (≈ 0.18 s of module loading at start, 2026-12-01 profile)
  * for route schemas when the server is created; no console route declares one (handlers check their
  * input). These factories load the same compilers only if a route ever does
  * (https://fastify.dev/docs/latest/Reference/Server/#schemacontroller).
  */
-type CompilerSelector = () => (...args: unknown[]) => unknown;
-/** Fastify's own dependencies, resolved from fastify's folder as fastify resolves them. */
-const fromFastify = (id: string) => createRequire(createRequire(import.meta.url).resolve('fastify'))(id) as CompilerSelector;
 export const lazySchemaCompilers = {
   buildValidator: (...args: unknown[]) => fromFastify('@fastify/ajv-compiler')()(...args),
   buildSerializer: (...args: unknown[]) => fromFastify('@fastify/fast-json-stringify-compiler')()(...args),
