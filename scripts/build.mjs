@@ -14,8 +14,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Options shared with the bench, which compiles its cold-start harness the same way. */
-export const bundleOptions = {
+/** esbuild's options; what stays in node_modules is decided by the plugins below (buildDist). */
+const bundleOptions = {
   bundle: true,
   platform: 'node',
   target: 'node20',
